@@ -1,0 +1,201 @@
+"""Immutable, serialisable description of one RIFE-style IFNet architecture.
+
+Every architecture of the search space, and the Practical-RIFE reference models, is an ``ArchConfig``.
+The builder (``rife_core.ifnet.IFNet``) and the analytic parameter count (``rife_core.params``) both
+read only this description, so a stored config rebuilds exactly the same network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+# Named channel counts; block input widths are computed from these, never written as literals.
+IMG_CH = 3  # RGB frame
+FLOW_CH = 4  # two 2-D flows: middle->frame0 and middle->frame1
+MASK_CH = 1  # fusion mask logit
+TIMESTEP_CH = 1  # constant plane holding t in (0, 1)
+
+CONV_TYPES = ("standard", "dsconv")
+DOWNSAMPLE_TYPES = ("bilinear", "conv", "dsconv")
+UPSAMPLE_TYPES = ("bilinear", "deconv", "dsdeconv", "pixelshuffle")
+WARP_RESOLUTIONS = ("full", "block")
+
+
+class ConfigError(ValueError):
+    """An architecture description that cannot be built; the message names the field and the fix."""
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and (n & (n - 1)) == 0
+
+
+@dataclass(frozen=True)
+class BlockConfig:
+    """One IFBlock of the coarse-to-fine pyramid."""
+
+    scale: int  # the block works on the input downsampled by this factor (RIFE's scale_list entry)
+    width: int  # channels of the block's trunk (RIFE's ``c``); conv0 goes in -> width//2 -> width
+    depth: int  # number of ResConv layers in the trunk (8 in Practical-RIFE v4)
+
+    def validate(self, index: int) -> None:
+        if not _is_power_of_two(self.scale):
+            raise ConfigError(f"blocks[{index}].scale={self.scale}: use a power of two such as 1, 2, 4, 8, 16")
+        if self.width < 2 or self.width % 2:
+            raise ConfigError(f"blocks[{index}].width={self.width}: use an even width >= 2 (conv0 halves it)")
+        if self.depth < 0:
+            raise ConfigError(f"blocks[{index}].depth={self.depth}: use 0 or more ResConv layers")
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """A whole IFNet: the blocks plus the choices shared by all of them.
+
+    The defaults are Practical-RIFE v4's choices; see ``rife_core.presets`` for named variants.
+    """
+
+    blocks: tuple[BlockConfig, ...]
+    conv_type: str = "standard"  # conv0 and ResConv: "standard" 3x3 or "dsconv" (depthwise 3x3 + pointwise 1x1)
+    # How a block brings its full-resolution input down by ``scale``: RIFE's bilinear resize, or a chain of
+    # log2(scale) learned stride-2 3x3 convolutions ("conv") or depthwise-separable ones ("dsconv").
+    downsample: str = "bilinear"
+    # How a block's trunk output returns to full resolution. "deconv" is RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1)
+    # + PixelShuffle(2), then bilinear by ``scale``. "dsdeconv": depthwise ConvTranspose2d + pointwise conv +
+    # PixelShuffle(2). "pixelshuffle": 3x3 conv to 4k + PixelShuffle(2), then bilinear by 2*scale.
+    # "bilinear": 3x3 conv to k at the trunk's resolution, then bilinear by 4*scale.
+    upsample: str = "deconv"
+    # Re-warp frames (and encoder features) for the next block after every k-th block; 1 = after every
+    # block (RIFE), 0 = never between blocks (only the final merge warps).
+    warp_every: int = 1
+    # "full": warp at full resolution, then the next block downsamples (RIFE). "block": warp the frames
+    # already downsampled to the next block's resolution (cheaper); the final merge always warps at full.
+    warp_resolution: str = "full"
+    encoder_width: int = 16  # Head's hidden width; 0 turns the context encoder off (RIFE v4.25: 16)
+    encoder_ch: int = 4  # per-frame feature channels the Head emits (RIFE v4.25: 4)
+    passed_feat_ch: int = 8  # hidden channels a block hands to the next (v4.25: 8, v4.15-lite: 0)
+    # Output channels computed but read by nothing; v4.15-lite's ConvT emits 6 = 4 flow + 1 mask + 1 spare.
+    spare_out_ch: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "blocks", tuple(self.blocks))
+        self.validate()
+
+    # --- derived quantities -------------------------------------------------------------------------
+    @property
+    def feat_ch(self) -> int:
+        """Encoder channels per frame actually fed to the blocks (0 when the encoder is off)."""
+        return self.encoder_ch if self.encoder_width > 0 else 0
+
+    @property
+    def out_ch(self) -> int:
+        """Channels each block predicts at full resolution: flow residual, mask, passed features, spare."""
+        return FLOW_CH + MASK_CH + self.passed_feat_ch + self.spare_out_ch
+
+    def block_in_ch(self, index: int) -> int:
+        """Input channels of block ``index`` (named arithmetic, see RIFE v4's ``7+8`` and ``8+4+8+8``)."""
+        first = 2 * IMG_CH + 2 * self.feat_ch + TIMESTEP_CH
+        if index == 0:
+            return first
+        return first + MASK_CH + self.passed_feat_ch + FLOW_CH
+
+    @property
+    def pad_multiple(self) -> int:
+        """Input H and W are padded to a multiple of this: scale, then conv0's two stride-2 convs."""
+        return 4 * max(b.scale for b in self.blocks)
+
+    def warps_after(self, index: int) -> bool:
+        """Whether frames are re-warped after block ``index`` for the next block."""
+        if index >= len(self.blocks) - 1:
+            return False
+        return self.warp_every > 0 and (index + 1) % self.warp_every == 0
+
+    # --- validation ---------------------------------------------------------------------------------
+    def validate(self) -> None:
+        if not self.blocks:
+            raise ConfigError("blocks is empty: give at least one block, e.g. [{scale: 1, width: 32, depth: 2}]")
+        for i, b in enumerate(self.blocks):
+            if not isinstance(b, BlockConfig):
+                raise ConfigError(f"blocks[{i}] is {type(b).__name__}, expected BlockConfig")
+            b.validate(i)
+        choices = {
+            "conv_type": CONV_TYPES,
+            "downsample": DOWNSAMPLE_TYPES,
+            "upsample": UPSAMPLE_TYPES,
+            "warp_resolution": WARP_RESOLUTIONS,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(self, name)!r}: choose one of {', '.join(allowed)}")
+        if self.warp_every < 0:
+            raise ConfigError(f"warp_every={self.warp_every}: use 1 (every block), k > 1, or 0 (final only)")
+        if self.warp_resolution == "block" and self.downsample != "bilinear":
+            # Low-resolution warping hands the block inputs that are already at its resolution, so there is
+            # nothing left for a learned downsampler to do.
+            raise ConfigError("warp_resolution='block' needs downsample='bilinear'")
+        for name in ("encoder_width", "encoder_ch", "passed_feat_ch", "spare_out_ch"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}={getattr(self, name)} must be >= 0")
+        if self.encoder_width > 0 and self.encoder_ch < 1:
+            raise ConfigError("encoder_ch must be >= 1 when the encoder is on (or set encoder_width=0)")
+
+    # --- serialisation ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["blocks"] = [asdict(b) for b in self.blocks]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArchConfig:
+        data = dict(data)
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {unknown}; known fields: {sorted(known)}")
+        try:
+            blocks = tuple(BlockConfig(**b) for b in data.pop("blocks"))
+        except KeyError as e:
+            raise ConfigError("config has no 'blocks' list") from e
+        except TypeError as e:
+            raise ConfigError(f"bad block entry: {e}; each block needs scale, width, depth") from e
+        return cls(blocks=blocks, **data)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> ArchConfig:
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def arch_id(self) -> str:
+        """Short content hash: equal configs give equal ids across processes and machines."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
+
+    def replace(self, **changes: Any) -> ArchConfig:
+        return replace(self, **changes)
+
+
+def uniform_blocks(scales: list[int], widths: list[int], depth: int | list[int]) -> tuple[BlockConfig, ...]:
+    """Blocks from parallel lists; ``depth`` may be one number for all blocks."""
+    depths = [depth] * len(scales) if isinstance(depth, int) else list(depth)
+    if not (len(scales) == len(widths) == len(depths)):
+        raise ConfigError(f"scales, widths and depths differ in length: {scales}, {widths}, {depths}")
+    return tuple(BlockConfig(s, w, d) for s, w, d in zip(scales, widths, depths, strict=True))
+
+
+__all__ = [
+    "CONV_TYPES",
+    "DOWNSAMPLE_TYPES",
+    "FLOW_CH",
+    "IMG_CH",
+    "MASK_CH",
+    "TIMESTEP_CH",
+    "UPSAMPLE_TYPES",
+    "WARP_RESOLUTIONS",
+    "ArchConfig",
+    "BlockConfig",
+    "ConfigError",
+    "uniform_blocks",
+]
