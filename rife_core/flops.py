@@ -96,7 +96,9 @@ class _FrameOnly(nn.Module):
 
 def count_macs(model: nn.Module, size: tuple[int, int], timestep: float = 0.5) -> MacCount:
     """Count MACs of ``model(img0, img1, timestep)`` for one pair of frames of ``size`` = (H, W)."""
-    from fvcore.nn import FlopCountAnalysis
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fvcore's import touches the deprecated torch.jit.script
+        from fvcore.nn import FlopCountAnalysis
 
     h, w = size
     p = next(model.parameters())

@@ -73,14 +73,12 @@ class IFNet(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(
-        self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5
-    ) -> IFNetOutput:
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> IFNetOutput:
         if img0.shape != img1.shape or img0.dim() != 4 or img0.shape[1] != 3:
             raise ValueError(
                 f"img0 and img1 must both be (B, 3, H, W); got {tuple(img0.shape)} and {tuple(img1.shape)}"
             )
-        b, _, h, w = img0.shape
+        _b, _, h, w = img0.shape
         m = self.cfg.pad_multiple
         ph, pw = (m - h % m) % m, (m - w % m) % m
         if ph or pw:
@@ -132,8 +130,8 @@ class IFNet(nn.Module):
             gain = block.lastconv.flow_gain
             delta = tmp[:, :FLOW_CH] * gain
             flow = delta if flow is None else flow + delta
-            mask = tmp[:, FLOW_CH:FLOW_CH + MASK_CH]
-            feat = tmp[:, FLOW_CH + MASK_CH:FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
+            mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
+            feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
             flows.append(flow)
             masks.append(torch.sigmoid(mask))
             if cfg.warps_after(i):

@@ -26,11 +26,7 @@ def conv3x3_params(in_ch: int, out_ch: int, conv_type: str) -> int:
 
 
 def head_params(width: int, out_ch: int) -> int:
-    return (
-        conv_params(IMG_CH, width)
-        + 2 * conv_params(width, width)
-        + conv_params(width, out_ch, taps=K4)
-    )
+    return conv_params(IMG_CH, width) + 2 * conv_params(width, width) + conv_params(width, out_ch, taps=K4)
 
 
 def downsample_params(channels: int, scale: int, kind: str) -> int:
