@@ -18,14 +18,17 @@ from rife_core.data.triplets import SPLITS
 SIZE_PROBES = 64  # items read per split to report frame sizes (reading all of Vimeo would take minutes)
 
 
-def frame_sizes(ds) -> Counter:
-    """Frame sizes (W x H) over sequence parts, or over a spread of items for file datasets."""
+def frame_sizes(ds) -> tuple[Counter, bool]:
+    """Frame sizes (W x H) per triplet, exact for decoded videos, else over a spread of sampled items.
+
+    Returns the counts and whether they were sampled.
+    """
     parts = getattr(ds, "parts", None)
     if parts and all(hasattr(p, "frames") for p in parts):
-        return Counter(f"{p.frames.shape[2]}x{p.frames.shape[1]}" for p in parts for _ in range(len(p)))
+        return Counter({f"{p.frames.shape[2]}x{p.frames.shape[1]}": len(p) for p in parts}), False
     n = len(ds)
     idx = sorted({round(i * (n - 1) / max(1, SIZE_PROBES - 1)) for i in range(min(n, SIZE_PROBES))})
-    return Counter(f"{ds[i].img0.shape[1]}x{ds[i].img0.shape[0]}" for i in idx)
+    return Counter(f"{ds[i].img0.shape[1]}x{ds[i].img0.shape[0]}" for i in idx), len(idx) < n
 
 
 def describe(spec_text: str) -> str:
@@ -37,9 +40,12 @@ def describe(spec_text: str) -> str:
         except DataError as e:
             lines.append(f"  {split:<5}  -      ({e})")
             continue
-        sizes = ", ".join(f"{s} ({c})" for s, c in frame_sizes(ds).most_common()) if len(ds) else "-"
-        if len(ds) and not hasattr(ds, "parts"):
-            sizes += f"  [counts over {min(len(ds), SIZE_PROBES)} sampled triplets]"
+        sizes = "-"
+        if len(ds):
+            counts, sampled = frame_sizes(ds)
+            sizes = ", ".join(f"{s} ({c})" for s, c in counts.most_common())
+            if sampled:
+                sizes += f"  [counts over {sum(counts.values())} sampled triplets]"
         lines.append(f"  {split:<5} {len(ds):>6} triplets   frame sizes (W x H): {sizes}")
     return "\n".join(lines)
 
