@@ -41,12 +41,18 @@ class TorchTriplets(Dataset):
     def __len__(self) -> int:
         return len(self.base)
 
-    def __getitem__(self, idx: int) -> dict:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict:
+        """``key`` is an index, or (index, seed) to fix this item's augmentation (resumable training)."""
+        idx, seed = key if isinstance(key, tuple) else (key, None)
         tri = self.base[idx]
         if self.augment_cfg is not None:
-            if self._rng is None:
-                self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
-            tri = augment(tri, self.augment_cfg, self._rng)
+            if seed is not None:
+                rng = np.random.default_rng(seed)
+            else:
+                if self._rng is None:
+                    self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
+                rng = self._rng
+            tri = augment(tri, self.augment_cfg, rng)
         elif self.center is not None:
             tri = center_crop(tri, self.center)
         return {
