@@ -77,7 +77,7 @@ class SequenceTriplets:
     def __getitem__(self, idx: int) -> Triplet:
         i, k, j = self.windows[idx]
         f = self.frames
-        return Triplet(np.asarray(f[i]), np.asarray(f[k]), np.asarray(f[j]), (k - i) / (j - i), f"{self.name}#{k}")
+        return Triplet(np.array(f[i]), np.array(f[k]), np.array(f[j]), (k - i) / (j - i), f"{self.name}#{k}")
 
 
 class FileTriplets:
