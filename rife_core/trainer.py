@@ -262,7 +262,7 @@ def train(
                 out_model = model(img0, img1, t)
                 loss, _terms = loss_fn(out_model, imgt, model, img0, img1)
                 if not torch.isfinite(loss):
-                    raise TrainingDiverged(f"loss became {float(loss)} at step {step}")
+                    raise TrainingDiverged(f"loss became {float(loss.detach())} at step {step}")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -35,7 +35,7 @@ def read_image(path: str | Path) -> np.ndarray:
                 arr = np.asarray(im, dtype=np.float64)
                 maxval = 65535.0 if arr.max() > 255 else 255.0
                 return np.repeat((arr / maxval * 255 + 0.5).astype(np.uint8)[..., None], 3, axis=2)
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+            return np.array(im.convert("RGB"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise DataError(f"{path}: not a readable image ({e}); re-export or remove it") from e
 
