@@ -271,7 +271,7 @@ def train(
                 result.losses.append(float(loss.detach()))
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{result.losses[-1]:.4f}", stage=si + 1)
+                    bar.set_postfix(loss=f"{result.losses[-1]:.4f}", stage=si + 1, refresh=False)
                 if step % cfg.val_every == 0:
                     validate()
                 if out is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:

@@ -1,9 +1,14 @@
-"""``python -m search.run --budget 0.5M``: the architecture search's command line.
+"""``python -m search.run --budget 0.5M``: search for RIFE-style interpolation networks under a budget.
 
-The trained search (Optuna trials on proxy training, MLflow tracking) needs the data and training
-layers, which are not in this release yet. Today the command parses the budget exactly as the search
-will and prints the cost (parameters, MACs with the warp counted) of every named architecture that fits
-it, so the budget arithmetic can be checked before any training compute is spent.
+Each trial samples an architecture from the space, rejects it in microseconds if it is over the
+budget (analytic parameter count; it does not count toward --trials), measures MACs (warp included)
+and latency, trains a short proxy on the data with intermediate validation (hopeless trials are pruned),
+and records everything in Optuna storage and MLflow. Re-running the same command resumes the study.
+
+Examples:
+    python -m search.run --budget 0.5M
+    python -m search.run --budget 300k --trials 40 --objectives psnr,latency --fix upsample=pixelshuffle
+    python -m search.run --budget 0.5M --storage postgresql://user@host/db   # several machines
 """
 
 from __future__ import annotations
@@ -11,37 +16,212 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
+
+import pandas as pd
 
 from rife_core.cost import parse_size
-from rife_core.flops import UNIT, count_macs
-from rife_core.params import count_params
-from rife_core.presets import PRESETS, create_model
+from rife_core.data.frames import DataError
+from rife_core.data.spec import parse_spec
+from search.spec import DIRECTIONS, SearchSpec
 from space.budget import BudgetError, parse_count
+from space.space import SearchSpace, SpaceError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("search")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m search.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--budget", required=True, help="parameter budget: 0.5M, 500k, 500000 or 5e5")
+    p.add_argument("--trials", type=int, default=24, help="trials that train (default 24, ~30 min on 2 CPU cores)")
+    p.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder (default runs/search)")
+    p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(DIRECTIONS)}")
+    p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
+    p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
+    p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
+    p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
+    p.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs/latency (256x256)")
+    p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
+    p.add_argument("--val-data", action="append", default=None, metavar="SPEC")
+    p.add_argument("--proxy-steps", type=int, default=300)
+    p.add_argument("--proxy-crop", type=int, default=96)
+    p.add_argument("--proxy-batch", type=int, default=8)
+    p.add_argument("--proxy-lr", type=float, default=2e-3)
+    p.add_argument("--proxy-val-every", type=int, default=100)
+    p.add_argument("--val-items", type=int, default=24)
+    p.add_argument("--lpips", action="store_true", help="also measure LPIPS per trial")
+    p.add_argument("--no-pruning", action="store_true")
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--storage", default=None, help="Optuna storage URL (default: SQLite in --out); journal:///file")
+    p.add_argument("--study-name", default="rife-nas")
+    p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
+    p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
+    p.add_argument("--retrain-steps", type=int, default=2000)
+    p.add_argument("--dump-space", type=int, default=0, metavar="N", help="print space size and N sample configs, exit")
+    return p
+
+
+def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[SearchSpec, SearchSpace]:
+    try:
+        budget = parse_count(args.budget)
+        max_macs = parse_count(args.max_macs) if args.max_macs else None
+    except BudgetError as e:
+        p.error(f"--budget/--max-macs: {e}")
+    try:
+        space = SearchSpace.load(args.space).fix(args.fix)
+        for s in (args.data or []) + (args.val_data or []):
+            parse_spec(s)
+        spec = SearchSpec(
+            budget=budget,
+            out=args.out,
+            trials=args.trials,
+            objectives=tuple(args.objectives.split(",")),
+            sampler=args.sampler,
+            seed=args.seed,
+            space=str(args.space) if args.space else None,
+            fixes=tuple(args.fix),
+            max_macs=max_macs,
+            max_latency_ms=args.max_latency_ms,
+            size=args.size,
+            data=tuple(args.data or ("default",)),
+            val_data=tuple(args.val_data) if args.val_data else None,
+            proxy_steps=args.proxy_steps,
+            proxy_crop=args.proxy_crop,
+            proxy_batch=args.proxy_batch,
+            proxy_lr=args.proxy_lr,
+            proxy_val_every=args.proxy_val_every,
+            val_items=args.val_items,
+            lpips=args.lpips,
+            device=args.device,
+            storage=args.storage,
+            study_name=args.study_name,
+            mlflow_uri=args.mlflow_uri,
+            n_jobs=args.n_jobs,
+            pruning=not args.no_pruning,
+            retrain_top=args.retrain_top,
+            retrain_steps=args.retrain_steps,
+        )
+    except (SpaceError, DataError, ValueError) as e:
+        p.error(str(e))
+    if args.trials < 1:
+        p.error("--trials must be at least 1")
+    return spec, space
+
+
+def baseline_scores(spec: SearchSpec, objective) -> dict[str, float]:
+    """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
+    from rife_core.baselines import METHODS
+    from rife_core.evaluation import evaluate
+
+    return {
+        f"{name} (baseline)": evaluate(fn, objective.val_set, max_items=spec.val_items, center=spec.val_crop)["psnr"]
+        for name, fn in METHODS.items()
+    }
+
+
+def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float]) -> None:
+    from search.study import x_axis
+
+    x = x_axis(spec)
+    front = df[df["pareto"]].sort_values(x)
+    cols = ["trial", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim"]
+    base = pd.DataFrame([{"trial": name, "arch_id": "-", "psnr": psnr} for name, psnr in baselines.items()])
+    rows = pd.concat([front[cols].astype({"trial": str}), base], ignore_index=True)
+    with pd.option_context("display.width", 140, "display.max_columns", 20):
+        print(f"\nPareto front ({', '.join(spec.objectives)}), sorted by {x}; MACs at {spec.size[0]}x{spec.size[1]}:")
+        print(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
+    from rife_core.config import ArchConfig
+    from rife_core.data.spec import load
+    from rife_core.evaluation import evaluate, model_predictor
+    from rife_core.trainer import load_model, train
+
+    top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
+    rows = []
+    for _, r in top.iterrows():
+        cfg = ArchConfig.from_json(r["config_json"])
+        out = spec.out / "retrain" / cfg.arch_id
+        log.info("retraining trial %d (%s) for %d steps", r["trial"], cfg.arch_id, spec.retrain_steps)
+        res = train(cfg, objective.train_config(spec.retrain_steps), out_dir=out, device=spec.device, progress=True)
+        tests = [load(s, "test") for s in spec.data]
+        if res.checkpoint is None:
+            log.warning("retraining trial %d did not complete: %s", r["trial"], res.message)
+            continue
+        model = load_model(res.checkpoint)
+        scores = [evaluate(model_predictor(model), t) for t in tests]
+        rows.append(
+            {
+                "trial": r["trial"],
+                "arch_id": cfg.arch_id,
+                "params": r["params"],
+                "test_psnr": scores[0]["psnr"],
+                "test_ssim": scores[0]["ssim"],
+                "checkpoint": str(res.checkpoint),
+            }
+        )
+    print("\nRetrained front members (test split):")
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m search.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--budget", default="0.5M", help="parameter budget, e.g. 0.5M, 500k, 500000, 5e5")
-    parser.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs")
-    args = parser.parse_args(argv)
+    p = build_parser()
+    args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        budget = parse_count(args.budget)
-    except BudgetError as e:
-        parser.error(f"--budget: {e}")
+    for noisy in ("alembic", "mlflow", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    spec, space = spec_from_args(p, args)
 
-    fits = [(n, count_params(c)) for n, c in PRESETS.items() if count_params(c) < budget]
-    log.info("budget: %s parameters; %d of %d named architectures fit", f"{budget:,}", len(fits), len(PRESETS))
-    h, w = args.size
-    print(f"{'architecture':<20} {'params':>10} {f'G{UNIT} @ {h}x{w}':>16} {'warp share':>10}")
-    for name, params in sorted(fits, key=lambda x: x[1]):
-        macs = count_macs(create_model(name).eval(), args.size)
-        print(f"{name:<20} {params:>10,} {macs.total / 1e9:>16.3f} {100 * macs.warp_share:>9.2f}%")
-    log.warning("the trained search is not available in this release: it needs the data and training layers")
+    if args.dump_space:
+        from rife_core.params import count_params
+
+        print(f"space size: {space.size():,} architectures")
+        for cfg in space.enumerate_sample(args.dump_space, seed=spec.seed):
+            print(f"{count_params(cfg):>9,}  {cfg.to_json()}")
+        return 0
+
+    from search.objective import Objective
+    from search.study import SearchError, TrackFront, feasible_rate, results_table, run_search
+    from search.tracking import MlflowTracker
+
+    spec.write()
+    log.info(
+        "search: budget %s params, %d trials, objectives %s, output %s",
+        f"{spec.budget:,}",
+        spec.trials,
+        ",".join(spec.objectives),
+        spec.out,
+    )
+    try:
+        tracker = MlflowTracker(spec)
+        objective = Objective(spec, space)
+        baselines = baseline_scores(spec, objective)
+        study = run_search(spec, space, tracker, baselines)
+    except SearchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished trials are stored; re-run the same command to resume", file=sys.stderr)
+        return 130
+    df = results_table(study, spec)
+    csv, html = TrackFront(spec, tracker, baselines).write_outputs(df)
+    rate = feasible_rate(study)
+    print_front(df, spec, baselines)
+    print(
+        f"\n{len(df)} trials ({(df['state'] == 'COMPLETE').sum()} complete, {(df['state'] == 'PRUNED').sum()} pruned, "
+        f"{(df['state'] == 'FAIL').sum()} failed); feasible samples {rate['feasible_rate']:.0%} of {rate['samples']}"
+    )
+    if spec.retrain_top:
+        retrain(spec, df, objective)
+    print(f"\nfront:      {csv}\ndashboard:  {html}")
+    print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
+    print(f"Optuna:     optuna-dashboard {spec.storage_url}")
     return 0
 
 

@@ -1,0 +1,92 @@
+"""SearchSpec: every setting of one search, resolved once from the CLI and written next to the results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Direction of each objective the search can optimise.
+DIRECTIONS = {
+    "psnr": "maximize",
+    "ssim": "maximize",
+    "lpips": "minimize",
+    "macs": "minimize",
+    "params": "minimize",
+    "latency": "minimize",
+}
+QUALITY = ("psnr", "ssim", "lpips")
+COST = ("macs", "params", "latency")
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    budget: int  # parameters; an architecture must have strictly fewer
+    out: Path = Path("runs/search")
+    trials: int = 24  # trials that train (infeasible samples do not count)
+    objectives: tuple[str, ...] = ("psnr", "macs")
+    sampler: str = "tpe"
+    seed: int = 0
+    space: str | None = None  # YAML file; None = the default space
+    fixes: tuple[str, ...] = ()
+    max_macs: int | None = None
+    max_latency_ms: float | None = None
+    size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
+    data: tuple[str, ...] = ("default",)
+    val_data: tuple[str, ...] | None = None
+    proxy_steps: int = 300
+    proxy_crop: int = 96
+    proxy_batch: int = 8
+    proxy_lr: float = 2e-3
+    proxy_loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
+    proxy_val_every: int = 100
+    val_items: int = 24
+    val_crop: int = 192
+    lpips: bool = False  # also report LPIPS at the end of each trial (slower)
+    device: str = "auto"
+    storage: str | None = None  # Optuna storage URL; None = SQLite file in ``out``
+    study_name: str = "rife-nas"
+    mlflow_uri: str | None = None  # None = SQLite file in ``out``
+    n_jobs: int = 1
+    pruning: bool = True
+    prune_margin_db: float = 0.5
+    retrain_top: int = 0
+    retrain_steps: int = 2000
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "out", Path(self.out))
+        unknown = [o for o in self.objectives if o not in DIRECTIONS]
+        if unknown or not self.objectives:
+            raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(DIRECTIONS)}")
+        if "lpips" in self.objectives and not self.lpips:
+            object.__setattr__(self, "lpips", True)
+
+    @property
+    def directions(self) -> list[str]:
+        return [DIRECTIONS[o] for o in self.objectives]
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_uri or f"sqlite:///{(self.out / 'mlflow.db').resolve()}"
+
+    @property
+    def cost_objective(self) -> str:
+        """The cost the Pareto pruner compares against: the first cost objective, else params."""
+        return next((o for o in self.objectives if o in COST), "params")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["out"] = str(self.out)
+        return d
+
+    def write(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / "search_spec.json"
+        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
+        return path

@@ -1,0 +1,271 @@
+"""The study: storage, sampler, the trial loop with its callbacks, and the results table."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from reports.dashboard import write_dashboard
+from search.objective import METRIC_KEYS, Objective, TrialFailed, constraints, is_infeasible
+from search.spec import SearchSpec
+from space.space import SearchSpace
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
+GRACE_S = 180
+MAX_INFEASIBLE_IN_A_ROW = 500  # the budget admits (almost) nothing in this space
+
+
+class SearchError(RuntimeError):
+    """The search cannot run as configured; the message names the fix."""
+
+
+def make_storage(url: str) -> optuna.storages.BaseStorage:
+    """Any Optuna storage URL; ``journal:///path/file.log`` for a journal file shared by local processes."""
+    if url.startswith("journal://"):
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        path = url[len("journal://") :]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(path))
+    try:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+    except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
+        raise SearchError(
+            f"cannot open the Optuna storage {url!r}: {e}. Check the URL and that the database "
+            "server is running (or drop --storage to use a local SQLite file)."
+        ) from e
+
+
+def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
+    kw = {"seed": spec.seed}
+    if spec.sampler == "tpe":
+        # multivariate+group: the per-level widths/depths exist only for the sampled number of levels.
+        return optuna.samplers.TPESampler(
+            multivariate=True,
+            group=True,
+            constraints_func=constraints,
+            n_startup_trials=8,
+            warn_independent_sampling=False,
+            **kw,
+        )
+    if spec.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=12, constraints_func=constraints, **kw)
+    if spec.sampler == "gp":
+        return optuna.samplers.GPSampler(constraints_func=constraints, n_startup_trials=8, **kw)
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(**kw)
+    raise SearchError(f"unknown sampler {spec.sampler!r}; choose tpe, nsga2, gp or random")
+
+
+def make_study(spec: SearchSpec) -> optuna.Study:
+    storage = make_storage(spec.storage_url)
+    pruner = optuna.pruners.NopPruner()
+    if len(spec.objectives) == 1 and spec.pruning:
+        pruner = optuna.pruners.HyperbandPruner(min_resource=spec.proxy_val_every, max_resource=spec.proxy_steps)
+    try:
+        study = optuna.create_study(
+            storage=storage,
+            sampler=make_sampler(spec),
+            pruner=pruner,
+            study_name=spec.study_name,
+            directions=spec.directions,
+            load_if_exists=True,
+        )
+    except ValueError as e:  # e.g. the stored study has other directions
+        raise SearchError(
+            f"study {spec.study_name!r} in {spec.storage_url} does not match: {e}; use another --out or --study-name"
+        ) from e
+    if [d.name.lower() for d in study.directions] != spec.directions:
+        raise SearchError(f"study {spec.study_name!r} was created with other objectives; use another --out")
+    return study
+
+
+def counted(trial: optuna.trial.FrozenTrial) -> bool:
+    """Trials that count toward --trials: finished and feasible (they trained, or reused a result)."""
+    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL) and not is_infeasible(trial)
+
+
+def results_table(study: optuna.Study, spec: SearchSpec) -> pd.DataFrame:
+    """One row per feasible finished trial: the contract between the engine and the reports."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if not counted(t):
+            continue
+        a = t.user_attrs
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name,
+                "arch_id": a.get("arch_id"),
+                "config_json": a.get("config_json"),
+                **{k: a.get(k) for k in METRIC_KEYS},
+                "pruned_by": json.dumps(a["pruned_by"]) if "pruned_by" in a else None,
+                "reused_from": a.get("reused_from"),
+                "fail_reason": a.get("fail_reason"),
+                "overhead_s": a.get("overhead_s"),
+                "train_s": a.get("train_s"),
+                "duration_s": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None,
+            }
+        )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "trial",
+            "state",
+            "arch_id",
+            "config_json",
+            *METRIC_KEYS,
+            "pruned_by",
+            "reused_from",
+            "fail_reason",
+            "overhead_s",
+            "train_s",
+            "duration_s",
+        ],
+    )
+    pareto = {t.number for t in study.best_trials} if len(df) and (df["state"] == "COMPLETE").any() else set()
+    df["pareto"] = df["trial"].isin(pareto)
+    return df
+
+
+class Progress:
+    """Callback: a line per finished trial (k/N, params, MACs, PSNR, state, elapsed, ETA)."""
+
+    def __init__(self, spec: SearchSpec, already: int) -> None:
+        self.spec = spec
+        self.start = time.perf_counter()
+        self.already = already
+        self.done_here = 0
+        self.infeasible_run = 0
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if is_infeasible(trial):
+            self.infeasible_run += 1
+            log.debug("trial %d infeasible: %s", trial.number, trial.user_attrs.get("infeasible_reason"))
+            return
+        self.infeasible_run = 0
+        self.done_here += 1
+        k = self.already + self.done_here
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done_here * max(0, self.spec.trials - k)
+        a = trial.user_attrs
+        psnr = f"{a['psnr']:.2f} dB" if "psnr" in a else "-"
+        macs = f"{a['macs'] / 1e9:.3f} G" if "macs" in a else "-"
+        note = trial.state.name.lower() + (" (reused)" if "reused_from" in a else "")
+        log.info(
+            "trial %d/%d  #%d  %s params  %s MACs  PSNR %s  %s  elapsed %.0fs  ETA %.0fs",
+            k,
+            self.spec.trials,
+            trial.number,
+            f"{a.get('params', 0):,}",
+            macs,
+            psnr,
+            note,
+            elapsed,
+            eta,
+        )
+
+
+class StopWhenDone:
+    """Callback: stop this worker once the study holds ``spec.trials`` counted trials (all workers)."""
+
+    def __init__(self, spec: SearchSpec, progress: Progress) -> None:
+        self.spec = spec
+        self.progress = progress
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        n = sum(counted(t) for t in study.get_trials(deepcopy=False))
+        if n >= self.spec.trials:
+            study.stop()
+        if self.progress.infeasible_run >= MAX_INFEASIBLE_IN_A_ROW:
+            study.stop()
+            raise SearchError(
+                f"{MAX_INFEASIBLE_IN_A_ROW} samples in a row were over the limits: raise --budget "
+                "or narrow the space (--fix / --space) to smaller architectures"
+            )
+
+
+class TrackFront:
+    """Callback: log the trial to MLflow, then refresh the front CSV, dashboard and parent run."""
+
+    def __init__(self, spec: SearchSpec, tracker, baselines: dict[str, float] | None = None) -> None:
+        self.spec = spec
+        self.tracker = tracker
+        self.baselines = baselines or {}
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if is_infeasible(trial):
+            return
+        df = results_table(study, self.spec)
+        pareto = set(df.loc[df["pareto"], "trial"])
+        if self.tracker is not None:
+            self.tracker.log_trial(trial, trial.number in pareto)
+        csv, html = self.write_outputs(df)
+        if self.tracker is not None:
+            self.tracker.update_front(pareto, csv, html, feasible_rate(study))
+
+    def write_outputs(self, df: pd.DataFrame) -> tuple[Path, Path]:
+        out = self.spec.out
+        out.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out / "trials.csv", index=False)
+        front = df[df["pareto"]].sort_values(x_axis(self.spec))
+        front.to_csv(out / "pareto_front.csv", index=False)
+        html = write_dashboard(
+            df,
+            out / "dashboard.html",
+            x=x_axis(self.spec),
+            y=y_axis(self.spec),
+            baselines=self.baselines,
+            title=f"rife-nas search {self.spec.study_name}",
+        )
+        return out / "pareto_front.csv", html
+
+
+def x_axis(spec: SearchSpec) -> str:
+    cost = spec.cost_objective
+    return "latency_ms" if cost == "latency" else cost
+
+
+def y_axis(spec: SearchSpec) -> str:
+    return next((o for o in spec.objectives if o in ("psnr", "ssim", "lpips")), "psnr")
+
+
+def feasible_rate(study: optuna.Study) -> dict[str, float]:
+    sampled = [t for t in study.get_trials(deepcopy=False) if t.state != TrialState.RUNNING]
+    infeasible = sum(is_infeasible(t) for t in sampled)
+    return {
+        "samples": len(sampled),
+        "infeasible_samples": infeasible,
+        "feasible_rate": (len(sampled) - infeasible) / len(sampled) if sampled else 0.0,
+    }
+
+
+def run_search(
+    spec: SearchSpec, space: SearchSpace, tracker=None, baselines: dict[str, float] | None = None
+) -> optuna.Study:
+    """Run (or resume) the study until it holds ``spec.trials`` counted trials."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = make_study(spec)
+    already = sum(counted(t) for t in study.get_trials(deepcopy=False))
+    if already:
+        log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
+    progress = Progress(spec, already)
+    callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
+    if already < spec.trials:
+        objective = Objective(spec, space)
+        study.optimize(
+            objective,
+            n_jobs=spec.n_jobs,
+            callbacks=callbacks,
+            catch=(TrialFailed, RuntimeError, ValueError),
+            gc_after_trial=True,
+        )
+    return study

@@ -1,0 +1,169 @@
+"""MLflow tracking: one parent run per study, one nested run per trained trial, the front on the parent.
+
+A small in-house callback (optuna-integration's MLflowCallback is deprecated and nests runs wrongly).
+It uses ``MlflowClient`` with explicit run ids, so it is safe with several threads or processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import optuna
+import torch
+
+from search.spec import SearchSpec
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "rife-nas"
+STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+FLOP_COUNTER = "fvcore FlopCountAnalysis (1 multiply-add = 1 MAC; grid_sample 4 MACs per output value)"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class MlflowTracker:
+    def __init__(self, spec: SearchSpec) -> None:
+        import mlflow  # noqa: F401 - fail early with a clear import error
+        from mlflow.tracking import MlflowClient
+
+        self.spec = spec
+        self.client = MlflowClient(tracking_uri=spec.tracking_uri)
+        exp = self.client.get_experiment_by_name(EXPERIMENT)
+        if exp is None:
+            artifacts = (spec.out / "mlartifacts").resolve()
+            exp_id = self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri())
+        else:
+            exp_id = exp.experiment_id
+        self.experiment_id = exp_id
+        self.parent_id = self._parent_run()
+
+    def _parent_run(self) -> str:
+        found = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.study_name = '{self.spec.study_name}' and tags.kind = 'study'",
+            max_results=1,
+        )
+        if found:
+            return found[0].info.run_id
+        s = self.spec
+        tags = {
+            "kind": "study",
+            "study_name": s.study_name,
+            "budget": str(s.budget),
+            "objectives": ",".join(s.objectives),
+            "flop_counter": FLOP_COUNTER,
+            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
+            "torch_version": torch.__version__,
+            "optuna_version": optuna.__version__,
+            "git_commit": _git_commit() or "none",
+        }
+        run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"study {s.study_name}")
+        params = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in s.to_dict().items()}
+        for k, v in params.items():
+            self.client.log_param(run.info.run_id, k, v[:6000])
+        return run.info.run_id
+
+    def log_trial(self, trial: optuna.trial.FrozenTrial, pareto: bool) -> str | None:
+        """Nested run for a trained (or pruned/failed) trial; infeasible samples are not runs."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        attrs = trial.user_attrs
+        if attrs.get("infeasible"):
+            return None
+        s = self.spec
+        state = trial.state.name
+        tags = {
+            "mlflow.parentRunId": self.parent_id,
+            "kind": "trial",
+            "study_name": s.study_name,
+            "trial_number": str(trial.number),
+            "state": state,
+            "arch_id": attrs.get("arch_id", ""),
+            "pareto": "true" if pareto else "false",
+            "budget": str(s.budget),
+            "objectives": ",".join(s.objectives),
+            "flop_counter": FLOP_COUNTER,
+            "mac_unit": "MACs",
+            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
+            "torch_version": torch.__version__,
+            "optuna_version": optuna.__version__,
+            "git_commit": _git_commit() or "none",
+        }
+        if "pruned_by" in attrs:
+            tags["pruned_by"] = json.dumps(attrs["pruned_by"])[:5000]
+        if "fail_reason" in attrs:
+            tags["fail_reason"] = attrs["fail_reason"][:5000]
+        if "reused_from" in attrs:
+            tags["reused_from"] = str(attrs["reused_from"])
+        run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"trial {trial.number:04d}")
+        rid = run.info.run_id
+        now = int(time.time() * 1000)
+        params = [Param(k, str(v)) for k, v in trial.params.items()]
+        if "config_json" in attrs:
+            cfg = json.loads(attrs["config_json"])
+            params += [Param(f"arch.{k}", str(v)) for k, v in cfg.items() if k != "blocks"]
+            params.append(Param("arch.levels", str(len(cfg["blocks"]))))
+        metrics = [
+            Metric(k, float(attrs[k]), now, 0)
+            for k in (
+                "params",
+                "macs",
+                "macs_warp",
+                "latency_ms",
+                "psnr",
+                "ssim",
+                "lpips",
+                "ie",
+                "overhead_s",
+                "train_s",
+            )
+            if k in attrs
+        ]
+        metrics += [Metric("val_psnr", float(v), now, int(step)) for step, v in attrs.get("curve", {}).items()]
+        self.client.log_batch(rid, metrics=metrics, params=params, tags=[RunTag("arch_hash", attrs.get("arch_id", ""))])
+        trial_dir = s.out / "trials" / f"{trial.number:04d}"
+        if "config_json" in attrs:
+            trial_dir.mkdir(parents=True, exist_ok=True)
+            (trial_dir / "arch.json").write_text(json.dumps(json.loads(attrs["config_json"]), indent=1))
+            self.client.log_artifact(rid, str(trial_dir / "arch.json"))
+        for name in ("strip.png", "last.pt"):
+            if (trial_dir / name).is_file():
+                self.client.log_artifact(rid, str(trial_dir / name))
+        self.client.set_terminated(rid, STATUS.get(state, "FAILED"))
+        return rid
+
+    def update_front(self, pareto_numbers: set[int], front_csv: Path, dashboard: Path, summary: dict) -> None:
+        """Re-tag trial runs' pareto flags and attach the current front to the parent run."""
+        runs = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
+        )
+        for r in runs:
+            number = int(r.data.tags.get("trial_number", -1))
+            flag = "true" if number in pareto_numbers else "false"
+            if r.data.tags.get("pareto") != flag:
+                self.client.set_tag(r.info.run_id, "pareto", flag)
+        for path in (front_csv, dashboard):
+            if path.is_file():
+                self.client.log_artifact(self.parent_id, str(path))
+        now = int(time.time() * 1000)
+        from mlflow.entities import Metric
+
+        self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in summary.items()])

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from rife_core.ifnet import IFNet
+from rife_core.params import count_params
+from space.space import DEFAULT_SPACE, SearchSpace, SpaceError
+
+
+def test_default_space_loads_and_samples_valid_configs() -> None:
+    space = SearchSpace.load()
+    cfgs = space.enumerate_sample(40, seed=1)
+    assert all(count_params(c) == sum(p.numel() for p in IFNet(c).parameters()) for c in cfgs[:5])
+    levels = {len(c.blocks) for c in cfgs}
+    assert levels <= {2, 3, 4, 5} and len(levels) >= 3
+    assert all(c.downsample == "bilinear" for c in cfgs if c.warp_resolution == "block")
+
+
+def test_sampling_is_seed_deterministic() -> None:
+    space = SearchSpace.load()
+    a = [c.arch_id for c in space.enumerate_sample(10, seed=3)]
+    assert a == [c.arch_id for c in space.enumerate_sample(10, seed=3)]
+    assert a != [c.arch_id for c in space.enumerate_sample(10, seed=4)]
+
+
+def test_size_counts_every_combination() -> None:
+    space = SearchSpace.load().fix(["scales=4,1", "width=16", "depth=1", "conv_type=standard", "downsample=bilinear",
+                                    "warp_every=1", "warp_resolution=full", "encoder_width=0", "passed_feat_ch=0"])
+    assert space.size() == 4  # only the four upsampling types remain
+    assert {c.upsample for c in space.enumerate_sample(30)} == {"bilinear", "deconv", "dsdeconv", "pixelshuffle"}
+
+
+def test_fix_pins_a_dimension() -> None:
+    space = SearchSpace.load().fix(["upsample=pixelshuffle", "scales=8,4,2,1"])
+    cfgs = space.enumerate_sample(10)
+    assert all(c.upsample == "pixelshuffle" and [b.scale for b in c.blocks] == [8, 4, 2, 1] for c in cfgs)
+
+
+def test_fixed_trial_rebuilds_a_stored_architecture() -> None:
+    space = SearchSpace.load()
+    study = optuna.create_study()
+    trial = study.ask()
+    cfg = space.sample(trial)
+    assert space.sample(optuna.trial.FixedTrial(trial.params)) == cfg
+
+
+@pytest.mark.parametrize(
+    ("fix", "message"),
+    [("upsample=nearest", "upsample choice 'nearest'"), ("colour=red", "NAME=VALUE"), ("scales=3,1", "powers of two")],
+)
+def test_bad_fixes(fix: str, message: str) -> None:
+    with pytest.raises(SpaceError, match=message):
+        SearchSpace.load().fix([fix])
+
+
+def test_bad_space_files(tmp_path: Path) -> None:
+    with pytest.raises(SpaceError, match="no such space file"):
+        SearchSpace.load(tmp_path / "none.yaml")
+    bad = tmp_path / "s.yaml"
+    bad.write_text(DEFAULT_SPACE.read_text().replace("depth:", "dept:"))
+    with pytest.raises(SpaceError, match=r"unknown dimensions \['dept'\], missing \['depth'\]"):
+        SearchSpace.load(bad)
