@@ -41,9 +41,21 @@ class TrialFailed(RuntimeError):
     """A trial that could not produce a result (diverged training, an error); the search goes on."""
 
 
+CONSTRAINT_KEYS = ("params", "macs", "latency")
+# Optuna 5 records constraints per trial (Trial.set_constraint); 4.x takes a constraints_func on the sampler.
+NATIVE_CONSTRAINTS = hasattr(optuna.trial.Trial, "set_constraint")
+
+
 def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
     """Optuna constraint values (<= 0 is feasible): parameter, MAC and latency excess over the limits."""
     return list(trial.user_attrs.get("constraints", [0.0, 0.0, 0.0]))
+
+
+def record_constraints(trial: optuna.Trial, excess: list[float], keys: tuple[str, ...] = CONSTRAINT_KEYS) -> None:
+    trial.set_user_attr("constraints", list(excess))
+    if NATIVE_CONSTRAINTS:
+        for key in keys:
+            trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
 
 
 def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:
@@ -90,9 +102,10 @@ class Objective:
         trial.set_user_attr("config_json", cfg.to_json())
         trial.set_user_attr("params", params)
         excess = [float(params - self.spec.budget + 1), 0.0, 0.0]
-        trial.set_user_attr("constraints", excess)
         if excess[0] > 0:
+            record_constraints(trial, excess)
             self._infeasible(trial, f"{params:,} parameters >= budget {self.spec.budget:,}")
+        record_constraints(trial, excess, ("params",))
 
         reused = self._reuse(trial, cfg)
         if reused is not None:
@@ -109,7 +122,7 @@ class Objective:
             excess[1] = float(macs.total - self.spec.max_macs)
         if self.spec.max_latency_ms is not None:
             excess[2] = lat.median_ms - self.spec.max_latency_ms
-        trial.set_user_attr("constraints", excess)
+        record_constraints(trial, excess, ("macs", "latency"))
         if excess[1] > 0 or excess[2] > 0:
             self._infeasible(trial, f"MACs {macs.total:.3g} / latency {lat.median_ms:.1f} ms over the limit")
         trial.set_user_attr("overhead_s", time.perf_counter() - t0)
@@ -174,8 +187,9 @@ class Objective:
         for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
             if t.user_attrs.get("arch_id") == cfg.arch_id and t.number != trial.number:
                 for k, v in t.user_attrs.items():
-                    if k not in ("reused_from",):
+                    if k not in ("reused_from", "constraints"):
                         trial.set_user_attr(k, v)
+                record_constraints(trial, constraints(t), ("macs", "latency"))
                 trial.set_user_attr("reused_from", t.number)
                 log.info(
                     "trial %d repeats architecture %s of trial %d: result reused", trial.number, cfg.arch_id, t.number

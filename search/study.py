@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -12,7 +13,14 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
-from search.objective import METRIC_KEYS, Objective, TrialFailed, constraints, is_infeasible
+from search.objective import (
+    METRIC_KEYS,
+    NATIVE_CONSTRAINTS,
+    Objective,
+    TrialFailed,
+    constraints,
+    is_infeasible,
+)
 from search.spec import SearchSpec
 from space.space import SearchSpace
 
@@ -45,21 +53,15 @@ def make_storage(url: str) -> optuna.storages.BaseStorage:
 
 
 def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
-    kw = {"seed": spec.seed}
+    kw: dict = {"seed": spec.seed}
+    con = {} if NATIVE_CONSTRAINTS else {"constraints_func": constraints}
     if spec.sampler == "tpe":
         # multivariate+group: the per-level widths/depths exist only for the sampled number of levels.
-        return optuna.samplers.TPESampler(
-            multivariate=True,
-            group=True,
-            constraints_func=constraints,
-            n_startup_trials=8,
-            warn_independent_sampling=False,
-            **kw,
-        )
+        return optuna.samplers.TPESampler(multivariate=True, group=True, n_startup_trials=8, **con, **kw)
     if spec.sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=12, constraints_func=constraints, **kw)
+        return optuna.samplers.NSGAIISampler(population_size=12, **con, **kw)
     if spec.sampler == "gp":
-        return optuna.samplers.GPSampler(constraints_func=constraints, n_startup_trials=8, **kw)
+        return optuna.samplers.GPSampler(n_startup_trials=8, **con, **kw)
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(**kw)
     raise SearchError(f"unknown sampler {spec.sampler!r}; choose tpe, nsga2, gp or random")
@@ -253,6 +255,8 @@ def run_search(
 ) -> optuna.Study:
     """Run (or resume) the study until it holds ``spec.trials`` counted trials."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # multivariate/group TPE and RDB heartbeats are marked experimental; they are what we want.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     study = make_study(spec)
     already = sum(counted(t) for t in study.get_trials(deepcopy=False))
     if already:

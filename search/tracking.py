@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +44,8 @@ class MlflowTracker:
     def __init__(self, spec: SearchSpec) -> None:
         import mlflow  # noqa: F401 - fail early with a clear import error
         from mlflow.tracking import MlflowClient
+
+        logging.getLogger("mlflow").setLevel(logging.WARNING)  # table-creation chatter on a new store
 
         self.spec = spec
         self.client = MlflowClient(tracking_uri=spec.tracking_uri)
@@ -141,9 +144,10 @@ class MlflowTracker:
         self.client.log_batch(rid, metrics=metrics, params=params, tags=[RunTag("arch_hash", attrs.get("arch_id", ""))])
         trial_dir = s.out / "trials" / f"{trial.number:04d}"
         if "config_json" in attrs:
-            trial_dir.mkdir(parents=True, exist_ok=True)
-            (trial_dir / "arch.json").write_text(json.dumps(json.loads(attrs["config_json"]), indent=1))
-            self.client.log_artifact(rid, str(trial_dir / "arch.json"))
+            with tempfile.TemporaryDirectory() as tmp:
+                arch = Path(tmp) / "arch.json"
+                arch.write_text(json.dumps(json.loads(attrs["config_json"]), indent=1))
+                self.client.log_artifact(rid, str(arch))
         for name in ("strip.png", "last.pt"):
             if (trial_dir / name).is_file():
                 self.client.log_artifact(rid, str(trial_dir / name))

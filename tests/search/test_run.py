@@ -1,0 +1,91 @@
+"""End to end: tiny proxies, real SQLite Optuna storage and a real MLflow store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from search.run import main
+from search.study import counted
+from search.tracking import EXPERIMENT
+
+TINY = ["--proxy-steps", "6", "--proxy-val-every", "3", "--val-items", "2", "--proxy-crop", "48", "--proxy-batch", "2",
+        "--size", "64x64"]
+
+
+def run(out: Path, *extra: str) -> int:
+    return main(["--out", str(out), *TINY, *extra])
+
+
+def trial_runs(out: Path) -> pd.DataFrame:
+    client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    exp = client.get_experiment_by_name(EXPERIMENT)
+    runs = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'trial'")
+    return pd.DataFrame([{"trial": int(r.data.tags["trial_number"]), "state": r.data.tags["state"],
+                          "pareto": r.data.tags["pareto"], "params": r.data.metrics.get("params"),
+                          "parent": r.data.tags.get("mlflow.parentRunId")} for r in runs])
+
+
+def load_study(out: Path) -> optuna.Study:
+    return optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}")
+
+
+def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s"
+    assert run(out, "--budget", "150k", "--trials", "2") == 0
+    assert run(out, "--budget", "150k", "--trials", "3") == 0  # resumes the same study
+    study = load_study(out)
+    trials = study.get_trials(deepcopy=False)
+    done = [t for t in trials if counted(t)]
+    infeasible = [t for t in trials if t.user_attrs.get("infeasible")]
+    assert len(done) == 3
+    assert all(t.user_attrs["params"] < 150_000 for t in done)
+    # Infeasible samples never trained: no trial folder, no MLflow run.
+    assert all(not (out / "trials" / f"{t.number:04d}").exists() for t in infeasible)
+    runs = trial_runs(out)
+    assert sorted(runs["trial"]) == sorted(t.number for t in done)  # MLflow and Optuna hold the same trials
+    assert runs["parent"].nunique() == 1
+    front = {t.number for t in study.best_trials}
+    assert set(runs.loc[runs["pareto"] == "true", "trial"]) == front
+    for name in ("trials.csv", "pareto_front.csv", "dashboard.html", "search_spec.json"):
+        assert (out / name).is_file()
+    assert "dis (baseline)" in capsys.readouterr().out
+
+
+def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
+    fixes = ["scales=4,1", "width=16", "depth=1", "conv_type=standard", "downsample=bilinear", "upsample=deconv",
+             "warp_every=1", "warp_resolution=full", "encoder_width=0", "passed_feat_ch=0"]
+    out = tmp_path / "d"
+    assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
+    done = [t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]
+    assert len(done) == 2 and done[1].user_attrs["reused_from"] == done[0].number
+    assert done[1].values == done[0].values
+    assert not (out / "trials" / f"{done[1].number:04d}").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--budget", "half"], "0.5M, 500k"),
+    (["--budget", "0.5M", "--objectives", "psnr,speed"], "objectives"),
+    (["--budget", "0.5M", "--fix", "upsample=nearest"], "upsample choice"),
+    (["--budget", "0.5M", "--data", "vimeo:/x"], "unknown dataset"),
+])
+def test_usage_errors_exit_2(argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--out", str(tmp_path), *argv])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_dead_database_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(tmp_path / "x", "--budget", "0.5M", "--trials", "1", "--storage", "postgresql://nobody@127.0.0.1:1/none")
+    assert code == 2
+    assert "cannot open the Optuna storage" in capsys.readouterr().err
+
+
+def test_dump_space(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--budget", "0.5M", "--dump-space", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "space size:" in out and out.count('"blocks"') == 3
