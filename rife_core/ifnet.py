@@ -118,9 +118,10 @@ class IFNet(nn.Module):
             if flow is None:
                 x = torch.cat((*_frames_then_feats(warped0, warped1), t), 1)
             else:
-                extra = [t, mask] + ([feat] if feat is not None else []) + [flow]
+                # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
+                extra = [t, mask] + ([feat] if feat is not None else []) + [flow / s]
                 if block.down is None:  # low-resolution warping: bring the rest down to 1/s here
-                    extra = [resize(e, 1.0 / s) for e in extra[:-1]] + [resize(flow, 1.0 / s) / s]
+                    extra = [resize(e, 1.0 / s) for e in extra]
                     w0 = self._at_scale(warped0, warped_scale, s)
                     w1 = self._at_scale(warped1, warped_scale, s)
                 else:

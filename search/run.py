@@ -137,6 +137,28 @@ def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float])
         print(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
+SEPARATION_DB = 0.3  # below this, proxy PSNR differences are within run-to-run noise
+
+
+def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: SearchSpec) -> None:
+    """Say so when the proxies did not lift any trial clearly above the blend baseline."""
+    done = df[df["state"] == "COMPLETE"]
+    blend = next((v for k, v in baselines.items() if k.startswith("blend")), None)
+    if done.empty or blend is None:
+        return
+    best = done["psnr"].max()
+    if best - blend < SEPARATION_DB:
+        log.warning(
+            "no trial beat the blend baseline by %.1f dB (best %.2f vs blend %.2f): %d-step proxies are too short "
+            "for these networks to learn motion, so the front is decided by cost. Use longer proxies "
+            "(e.g. --proxy-steps 2000 --proxy-crop 128) or a GPU (--device cuda) for a front that ranks quality.",
+            SEPARATION_DB,
+            best,
+            blend,
+            spec.proxy_steps,
+        )
+
+
 def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
     from rife_core.config import ArchConfig
     from rife_core.data.spec import load
@@ -217,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{len(df)} trials ({(df['state'] == 'COMPLETE').sum()} complete, {(df['state'] == 'PRUNED').sum()} pruned, "
         f"{(df['state'] == 'FAIL').sum()} failed); feasible samples {rate['feasible_rate']:.0%} of {rate['samples']}"
     )
+    warn_if_uninformative(df, baselines, spec)
     if spec.retrain_top:
         retrain(spec, df, objective)
     print(f"\nfront:      {csv}\ndashboard:  {html}")
