@@ -1,4 +1,4 @@
-"""An offline HTML dashboard (plotly.js inlined) from a results table."""
+"""An offline HTML dashboard from a results table (plotly.js stored beside it, no network needed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from reports.pareto import front_info, pareto_figure
 
+PLOTLY_JS = "plotly.min.js"
 TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim", "pareto"]
 
 
@@ -22,15 +23,22 @@ def write_dashboard(
     baselines: dict[str, float] | None = None,
     title: str = "rife-nas search",
 ) -> Path:
-    """Pareto front, PSNR vs parameters, and the trial table, in one self-contained HTML file."""
+    """Pareto front, PSNR vs parameters, and the trial table; ``plotly.min.js`` is written beside it."""
     path = Path(path)
     info = front_info(df, x, y)
     figs = [pareto_figure(info, baselines, f"Pareto front: {y} vs {x}")]
     if x != "params" and len(info.trials):
         figs.append(pareto_figure(front_info(df, "params", y), baselines, f"{y} vs parameters"))
-    parts = []
-    for i, fig in enumerate(figs):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    # plotly.js (~4 MB) is written once beside the page and loaded from there: still offline, and a search
+    # that refreshes the dashboard after every trial does not rewrite it each time.
+    js = path.parent / PLOTLY_JS
+    if not js.is_file():
+        from plotly.offline import get_plotlyjs
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        js.write_text(get_plotlyjs())
+    parts = [f'<script src="{PLOTLY_JS}"></script>']
+    parts += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs]
     cols = [c for c in TABLE_COLUMNS if c in df.columns]
     table = df[cols].sort_values("trial").to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
     body = "\n".join(parts)

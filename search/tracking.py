@@ -16,6 +16,7 @@ from pathlib import Path
 import optuna
 import torch
 
+from reports.dashboard import PLOTLY_JS
 from search.spec import SearchSpec
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class MlflowTracker:
             exp_id = exp.experiment_id
         self.experiment_id = exp_id
         self.parent_id = self._parent_run()
+        self._js_logged = False
 
     def _parent_run(self) -> str:
         found = self.client.search_runs(
@@ -167,6 +169,10 @@ class MlflowTracker:
         for path in (front_csv, dashboard):
             if path.is_file():
                 self.client.log_artifact(self.parent_id, str(path))
+        js = dashboard.parent / PLOTLY_JS
+        if not self._js_logged and js.is_file():
+            self.client.log_artifact(self.parent_id, str(js))  # once: the dashboard loads it from beside itself
+            self._js_logged = True
         now = int(time.time() * 1000)
         from mlflow.entities import Metric
 

@@ -27,4 +27,5 @@ def test_front_is_sorted_by_cost_and_ignores_unfinished(tmp_path: Path) -> None:
     info = front_info(df)
     assert list(info.front["trial"]) == [1, 0]  # trial 2 was pruned, trial 3 is dominated by trial 1
     page = write_dashboard(df, tmp_path / "d.html", baselines={"blend": 27.0}).read_text()
-    assert "plotly" in page.lower() and "Pareto front" in page and "<table" in page
+    assert '<script src="plotly.min.js">' in page and "Pareto front" in page and "<table" in page
+    assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000  # the library itself, for offline use
