@@ -37,6 +37,9 @@ OBJECTIVE_ATTR = {
 }
 
 
+INTERMEDIATE = ("psnr", "ssim")  # objectives that validation reports during training
+
+
 class TrialFailed(RuntimeError):
     """A trial that could not produce a result (diverged training, an error); the search goes on."""
 
@@ -140,10 +143,9 @@ class Objective:
                 if decision.prune:
                     trial.set_user_attr("pruned_by", decision.to_dict())
                     raise optuna.TrialPruned(decision.reason)
-            else:
-                trial.report(
-                    metrics[self.spec.objectives[0]] if self.spec.objectives[0] in metrics else metrics["psnr"], step
-                )
+            elif self.spec.objectives[0] in INTERMEDIATE:
+                # Single objective: Optuna's own pruner, fed the objective's intermediate values.
+                trial.report(metrics[self.spec.objectives[0]], step)
                 if trial.should_prune():
                     trial.set_user_attr("pruned_by", {"prune": True, "step": step, "reason": "optuna pruner"})
                     raise optuna.TrialPruned(f"pruned by {type(trial.study.pruner).__name__} at step {step}")

@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
 from search.objective import (
+    INTERMEDIATE,
     METRIC_KEYS,
     NATIVE_CONSTRAINTS,
     Objective,
@@ -70,7 +71,7 @@ def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
 def make_study(spec: SearchSpec) -> optuna.Study:
     storage = make_storage(spec.storage_url)
     pruner = optuna.pruners.NopPruner()
-    if len(spec.objectives) == 1 and spec.pruning:
+    if len(spec.objectives) == 1 and spec.pruning and spec.objectives[0] in INTERMEDIATE:
         pruner = optuna.pruners.HyperbandPruner(min_resource=spec.proxy_val_every, max_resource=spec.proxy_steps)
     try:
         study = optuna.create_study(

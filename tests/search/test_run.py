@@ -89,3 +89,12 @@ def test_dump_space(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--budget", "0.5M", "--dump-space", "3"]) == 0
     out = capsys.readouterr().out
     assert "space size:" in out and out.count('"blocks"') == 3
+
+
+def test_single_objective_uses_optunas_pruner(tmp_path: Path) -> None:
+    out = tmp_path / "single"
+    assert run(out, "--budget", "0.5M", "--trials", "2", "--objectives", "psnr") == 0
+    study = load_study(out)
+    assert len(study.directions) == 1
+    done = [t for t in study.get_trials(deepcopy=False) if counted(t)]
+    assert len(done) == 2 and all(t.intermediate_values for t in done if t.state.name == "COMPLETE")
