@@ -59,20 +59,29 @@ def _check_folder(folder: Path, files: Sequence[str], listed_in: Path) -> None:
             raise DataError(f"{folder / f}: missing (listed in {listed_in.name})")
 
 
-def vimeo_triplet(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:
-    """Vimeo-90K triplet: ``tri_trainlist.txt``, ``tri_testlist.txt``, ``sequences/x/y/im1..im3.png``."""
-    _require_dir(root, "vimeo_triplet")
+def _vimeo(root: Path, split: str, prefix: str, n_frames: int, triples: list[tuple[int, int, int]]) -> FileTriplets:
+    """Vimeo-90K's official layout: ``{prefix}_trainlist.txt``, ``{prefix}_testlist.txt``,
+    ``sequences/x/y/im1..imN.png``; validation holds out whole top-level groups of the training list."""
+    name = "vimeo_triplet" if prefix == "tri" else "vimeo_septuplet"
+    _require_dir(root, name)
     check_split(split)
-    lst = root / ("tri_testlist.txt" if split == "test" else "tri_trainlist.txt")
+    lst = root / f"{prefix}_{'test' if split == 'test' else 'train'}list.txt"
     names = _read_list(lst)
     if split != "test":
         names = _hold_out(names, split)
+    files = [f"im{i}.png" for i in range(1, n_frames + 1)]
     items = []
     for n in names:
         folder = root / "sequences" / n
-        _check_folder(folder, ("im1.png", "im2.png", "im3.png"), lst)
-        items.append((folder / "im1.png", folder / "im2.png", folder / "im3.png", 0.5))
-    return FileTriplets("vimeo_triplet", items)
+        _check_folder(folder, files, lst)
+        for a, b, c in triples:
+            items.append((folder / files[a], folder / files[b], folder / files[c], (b - a) / (c - a)))
+    return FileTriplets(name, items)
+
+
+def vimeo_triplet(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:
+    """Vimeo-90K triplet: (im1, im2, im3) at t = 0.5."""
+    return _vimeo(root, split, "tri", 3, [(0, 1, 2)])
 
 
 SEPTUPLET_FRAMES = 7
@@ -81,21 +90,8 @@ SEPTUPLET_FRAMES = 7
 def vimeo_septuplet(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:
     """Vimeo-90K septuplet: training uses every sorted frame triple (arbitrary t, as RIFE_m samples);
     validation and test use (im1, im4, im7) at t = 0.5, the largest symmetric motion."""
-    _require_dir(root, "vimeo_septuplet")
-    check_split(split)
-    lst = root / ("sep_testlist.txt" if split == "test" else "sep_trainlist.txt")
-    names = _read_list(lst)
-    if split != "test":
-        names = _hold_out(names, split)
-    files = [f"im{i}.png" for i in range(1, SEPTUPLET_FRAMES + 1)]
     triples = list(itertools.combinations(range(SEPTUPLET_FRAMES), 3)) if split == "train" else [(0, 3, 6)]
-    items = []
-    for n in names:
-        folder = root / "sequences" / n
-        _check_folder(folder, files, lst)
-        for a, b, c in triples:
-            items.append((folder / files[a], folder / files[b], folder / files[c], (b - a) / (c - a)))
-    return FileTriplets("vimeo_septuplet", items)
+    return _vimeo(root, split, "sep", SEPTUPLET_FRAMES, triples)
 
 
 def _triplet_folders(root: Path, names: tuple[str, str, str], t: float, label: str) -> list:
