@@ -98,3 +98,38 @@ def test_single_objective_uses_optunas_pruner(tmp_path: Path) -> None:
     assert len(study.directions) == 1
     done = [t for t in study.get_trials(deepcopy=False) if counted(t)]
     assert len(done) == 2 and all(t.intermediate_values for t in done if t.state.name == "COMPLETE")
+
+
+def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
+    """Kill the process mid-trial, re-run the same command: the total completes, nothing is duplicated."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "k"
+    cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
+           "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:  # wait until a trial is running and has reported progress
+            time.sleep(1)
+            if (out / "optuna.db").exists():
+                try:
+                    trials = load_study(out).get_trials(deepcopy=False)
+                except (KeyError, optuna.exceptions.StorageInternalError):
+                    continue
+                if any(t.state.name == "RUNNING" and "curve" in t.user_attrs for t in trials):
+                    break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed = [t.number for t in load_study(out).get_trials(deepcopy=False) if t.state.name == "RUNNING"]
+    assert killed, "the search was not caught mid-trial"
+    assert run(out, "--proxy-steps", "400", "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2") == 0
+    study = load_study(out)
+    done = [t for t in study.get_trials(deepcopy=False) if counted(t)]
+    assert len(done) == 2 and not set(killed) & {t.number for t in done}
+    runs = trial_runs(out)
+    assert sorted(runs["trial"]) == sorted(t.number for t in done)  # no run for the killed trial, none twice
