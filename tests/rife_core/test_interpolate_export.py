@@ -79,3 +79,27 @@ def test_onnx_and_torchscript_match_pytorch(tmp_path: Path, tiny_checkpoint: Pat
     assert np.abs(got - ref).max() < 1e-4
     ts = torch.jit.load(str(export_torchscript(model, tmp_path / "m.ts", size)))
     assert np.abs(ts(a, b, t).detach().numpy() - ref).max() < 1e-5
+
+
+def test_keep_audio_copies_the_audio_track(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    src = tmp_path / "va.mp4"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("aac", rate=44100)
+        for i in range(12):
+            for p in v.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        tone = (np.sin(np.arange(22050) / 44100 * 2 * np.pi * 440) * 0.3).astype(np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        for p in [*a.encode(frame), *a.encode()]:
+            c.mux(p)
+    out = tmp_path / "out.mp4"
+    assert main(["--checkpoint", str(tiny_checkpoint), str(src), "-o", str(out), "--keep-audio"]) == 0
+    with av.open(str(out)) as c:
+        kinds = sorted(s.type for s in c.streams)
+        n_video = sum(1 for _ in c.decode(video=0))
+    assert kinds == ["audio", "video"] and n_video == 2 * 12 - 1
