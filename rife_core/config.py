@@ -105,6 +105,11 @@ class ArchConfig:
         """Input H and W are padded to a multiple of this: scale, then conv0's two stride-2 convs."""
         return 4 * max(b.scale for b in self.blocks)
 
+    def padded_size(self, h: int, w: int) -> tuple[int, int]:
+        """(H, W) after padding up to ``pad_multiple``."""
+        m = self.pad_multiple
+        return -(-h // m) * m, -(-w // m) * m
+
     def warps_after(self, index: int) -> bool:
         """Whether frames are re-warped after block ``index`` for the next block."""
         if index >= len(self.blocks) - 1:

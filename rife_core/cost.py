@@ -65,8 +65,7 @@ def measure_cost(
     model = create_model(cfg).to(device).eval()
     macs = count_macs(model, size)
     lat = measure_latency(model, size, repeats=repeats, threads=threads) if latency else None
-    m = cfg.pad_multiple
-    padded = (-(-size[0] // m) * m, -(-size[1] // m) * m)
+    padded = cfg.padded_size(*size)
     return CostReport(
         arch_id=cfg.arch_id,
         params=count_params(cfg),

@@ -79,8 +79,8 @@ class IFNet(nn.Module):
                 f"img0 and img1 must both be (B, 3, H, W); got {tuple(img0.shape)} and {tuple(img1.shape)}"
             )
         _b, _, h, w = img0.shape
-        m = self.cfg.pad_multiple
-        ph, pw = (m - h % m) % m, (m - w % m) % m
+        padded_h, padded_w = self.cfg.padded_size(h, w)
+        ph, pw = padded_h - h, padded_w - w
         if ph or pw:
             img0 = F.pad(img0, (0, pw, 0, ph), mode="replicate")
             img1 = F.pad(img1, (0, pw, 0, ph), mode="replicate")

@@ -87,8 +87,8 @@ class Downsample(nn.Module):
 class Upsample(nn.Module):
     """Maps the trunk's features (at 1/(4*scale)) to ``out_ch`` channels at full resolution.
 
-    Returns the output and ``flow_gain``, the factor by which the resolution grew (flows predicted in
-    low-resolution pixels are multiplied by it, as RIFE multiplies by ``scale``).
+    ``flow_gain`` is the factor of the final bilinear resize: flows predicted in low-resolution pixels are
+    multiplied by it, as RIFE multiplies by ``scale``.
     """
 
     def __init__(self, width: int, out_ch: int, scale: int, kind: str) -> None:

@@ -60,16 +60,6 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        d = dict(d)
-        d["stages"] = tuple(Stage(**s) if isinstance(s, dict) else s for s in d.get("stages", ()))
-        for k in ("resize_range",):
-            for s in d["stages"]:
-                if isinstance(getattr(s, k), list):
-                    object.__setattr__(s, k, tuple(getattr(s, k)))
-        return cls(**d)
-
     @property
     def total_steps(self) -> int | None:
         """Planned steps over all stages when every stage has a step budget."""

@@ -30,7 +30,7 @@ from rife_core.data.triplets import ConcatTriplets
 from rife_core.evaluation import evaluate, model_predictor
 from rife_core.ifnet import IFNet
 from rife_core.losses import CompositeLoss
-from rife_core.train_config import Stage, TrainConfig
+from rife_core.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ def _datasets(cfg: TrainConfig):
     if cfg.synthetic_ratio > 0:
         train = MixedTriplets(train, load("synthetic", "train", seed=cfg.seed), cfg.synthetic_ratio)
     val_specs = cfg.val_data if cfg.val_data is not None else cfg.data
-    split = "val"
-    val = ConcatTriplets("val", [load(s, split, seed=cfg.seed) for s in val_specs])
+    val = ConcatTriplets("val", [load(s, "val", seed=cfg.seed) for s in val_specs])
     if not len(train):
         raise ValueError(f"no training triplets in {cfg.data}")
     if not len(val):
@@ -140,17 +139,6 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> IFNet:
     model = IFNet(ArchConfig.from_dict(ckpt["arch"]))
     model.load_state_dict(ckpt["model"], strict=True)
     return model.to(device).eval()
-
-
-def _stage_at(stages: tuple[Stage, ...], step: int) -> tuple[int, int]:
-    """(stage index, step within it) for a global step, counting only step-budgeted stages."""
-    done = 0
-    for i, st in enumerate(stages):
-        if st.steps is not None and step >= done + st.steps and i < len(stages) - 1:
-            done += st.steps
-            continue
-        return i, step - done
-    return len(stages) - 1, step - done
 
 
 def train(
@@ -222,8 +210,7 @@ def train(
 
     model.train()
     try:
-        stage_idx, _ = _stage_at(cfg.stages, step)
-        for si in range(stage_idx, len(cfg.stages)):
+        for si in range(len(cfg.stages)):  # stages a resumed run already finished are skipped below
             st = cfg.stages[si]
             stage_start = sum(s.steps or 0 for s in cfg.stages[:si])
             end = stage_start + st.steps if st.steps is not None else None

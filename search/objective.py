@@ -20,7 +20,7 @@ from rife_core.params import count_params
 from rife_core.train_config import Stage, TrainConfig
 from rife_core.trainer import train
 from search.pruner import ParetoPruner, Reference
-from search.spec import COST, SearchSpec
+from search.spec import SearchSpec
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -226,4 +226,4 @@ class Objective:
         Image.fromarray(np.concatenate([tri.img0, pred_u8, tri.imgt, err], axis=1)).save(out_dir / "strip.png")
 
 
-__all__ = ["COST", "METRIC_KEYS", "Objective", "TrialFailed", "constraints", "is_infeasible"]
+__all__ = ["METRIC_KEYS", "Objective", "TrialFailed", "constraints", "is_infeasible"]

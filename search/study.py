@@ -18,7 +18,6 @@ from search.objective import (
     METRIC_KEYS,
     NATIVE_CONSTRAINTS,
     Objective,
-    TrialFailed,
     constraints,
     is_infeasible,
 )
@@ -270,7 +269,7 @@ def run_search(
             objective,
             n_jobs=spec.n_jobs,
             callbacks=callbacks,
-            catch=(TrialFailed, RuntimeError, ValueError),
+            catch=(RuntimeError, ValueError),  # TrialFailed, NaN and out-of-memory are RuntimeErrors
             gc_after_trial=True,
         )
     return study

@@ -13,7 +13,6 @@ from rife_core.data.scenecut import detect_cuts
 from rife_core.data.triplets import (
     ConcatTriplets,
     FileTriplets,
-    FolderSequenceTriplets,
     SequenceTriplets,
     check_split,
     sequence_windows,
@@ -185,9 +184,9 @@ def frame_folders(root: Path, split: str, spans: Sequence[int] = (2,)) -> Concat
         if len(files) < 3:
             log.warning("%s: %d frame(s), skipped (a window needs 3)", seq, len(files))
             continue
-        parts.append(
-            FolderSequenceTriplets(f"frames/{seq.name}", files, sequence_windows(len(files), split, (), spans))
-        )
+        windows = sequence_windows(len(files), split, (), spans)
+        items = [(files[i], files[k], files[j], (k - i) / (j - i)) for i, k, j in windows]
+        parts.append(FileTriplets(f"frames/{seq.name}", items))
     if not parts:
         raise DataError(f"{root}: no folder with 3 or more frames ({', '.join(IMAGE_EXTS)})")
     return ConcatTriplets("frames", parts)

@@ -97,25 +97,6 @@ class FileTriplets:
         return Triplet(*frames, t=self.items[idx][3], name=f"{self.name}:{paths[1]}")
 
 
-class FolderSequenceTriplets:
-    """Windows into a sequence stored as one image file per frame (Adobe240 and similar)."""
-
-    def __init__(self, name: str, files: list[Path], windows: list[Window]) -> None:
-        self.name = name
-        self.files = files
-        self.windows = windows
-
-    def __len__(self) -> int:
-        return len(self.windows)
-
-    def __getitem__(self, idx: int) -> Triplet:
-        i, k, j = self.windows[idx]
-        paths = [self.files[i], self.files[k], self.files[j]]
-        frames = [read_image(p) for p in paths]
-        check_same_size(frames, paths)
-        return Triplet(*frames, t=(k - i) / (j - i), name=f"{self.name}:{paths[1]}")
-
-
 class ConcatTriplets:
     """Several triplet datasets end to end."""
 

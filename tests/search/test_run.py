@@ -13,8 +13,20 @@ from search.run import main
 from search.study import counted
 from search.tracking import EXPERIMENT
 
-TINY = ["--proxy-steps", "6", "--proxy-val-every", "3", "--val-items", "2", "--proxy-crop", "48", "--proxy-batch", "2",
-        "--size", "64x64"]
+TINY = [
+    "--proxy-steps",
+    "6",
+    "--proxy-val-every",
+    "3",
+    "--val-items",
+    "2",
+    "--proxy-crop",
+    "48",
+    "--proxy-batch",
+    "2",
+    "--size",
+    "64x64",
+]
 
 
 def run(out: Path, *extra: str) -> int:
@@ -25,9 +37,18 @@ def trial_runs(out: Path) -> pd.DataFrame:
     client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
     exp = client.get_experiment_by_name(EXPERIMENT)
     runs = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'trial'")
-    return pd.DataFrame([{"trial": int(r.data.tags["trial_number"]), "state": r.data.tags["state"],
-                          "pareto": r.data.tags["pareto"], "params": r.data.metrics.get("params"),
-                          "parent": r.data.tags.get("mlflow.parentRunId")} for r in runs])
+    return pd.DataFrame(
+        [
+            {
+                "trial": int(r.data.tags["trial_number"]),
+                "state": r.data.tags["state"],
+                "pareto": r.data.tags["pareto"],
+                "params": r.data.metrics.get("params"),
+                "parent": r.data.tags.get("mlflow.parentRunId"),
+            }
+            for r in runs
+        ]
+    )
 
 
 def load_study(out: Path) -> optuna.Study:
@@ -57,8 +78,18 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
-    fixes = ["scales=4,1", "width=16", "depth=1", "conv_type=standard", "downsample=bilinear", "upsample=deconv",
-             "warp_every=1", "warp_resolution=full", "encoder_width=0", "passed_feat_ch=0"]
+    fixes = [
+        "scales=4,1",
+        "width=16",
+        "depth=1",
+        "conv_type=standard",
+        "downsample=bilinear",
+        "upsample=deconv",
+        "warp_every=1",
+        "warp_resolution=full",
+        "encoder_width=0",
+        "passed_feat_ch=0",
+    ]
     out = tmp_path / "d"
     assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
     done = [t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]
@@ -67,12 +98,15 @@ def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
     assert not (out / "trials" / f"{done[1].number:04d}").exists()
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--budget", "half"], "0.5M, 500k"),
-    (["--budget", "0.5M", "--objectives", "psnr,speed"], "objectives"),
-    (["--budget", "0.5M", "--fix", "upsample=nearest"], "upsample choice"),
-    (["--budget", "0.5M", "--data", "vimeo:/x"], "unknown dataset"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--budget", "half"], "0.5M, 500k"),
+        (["--budget", "0.5M", "--objectives", "psnr,speed"], "objectives"),
+        (["--budget", "0.5M", "--fix", "upsample=nearest"], "upsample choice"),
+        (["--budget", "0.5M", "--data", "vimeo:/x"], "unknown dataset"),
+    ],
+)
 def test_usage_errors_exit_2(argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--out", str(tmp_path), *argv])
@@ -108,8 +142,22 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     import time
 
     out = tmp_path / "k"
-    cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
-           "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "search.run",
+        "--out",
+        str(out),
+        *TINY,
+        "--proxy-steps",
+        "400",
+        "--proxy-val-every",
+        "100",
+        "--budget",
+        "0.5M",
+        "--trials",
+        "2",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     try:

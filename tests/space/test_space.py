@@ -27,8 +27,19 @@ def test_sampling_is_seed_deterministic() -> None:
 
 
 def test_size_counts_every_combination() -> None:
-    space = SearchSpace.load().fix(["scales=4,1", "width=16", "depth=1", "conv_type=standard", "downsample=bilinear",
-                                    "warp_every=1", "warp_resolution=full", "encoder_width=0", "passed_feat_ch=0"])
+    space = SearchSpace.load().fix(
+        [
+            "scales=4,1",
+            "width=16",
+            "depth=1",
+            "conv_type=standard",
+            "downsample=bilinear",
+            "warp_every=1",
+            "warp_resolution=full",
+            "encoder_width=0",
+            "passed_feat_ch=0",
+        ]
+    )
     assert space.size() == 4  # only the four upsampling types remain
     assert {c.upsample for c in space.enumerate_sample(30)} == {"bilinear", "deconv", "dsdeconv", "pixelshuffle"}
 
