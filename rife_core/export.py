@@ -20,19 +20,9 @@ import torch
 from torch import nn
 
 from rife_core.cost import parse_size
+from rife_core.ifnet import FrameOnly
 
 ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
-
-
-class FrameOnly(nn.Module):
-    """The model with a plain tensor output, which both exporters need."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return self.model(img0, img1, t).frame
 
 
 def _example(size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

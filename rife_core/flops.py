@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from rife_core.ifnet import FrameOnly
+
 log = logging.getLogger(__name__)
 
 UNIT = "MACs"
@@ -82,18 +84,6 @@ class MacCount:
         return self.warp / self.total if self.total else 0.0
 
 
-class _FrameOnly(nn.Module):
-    """Exposes only the interpolated frame so fvcore's tracer sees a plain tensor output."""
-
-    def __init__(self, model: nn.Module, timestep: float) -> None:
-        super().__init__()
-        self.model = model
-        self.timestep = timestep
-
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
-        return self.model(img0, img1, self.timestep).frame
-
-
 def count_macs(model: nn.Module, size: tuple[int, int], timestep: float = 0.5) -> MacCount:
     """Count MACs of ``model(img0, img1, timestep)`` for one pair of frames of ``size`` = (H, W)."""
     with warnings.catch_warnings():
@@ -103,7 +93,8 @@ def count_macs(model: nn.Module, size: tuple[int, int], timestep: float = 0.5) -
     h, w = size
     p = next(model.parameters())
     x = torch.rand(1, 3, h, w, device=p.device, dtype=p.dtype)
-    analysis = FlopCountAnalysis(_FrameOnly(model, timestep).eval(), (x, x.clone()))
+    t = torch.full((1,), timestep, device=p.device, dtype=p.dtype)
+    analysis = FlopCountAnalysis(FrameOnly(model).eval(), (x, x.clone(), t))
     analysis.set_op_handle(**HANDLES)
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     with warnings.catch_warnings(), torch.no_grad():

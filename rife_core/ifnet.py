@@ -161,6 +161,17 @@ class IFNet(nn.Module):
         return self.warp(img0, flow[:, :2]) * mask + self.warp(img1, flow[:, 2:4]) * (1 - mask)
 
 
+class FrameOnly(nn.Module):
+    """``model(img0, img1, t).frame`` as a plain tensor output, for tracers and exporters."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.model(img0, img1, t).frame
+
+
 def _frames_then_feats(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """RIFE v4's channel order: frame0, frame1, then feature0, feature1."""
     if w0.shape[1] == IMG_CH:
