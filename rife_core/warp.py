@@ -18,10 +18,12 @@ class BackwardWarp(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self._grids: dict[tuple[torch.device, torch.dtype, int, int], torch.Tensor] = {}
+        self._norms: dict[tuple[torch.device, torch.dtype, int, int], torch.Tensor] = {}
 
     def _apply(self, fn, recurse=True):
         # Moving or casting the module invalidates grids made for the old device/dtype.
         self._grids.clear()
+        self._norms.clear()
         return super()._apply(fn, recurse)
 
     def base_grid(self, h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -39,9 +41,11 @@ class BackwardWarp(nn.Module):
     def forward(self, x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         _, _, h, w = x.shape
         # Pixels to normalised units; a 1-pixel-wide axis has no extent, so its flow is ignored.
-        norm = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device, dtype=flow.dtype).view(
-            1, 2, 1, 1
-        )
+        key = (flow.device, flow.dtype, int(h), int(w))
+        norm = self._norms.get(key)
+        if norm is None:  # cached like the grid: no host-to-device copy per warp
+            norm = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device, dtype=flow.dtype)
+            norm = self._norms[key] = norm.view(1, 2, 1, 1)
         offset = (flow * norm).permute(0, 2, 3, 1)
         grid = self.base_grid(h, w, x.device, x.dtype) + offset
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)

@@ -57,6 +57,19 @@ class MlflowTracker:
         else:
             exp_id = exp.experiment_id
         self.experiment_id = exp_id
+        s = spec
+        # Tags every run of this study carries; the git commit is looked up once, not per trial.
+        self.common_tags = {
+            "study_name": s.study_name,
+            "budget": str(s.budget),
+            "objectives": ",".join(s.objectives),
+            "flop_counter": FLOP_COUNTER,
+            "mac_unit": "MACs",
+            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
+            "torch_version": torch.__version__,
+            "optuna_version": optuna.__version__,
+            "git_commit": _git_commit() or "none",
+        }
         self.parent_id = self._parent_run()
         self._js_logged = False
 
@@ -68,22 +81,13 @@ class MlflowTracker:
         )
         if found:
             return found[0].info.run_id
+        from mlflow.entities import Param
+
         s = self.spec
-        tags = {
-            "kind": "study",
-            "study_name": s.study_name,
-            "budget": str(s.budget),
-            "objectives": ",".join(s.objectives),
-            "flop_counter": FLOP_COUNTER,
-            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
-            "torch_version": torch.__version__,
-            "optuna_version": optuna.__version__,
-            "git_commit": _git_commit() or "none",
-        }
+        tags = {"kind": "study", **self.common_tags}
         run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"study {s.study_name}")
-        params = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in s.to_dict().items()}
-        for k, v in params.items():
-            self.client.log_param(run.info.run_id, k, v[:6000])
+        params = [Param(k, (v if isinstance(v, str) else json.dumps(v))[:6000]) for k, v in s.to_dict().items()]
+        self.client.log_batch(run.info.run_id, params=params)
         return run.info.run_id
 
     def log_trial(self, trial: optuna.trial.FrozenTrial, pareto: bool) -> str | None:
@@ -98,19 +102,11 @@ class MlflowTracker:
         tags = {
             "mlflow.parentRunId": self.parent_id,
             "kind": "trial",
-            "study_name": s.study_name,
             "trial_number": str(trial.number),
             "state": state,
             "arch_id": attrs.get("arch_id", ""),
             "pareto": "true" if pareto else "false",
-            "budget": str(s.budget),
-            "objectives": ",".join(s.objectives),
-            "flop_counter": FLOP_COUNTER,
-            "mac_unit": "MACs",
-            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
-            "torch_version": torch.__version__,
-            "optuna_version": optuna.__version__,
-            "git_commit": _git_commit() or "none",
+            **self.common_tags,
         }
         if "pruned_by" in attrs:
             tags["pruned_by"] = json.dumps(attrs["pruned_by"])[:5000]
