@@ -34,10 +34,11 @@ def test_peak_memory_counts_live_tensors_and_frees() -> None:
 def test_latency_report_fields() -> None:
     model = create_model("lite_s")
     model.train()
+    before = torch.get_num_threads()
     lat = measure_latency(model, (64, 64), repeats=3, warmup=1, threads=1)
     assert lat.repeats == 3 and lat.threads == 1 and lat.size == (64, 64)
     assert 0 < lat.min_ms <= lat.median_ms <= lat.max_ms
     assert model.training, "measuring must restore the module's mode"
-    assert torch.get_num_threads() >= 1
+    assert torch.get_num_threads() == before, "measuring with threads=1 must restore the thread count"
     # The output frame alone is 3*64*64 float32 values; the forward holds much more than that.
     assert lat.peak_mem_mb * 2**20 > 3 * 64 * 64 * 4
