@@ -15,10 +15,10 @@ import sys
 
 import torch
 
-from rife_core.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
 from rife_core.cost import measure_cost
-from rife_core.params import count_params
-from rife_core.presets import PRESETS
+from rife_core.cost.params import count_params
+from rife_core.model.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
+from rife_core.model.presets import PRESETS
 
 REFERENCE = "rife_v4_25"
 BUDGET = 500_000

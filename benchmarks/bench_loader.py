@@ -17,7 +17,7 @@ import torch
 from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import load
 from rife_core.data.torch_data import TorchTriplets, default_workers, make_loader
-from rife_core.presets import create_model
+from rife_core.model.presets import create_model
 
 
 def loader_alone(loader, batches: int) -> float:

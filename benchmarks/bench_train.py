@@ -12,11 +12,11 @@ import sys
 
 import torch
 
-from rife_core.params import count_params
-from rife_core.presets import PRESETS
-from rife_core.train import parse_loss
-from rife_core.train_config import Stage, TrainConfig
-from rife_core.trainer import train
+from rife_core.cli.args import parse_loss
+from rife_core.cost.params import count_params
+from rife_core.model.presets import PRESETS
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.trainer import train
 
 
 def main(argv: list[str] | None = None) -> int:

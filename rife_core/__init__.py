@@ -1,9 +1,13 @@
-"""The RIFE-style model family and everything about one model: config, builder, cost."""
+"""The RIFE-style model family and everything about one model.
 
-from rife_core.config import ArchConfig, BlockConfig, ConfigError
-from rife_core.ifnet import IFNet, IFNetOutput
-from rife_core.params import count_params
-from rife_core.presets import PRESETS, create_model, get_config
+Subpackages: ``model`` (config, presets, IFNet, layers, warp), ``cost`` (parameters, MACs, latency),
+``training`` (config, trainer, losses, checkpoints), ``evaluation`` (metrics, LPIPS/VGG backbones,
+evaluation, blend/DIS baselines), ``data`` (triplet sources, splits, augmentation, loader), ``export``
+(ONNX, TorchScript), ``video`` (frame streams in and out) and ``cli`` (the command-line front ends).
+"""
+
+from rife_core.cost.params import count_params
+from rife_core.model import PRESETS, ArchConfig, BlockConfig, ConfigError, IFNet, IFNetOutput, create_model, get_config
 
 __all__ = [
     "PRESETS",

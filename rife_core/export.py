@@ -1,8 +1,5 @@
-"""``python -m rife_core.export``: a checkpoint to ONNX (GridSample needs opset >= 16) or TorchScript.
-
-Examples:
-    python -m rife_core.export --checkpoint runs/x/last.pt --onnx model.onnx --size 256x448
-    python -m rife_core.export --checkpoint runs/x/last.pt --torchscript model.pt --size 256x448
+"""A model to ONNX (GridSample needs opset >= 16) or TorchScript; ``python -m rife_core.export`` runs
+``rife_core.cli.export``.
 
 The exported graph takes (img0, img1, t) with img0/img1 of shape (1, 3, H, W) in [0, 1] and t of shape
 (1,), and returns the interpolated frame. H and W are fixed at export (the input padding is baked in).
@@ -10,17 +7,13 @@ The exported graph takes (img0, img1, t) with img0/img1 of shape (1, 3, H, W) in
 
 from __future__ import annotations
 
-import argparse
-import logging
-import sys
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from rife_core.cost import parse_size
-from rife_core.ifnet import FrameOnly
+from rife_core.model.ifnet import FrameOnly
 
 ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
 
@@ -58,33 +51,9 @@ def export_torchscript(model: nn.Module, path: Path, size: tuple[int, int]) -> P
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m rife_core.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--onnx", type=Path, help="write an ONNX model here")
-    p.add_argument("--torchscript", type=Path, help="write a TorchScript model here")
-    p.add_argument("--size", type=parse_size, default=(256, 448), help="HEIGHTxWIDTH baked into the graph")
-    p.add_argument("--opset", type=int, default=ONNX_OPSET)
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if not (args.onnx or args.torchscript):
-        p.error("give --onnx PATH and/or --torchscript PATH")
-    if args.opset < 16:
-        p.error("--opset must be >= 16: GridSample, the warp, entered the ONNX standard in opset 16")
-    from rife_core.trainer import load_model
-
-    try:
-        model = load_model(args.checkpoint)
-    except (FileNotFoundError, ValueError) as e:
-        p.error(str(e))
-    if args.onnx:
-        print(f"ONNX (opset {args.opset}): {export_onnx(model, args.onnx, args.size, args.opset)}")
-    if args.torchscript:
-        print(f"TorchScript: {export_torchscript(model, args.torchscript, args.size)}")
-    return 0
-
-
 if __name__ == "__main__":
+    import sys
+
+    from rife_core.cli.export import main
+
     sys.exit(main())

@@ -10,15 +10,15 @@ import numpy as np
 import optuna
 import torch
 
-from rife_core.config import ArchConfig
+from rife_core.cost.latency import measure_latency
+from rife_core.cost.macs import count_macs
+from rife_core.cost.params import count_params
 from rife_core.data.spec import load
-from rife_core.evaluation import evaluate, model_predictor
-from rife_core.flops import count_macs
-from rife_core.ifnet import IFNet
-from rife_core.latency import measure_latency
-from rife_core.params import count_params
-from rife_core.train_config import Stage, TrainConfig
-from rife_core.trainer import train
+from rife_core.evaluation.evaluate import evaluate, model_predictor
+from rife_core.model.config import ArchConfig
+from rife_core.model.ifnet import IFNet
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.trainer import train
 from search.pruner import ParetoPruner, Reference
 from search.spec import SearchSpec
 from space.space import SearchSpace

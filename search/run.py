@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rife_core.cost import parse_size
+from rife_core.cli.args import parse_size
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from search.spec import DIRECTIONS, SearchSpec
@@ -115,8 +115,8 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
 
 def baseline_scores(spec: SearchSpec, objective) -> dict[str, float]:
     """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
-    from rife_core.baselines import METHODS
-    from rife_core.evaluation import evaluate
+    from rife_core.evaluation.baselines import METHODS
+    from rife_core.evaluation.evaluate import evaluate
 
     return {
         f"{name} (baseline)": evaluate(fn, objective.val_set, max_items=spec.val_items, center=spec.val_crop)["psnr"]
@@ -160,10 +160,10 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
 
 
 def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
-    from rife_core.config import ArchConfig
     from rife_core.data.spec import load
-    from rife_core.evaluation import evaluate, model_predictor
-    from rife_core.trainer import load_model, train
+    from rife_core.evaluation.evaluate import evaluate, model_predictor
+    from rife_core.model.config import ArchConfig
+    from rife_core.training.trainer import load_model, train
 
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
     rows = []
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     spec, space = spec_from_args(p, args)
 
     if args.dump_space:
-        from rife_core.params import count_params
+        from rife_core.cost.params import count_params
 
         print(f"space size: {space.size():,} architectures")
         for cfg in space.enumerate_sample(args.dump_space, seed=spec.seed):

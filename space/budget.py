@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 
-from rife_core.config import ArchConfig
-from rife_core.params import count_params
+from rife_core.cost.params import count_params
+from rife_core.model.config import ArchConfig
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmg]?)\s*$", re.IGNORECASE)

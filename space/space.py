@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from rife_core.config import ArchConfig, BlockConfig, ConfigError
+from rife_core.model.config import ArchConfig, BlockConfig, ConfigError
 
 DEFAULT_SPACE = Path(__file__).with_name("default_space.yaml")
 PER_LEVEL = ("width", "depth")

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from rife_core.config import ArchConfig, uniform_blocks
-from rife_core.ifnet import IFNet
-from rife_core.train_config import TrainConfig
-from rife_core.trainer import save_checkpoint
+from rife_core.model.config import ArchConfig, uniform_blocks
+from rife_core.model.ifnet import IFNet
+from rife_core.training.checkpoint import save_checkpoint
+from rife_core.training.config import TrainConfig
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 TINY = ArchConfig(blocks=uniform_blocks([4, 2, 1], [16, 16, 16], 1), encoder_width=8, encoder_ch=4, passed_feat_ch=4)

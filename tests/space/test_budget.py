@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rife_core.params import count_params
-from rife_core.presets import PRESETS
+from rife_core.cost.params import count_params
+from rife_core.model.presets import PRESETS
 from space.budget import BudgetError, parse_count, within_budget
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from rife_core.ifnet import IFNet
-from rife_core.params import count_params
+from rife_core.cost.params import count_params
+from rife_core.model.ifnet import IFNet
 from space.space import DEFAULT_SPACE, SearchSpace, SpaceError
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rife_core.data.__main__ import main
+from rife_core.cli.data import main
 from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import load
 from rife_core.data.torch_data import TorchTriplets, make_loader

@@ -1,0 +1,71 @@
+"""``python -m rife_core.train``: train one architecture (a preset or a config JSON) end to end.
+
+Examples:
+    python -m rife_core.train --preset lite_s --steps 2000 --out runs/lite_s
+    python -m rife_core.train --config arch.json --seconds 600 --crop 224 --loss l1=0.2,vgg=1 --resume runs/x/last.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch
+from rife_core.data.frames import DataError
+from rife_core.data.spec import parse_spec
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.trainer import DETERMINISM_NOTE, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m rife_core.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arch_arguments(p)
+    p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
+    p.add_argument("--val-data", action="append", default=None, metavar="SPEC")
+    p.add_argument("--synthetic-ratio", type=float, default=0.0)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--seconds", type=float, default=None)
+    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--loss", type=parse_loss, default=None, help="weighted terms, e.g. l1=0.2,vgg=1 (default)")
+    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--out", type=Path, required=True, help="folder for checkpoints")
+    p.add_argument("--resume", type=Path, default=None)
+    args = p.parse_args(argv)
+    configure_output()
+    if args.steps is None and args.seconds is None:
+        args.steps = 1000
+    _, arch = read_arch(p, args)
+    try:
+        for s in (args.data or []) + (args.val_data or []):
+            parse_spec(s)
+        cfg = TrainConfig(
+            data=tuple(args.data or ("default",)),
+            val_data=tuple(args.val_data) if args.val_data else None,
+            synthetic_ratio=args.synthetic_ratio,
+            stages=(Stage(steps=args.steps, seconds=args.seconds, crop=args.crop, batch_size=args.batch, lr=args.lr),),
+            seed=args.seed,
+            val_every=args.val_every,
+            **({"loss": args.loss} if args.loss else {}),
+        )
+    except (DataError, ValueError) as e:
+        p.error(str(e))
+    if args.resume is not None and not args.resume.is_file():
+        p.error(f"--resume {args.resume}: no such checkpoint")
+    logging.info("determinism: %s", DETERMINISM_NOTE)
+    result = train(arch, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True)
+    print(f"{result.status} at step {result.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+    if result.checkpoint:
+        print(f"checkpoint: {result.checkpoint}")
+    return 0 if result.status == "completed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

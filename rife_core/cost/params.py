@@ -1,0 +1,69 @@
+"""Analytic parameter count of an ``ArchConfig``, without building the network.
+
+The search calls this on every sampled architecture to reject over-budget ones in microseconds; a
+property test checks it against ``sum(p.numel())`` of the built model.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rife_core.model.config import IMG_CH, ArchConfig
+
+K3 = 9  # 3x3 kernel taps
+K4 = 16  # 4x4 transposed-convolution taps
+
+
+def conv_params(in_ch: int, out_ch: int, taps: int = K3, bias: bool = True, groups: int = 1) -> int:
+    return in_ch // groups * out_ch * taps + (out_ch if bias else 0)
+
+
+def conv3x3_params(in_ch: int, out_ch: int, conv_type: str) -> int:
+    """``layers.conv3x3``: standard, or depthwise (no bias) + pointwise."""
+    if conv_type == "standard":
+        return conv_params(in_ch, out_ch)
+    return conv_params(in_ch, in_ch, groups=in_ch, bias=False) + conv_params(in_ch, out_ch, taps=1)
+
+
+def head_params(width: int, out_ch: int) -> int:
+    return conv_params(IMG_CH, width) + 2 * conv_params(width, width) + conv_params(width, out_ch, taps=K4)
+
+
+def downsample_params(channels: int, scale: int, kind: str) -> int:
+    steps = int(math.log2(scale))
+    if kind == "bilinear":
+        return 0
+    conv_type = "standard" if kind == "conv" else "dsconv"
+    return steps * conv3x3_params(channels, channels, conv_type)
+
+
+def upsample_params(width: int, out_ch: int, kind: str) -> int:
+    if kind == "deconv":
+        return conv_params(width, 4 * out_ch, taps=K4)
+    if kind == "dsdeconv":
+        return conv_params(width, width, taps=K4, groups=width) + conv_params(width, 4 * out_ch, taps=1)
+    if kind == "pixelshuffle":
+        return conv_params(width, 4 * out_ch)
+    return conv_params(width, out_ch)  # bilinear
+
+
+def block_params(cfg: ArchConfig, index: int) -> int:
+    b = cfg.blocks[index]
+    in_ch = cfg.block_in_ch(index)
+    has_down = cfg.warp_resolution == "full" or index == 0
+    resconv = conv3x3_params(b.width, b.width, cfg.conv_type) + b.width  # + beta
+    return (
+        (downsample_params(in_ch, b.scale, cfg.downsample) if has_down else 0)
+        + conv3x3_params(in_ch, b.width // 2, cfg.conv_type)
+        + conv3x3_params(b.width // 2, b.width, cfg.conv_type)
+        + b.depth * resconv
+        + upsample_params(b.width, cfg.out_ch, cfg.upsample)
+    )
+
+
+def count_params(cfg: ArchConfig) -> int:
+    """Trainable parameters of ``IFNet(cfg)``."""
+    total = sum(block_params(cfg, i) for i in range(len(cfg.blocks)))
+    if cfg.encoder_width > 0:
+        total += head_params(cfg.encoder_width, cfg.encoder_ch)
+    return total

@@ -1,0 +1,93 @@
+"""Scoring interpolation methods on triplet datasets: PSNR, SSIM, IE, L1, optionally LPIPS; tables, verdicts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rife_core.data.spec import load
+from rife_core.data.torch_data import center_crop, to_tensor
+from rife_core.evaluation.metrics import interpolation_error, psnr, ssim
+
+log = logging.getLogger(__name__)
+Predict = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def spread_indices(n: int, k: int | None) -> list[int]:
+    """``k`` indices spread evenly over ``range(n)`` (all of them when k is None or >= n)."""
+    if k is None or k >= n:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
+
+
+@torch.no_grad()
+def evaluate(
+    predict: Predict,
+    dataset,
+    *,
+    device: torch.device | str = "cpu",
+    max_items: int | None = None,
+    center: int | None = None,
+    lpips_net: str | None = None,
+) -> dict[str, float]:
+    """Mean metrics of ``predict`` over ``dataset`` (one triplet at a time, whole frames unless ``center``)."""
+    from rife_core.evaluation.perceptual import lpips_distance
+
+    rows: dict[str, list[float]] = {"psnr": [], "ssim": [], "ie": [], "l1": []}
+    if lpips_net:
+        rows["lpips"] = []
+    for i in spread_indices(len(dataset), max_items):
+        tri = dataset[i]
+        if center is not None:
+            tri = center_crop(tri, center)
+        img0, imgt, img1 = (to_tensor(x).unsqueeze(0).to(device) for x in (tri.img0, tri.imgt, tri.img1))
+        t = torch.tensor([tri.t], dtype=torch.float32, device=device)
+        pred = predict(img0, img1, t).clamp(0, 1)
+        rows["psnr"].append(float(psnr(pred, imgt)))
+        rows["ssim"].append(float(ssim(pred, imgt)) if min(pred.shape[-2:]) >= 11 else float("nan"))
+        rows["ie"].append(float(interpolation_error(pred, imgt)))
+        rows["l1"].append(float((pred - imgt).abs().mean()))
+        if lpips_net:
+            rows["lpips"].append(float(lpips_distance(pred, imgt, lpips_net)))
+    out = {k: float(np.nanmean(v)) if v else float("nan") for k, v in rows.items()}
+    out["n"] = len(rows["psnr"])
+    return out
+
+
+def model_predictor(model: torch.nn.Module) -> Predict:
+    def predict(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return model(img0, img1, t).frame
+
+    return predict
+
+
+def evaluation_table(
+    methods: dict[str, object], specs: list[str], split: str, *, lpips: bool, max_items: int | None, device: str
+) -> pd.DataFrame:
+    """One row per (dataset, method) with mean PSNR, SSIM, LPIPS, IE and the triplet count."""
+    rows = []
+    for spec in specs:
+        ds = load(spec, split)
+        for name, predict in methods.items():
+            m = evaluate(predict, ds, device=device, max_items=max_items, lpips_net="alex" if lpips else None)
+            rows.append({"dataset": str(spec), "method": name, **m})
+            log.info("%s / %s: PSNR %.2f dB", spec, name, m["psnr"])
+    cols = ["dataset", "method", "psnr", "ssim", "lpips", "ie", "n"]
+    return pd.DataFrame(rows).reindex(columns=[c for c in cols if lpips or c != "lpips"])
+
+
+def verdicts(table: pd.DataFrame, model_name: str) -> list[str]:
+    """Say, per dataset, whether the model beats DIS (the bar a learned model must clear)."""
+    out = []
+    for ds, group in table.groupby("dataset", sort=False):
+        by = group.set_index("method")["psnr"]
+        if model_name in by and "dis" in by:
+            gap = by[model_name] - by["dis"]
+            word = "beats" if gap > 0 else "does NOT beat"
+            note = "" if gap > 0 else " - not yet useful on this data"
+            out.append(f"{ds}: {model_name} {word} DIS by {gap:+.2f} dB{note}")
+    return out

@@ -1,0 +1,179 @@
+"""The configurable RIFE-style IFNet: a coarse-to-fine stack of IFBlocks refining a bidirectional flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, ArchConfig, BlockConfig
+from rife_core.model.layers import Downsample, Head, ResConv, Upsample, conv_act, resize
+from rife_core.model.warp import BackwardWarp
+
+
+@dataclass
+class IFNetOutput:
+    """What one forward pass returns.
+
+    Attributes:
+        frame: the interpolated frame, (B, 3, H, W) in [0, 1].
+        flows: per-block accumulated flows (B, 4, H, W) in pixels; channels 0-1 point from the target
+            into frame0, 2-3 into frame1.
+        masks: per-block fusion masks (B, 1, H, W) after the sigmoid: weight of warped frame0.
+    """
+
+    frame: torch.Tensor
+    flows: list[torch.Tensor]
+    masks: list[torch.Tensor]
+
+
+class IFBlock(nn.Module):
+    """One pyramid level: downsample, conv0 (two stride-2 convs), ResConv trunk, upsample to full res."""
+
+    def __init__(self, in_ch: int, block: BlockConfig, cfg: ArchConfig, downsample: bool) -> None:
+        super().__init__()
+        self.scale = block.scale
+        # With low-resolution warping the caller hands inputs already at 1/scale.
+        self.down = Downsample(in_ch, block.scale, cfg.downsample) if downsample else None
+        self.conv0 = nn.Sequential(
+            conv_act(in_ch, block.width // 2, 2, cfg.conv_type),
+            conv_act(block.width // 2, block.width, 2, cfg.conv_type),
+        )
+        self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
+        self.lastconv = Upsample(block.width, cfg.out_ch, block.scale, cfg.upsample)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.down is not None:
+            x = self.down(x)
+        return self.lastconv(self.convblock(self.conv0(x)))
+
+
+class IFNet(nn.Module):
+    """Builds the network an ``ArchConfig`` describes.
+
+    Forward takes two frames in [0, 1] of any size and a timestep t in (0, 1) (a float or one value per
+    batch item) and returns an ``IFNetOutput``. Frames are padded (replicate) to ``cfg.pad_multiple`` and
+    the outputs cropped back.
+    """
+
+    def __init__(self, cfg: ArchConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encode = Head(cfg.encoder_width, cfg.encoder_ch) if cfg.encoder_width > 0 else None
+        full_res = cfg.warp_resolution == "full"
+        self.blocks = nn.ModuleList(
+            # Block 0 sees raw frames, so it always downsamples itself.
+            IFBlock(cfg.block_in_ch(i), b, cfg, downsample=full_res or i == 0)
+            for i, b in enumerate(cfg.blocks)
+        )
+        self.warp = BackwardWarp()
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> IFNetOutput:
+        if img0.shape != img1.shape or img0.dim() != 4 or img0.shape[1] != 3:
+            raise ValueError(
+                f"img0 and img1 must both be (B, 3, H, W); got {tuple(img0.shape)} and {tuple(img1.shape)}"
+            )
+        _b, _, h, w = img0.shape
+        padded_h, padded_w = self.cfg.padded_size(h, w)
+        ph, pw = padded_h - h, padded_w - w
+        if ph or pw:
+            img0 = F.pad(img0, (0, pw, 0, ph), mode="replicate")
+            img1 = F.pad(img1, (0, pw, 0, ph), mode="replicate")
+        t = self._timestep_plane(timestep, img0)
+        out = self._forward_padded(img0, img1, t)
+        if ph or pw:
+            out = IFNetOutput(
+                frame=out.frame[..., :h, :w],
+                flows=[f[..., :h, :w] for f in out.flows],
+                masks=[mk[..., :h, :w] for mk in out.masks],
+            )
+        return out
+
+    @staticmethod
+    def _timestep_plane(timestep: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = like.shape
+        t = torch.as_tensor(timestep, dtype=like.dtype, device=like.device).reshape(-1, 1, 1, 1)
+        if t.shape[0] not in (1, b):
+            raise ValueError(f"timestep has {t.shape[0]} values for a batch of {b}")
+        return t.expand(b, 1, h, w)
+
+    def _forward_padded(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> IFNetOutput:
+        cfg = self.cfg
+        f0 = self.encode(img0) if self.encode is not None else None
+        f1 = self.encode(img1) if self.encode is not None else None
+        # "Sources" are what gets warped: the frames plus their encoder features.
+        src0 = img0 if f0 is None else torch.cat((img0, f0), 1)
+        src1 = img1 if f1 is None else torch.cat((img1, f1), 1)
+        warped0, warped1 = src0, src1  # not yet warped: the first blocks see the frames as they are
+        warped_scale = 1  # resolution factor of warped0/warped1
+        flow = mask = feat = None
+        flows, masks = [], []
+        for i, (block, bcfg) in enumerate(zip(self.blocks, cfg.blocks, strict=True)):
+            s = bcfg.scale
+            if flow is None:
+                x = torch.cat((*_frames_then_feats(warped0, warped1), t), 1)
+            else:
+                # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
+                extra = [t, mask] + ([feat] if feat is not None else []) + [flow / s]
+                if block.down is None:  # low-resolution warping: bring the rest down to 1/s here
+                    extra = [resize(e, 1.0 / s) for e in extra]
+                    w0 = self._at_scale(warped0, warped_scale, s)
+                    w1 = self._at_scale(warped1, warped_scale, s)
+                else:
+                    w0, w1 = warped0, warped1
+                x = torch.cat((*_frames_then_feats(w0, w1), *extra), 1)
+            tmp = block(x)
+            gain = block.lastconv.flow_gain
+            delta = tmp[:, :FLOW_CH] * gain
+            flow = delta if flow is None else flow + delta
+            mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
+            feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
+            flows.append(flow)
+            masks.append(torch.sigmoid(mask))
+            if cfg.warps_after(i):
+                nxt = cfg.blocks[i + 1].scale if cfg.warp_resolution == "block" else 1
+                warped0 = self._warp_at(src0, flow[:, :2], nxt)
+                warped1 = self._warp_at(src1, flow[:, 2:4], nxt)
+                warped_scale = nxt
+        # The final merge always warps the frames at full resolution.
+        w0 = self.warp(img0, flow[:, :2])
+        w1 = self.warp(img1, flow[:, 2:4])
+        m = masks[-1]
+        frame = w0 * m + w1 * (1 - m)
+        return IFNetOutput(frame=frame, flows=flows, masks=masks)
+
+    def _warp_at(self, src: torch.Tensor, flow: torch.Tensor, scale: int) -> torch.Tensor:
+        if scale == 1:
+            return self.warp(src, flow)
+        return self.warp(resize(src, 1.0 / scale), resize(flow, 1.0 / scale) / scale)
+
+    @staticmethod
+    def _at_scale(x: torch.Tensor, current: int, target: int) -> torch.Tensor:
+        return x if current == target else resize(x, current / target)
+
+    def merge(self, img0: torch.Tensor, img1: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Fuse two frames warped by ``flow`` with ``mask`` (after sigmoid), e.g. for deep supervision."""
+        return self.warp(img0, flow[:, :2]) * mask + self.warp(img1, flow[:, 2:4]) * (1 - mask)
+
+
+class FrameOnly(nn.Module):
+    """``model(img0, img1, t).frame`` as a plain tensor output, for tracers and exporters."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.model(img0, img1, t).frame
+
+
+def _frames_then_feats(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """RIFE v4's channel order: frame0, frame1, then feature0, feature1."""
+    if w0.shape[1] == IMG_CH:
+        return (w0, w1)
+    return (w0[:, :IMG_CH], w1[:, :IMG_CH], w0[:, IMG_CH:], w1[:, IMG_CH:])

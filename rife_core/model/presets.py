@@ -1,0 +1,83 @@
+"""Named architectures and the one front door ``create_model``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rife_core.model.config import ArchConfig, ConfigError, uniform_blocks
+from rife_core.model.ifnet import IFNet
+from rife_core.model.init import init_parameters, seeded_generator
+
+PRESETS: dict[str, ArchConfig] = {
+    # Practical-RIFE v4.25 IFNet: 5,664,776 parameters in the released code.
+    "rife_v4_25": ArchConfig(
+        blocks=uniform_blocks([16, 8, 4, 2, 1], [192, 128, 96, 64, 32], 8),
+        encoder_width=16,
+        encoder_ch=4,
+        passed_feat_ch=8,
+    ),
+    # Practical-RIFE v4.15-lite IFNet: 2,616,476 parameters; no features passed between blocks, and the
+    # ConvTranspose emits 4*6 channels of which the sixth is never read.
+    "rife_v4_15_lite": ArchConfig(
+        blocks=uniform_blocks([8, 4, 2, 1], [128, 96, 64, 48], 8),
+        encoder_width=16,
+        encoder_ch=4,
+        passed_feat_ch=0,
+        spare_out_ch=1,
+    ),
+    # Hand-designed starting points under 0.5M parameters, following the article: narrower, shallower
+    # trunks (440,728 parameters).
+    "lite_s": ArchConfig(
+        blocks=uniform_blocks([8, 4, 2, 1], [64, 48, 40, 32], [3, 3, 2, 2]),
+        encoder_width=16,
+        encoder_ch=4,
+        passed_feat_ch=8,
+    ),
+    # Depthwise-separable trunk: wider and five levels for less (406,511 parameters), light deconvolution.
+    "lite_ds": ArchConfig(
+        blocks=uniform_blocks([16, 8, 4, 2, 1], [160, 128, 96, 64, 32], [6, 6, 4, 3, 2]),
+        conv_type="dsconv",
+        upsample="dsdeconv",
+        encoder_width=16,
+        encoder_ch=4,
+        passed_feat_ch=8,
+    ),
+    # lite_s with the cheapest warping: every second block, at the block's own resolution.
+    "lite_lowres_warp": ArchConfig(
+        blocks=uniform_blocks([8, 4, 2, 1], [64, 48, 40, 32], [3, 3, 2, 2]),
+        warp_every=2,
+        warp_resolution="block",
+        encoder_width=16,
+        encoder_ch=4,
+        passed_feat_ch=8,
+    ),
+}
+
+
+def get_config(name_or_config: str | ArchConfig | dict[str, Any], **overrides: Any) -> ArchConfig:
+    """Resolve a preset name, a config dict or an ``ArchConfig``, then apply field overrides."""
+    if isinstance(name_or_config, ArchConfig):
+        cfg = name_or_config
+    elif isinstance(name_or_config, dict):
+        cfg = ArchConfig.from_dict(name_or_config)
+    elif name_or_config in PRESETS:
+        cfg = PRESETS[name_or_config]
+    else:
+        raise ConfigError(f"unknown preset {name_or_config!r}; choose one of {', '.join(PRESETS)}")
+    return replace(cfg, **overrides) if overrides else cfg
+
+
+def create_model(
+    name_or_config: str | ArchConfig | dict[str, Any], *, seed: int | None = None, **overrides: Any
+) -> IFNet:
+    """Build an ``IFNet`` from a preset name, a config dict or an ``ArchConfig``.
+
+    Args:
+        seed: draw the initial weights from a generator seeded with this (PyTorch's default scheme), so
+            they depend on (config, seed) only; None draws them from torch's global RNG as ``nn`` does.
+    """
+    model = IFNet(get_config(name_or_config, **overrides))
+    if seed is not None:
+        init_parameters(model, seeded_generator(seed))
+    return model

@@ -1,0 +1,51 @@
+"""Checkpoints: a model's config stored next to its weights, written atomically, loaded strictly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from rife_core.model.config import ArchConfig
+from rife_core.model.ifnet import IFNet
+from rife_core.training.config import TrainConfig
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> cuda when visible, else cpu; an unavailable ``cuda`` is a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA device is visible; use --device cpu or auto")
+    return torch.device(device)
+
+
+def save_checkpoint(path: Path, model: IFNet, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> Path:
+    """Write config, weights, optimiser state and step to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "arch": model.cfg.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "train_config": cfg.to_dict(),
+        },
+        tmp,
+    )
+    tmp.replace(path)  # never leave a half-written checkpoint behind
+    return path
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> IFNet:
+    """Rebuild the network a checkpoint describes and load its weights strictly."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    ckpt = torch.load(path, map_location=device, weights_only=False)
+    if not isinstance(ckpt, dict) or "arch" not in ckpt or "model" not in ckpt:
+        raise ValueError(f"{path}: not a rife-nas checkpoint (no 'arch'/'model' entries)")
+    model = IFNet(ArchConfig.from_dict(ckpt["arch"]))
+    model.load_state_dict(ckpt["model"], strict=True)
+    return model.to(device).eval()

@@ -1,0 +1,68 @@
+"""What a training run is: stages (progressive training), optimiser, loss, validation, data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rife_core.training.losses import DEFAULT_LOSS
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of progressive training; the budget is ``steps``, ``seconds``, or whichever ends first."""
+
+    steps: int | None = 1000
+    seconds: float | None = None
+    crop: int = 128  # square training crop (RIFE trains at 224; small crops first, larger later)
+    batch_size: int = 8
+    lr: float = 3e-4  # peak learning rate of this stage
+    p_resize: float = 0.0  # probability of random resize before cropping (large-motion remedy)
+    resize_range: tuple[float, float] = (0.5, 2.0)
+
+    def __post_init__(self) -> None:
+        if self.steps is None and self.seconds is None:
+            raise ValueError("a stage needs a budget: steps, seconds, or both")
+        if (self.steps is not None and self.steps < 1) or (self.seconds is not None and self.seconds <= 0):
+            raise ValueError(f"stage budget must be positive, got steps={self.steps}, seconds={self.seconds}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: tuple[str, ...] = ("default",)  # training specs (name:path), concatenated
+    val_data: tuple[str, ...] | None = None  # None: the validation split of ``data``
+    synthetic_ratio: float = 0.0  # share of synthetic large-motion triplets mixed into training
+    stages: tuple[Stage, ...] = (Stage(),)
+    loss: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS))
+    weight_decay: float = 1e-4
+    warmup_steps: int = 50  # linear warm-up at the start of each stage, then cosine to min_lr_ratio
+    min_lr_ratio: float = 0.01
+    grad_clip: float = 1.0  # max global gradient norm
+    seed: int = 0
+    val_every: int = 250  # steps between validations (and at the end)
+    val_items: int | None = 64  # validation triplets used (evenly spread); None = all
+    val_crop: int | None = 256  # centre crop for validation batches; None = whole frames, batch 1
+    val_lpips: bool = False
+    workers: int | None = None  # data-loader workers; None = cores - 1 (at most 4)
+    checkpoint_every: int | None = None  # steps; the final checkpoint is always written
+    augment: dict[str, Any] = field(default_factory=dict)  # AugmentConfig overrides, e.g. {"p_rotate": 0}
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", tuple(self.data))
+        object.__setattr__(self, "stages", tuple(Stage(**s) if isinstance(s, dict) else s for s in self.stages))
+        if self.val_data is not None:
+            object.__setattr__(self, "val_data", tuple(self.val_data))
+        if not self.stages:
+            raise ValueError("stages is empty: give at least one Stage")
+        if not 0 <= self.synthetic_ratio < 1:
+            raise ValueError(f"synthetic_ratio={self.synthetic_ratio}: use a fraction in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def total_steps(self) -> int | None:
+        """Planned steps over all stages when every stage has a step budget."""
+        if any(s.steps is None for s in self.stages):
+            return None
+        return sum(s.steps for s in self.stages)

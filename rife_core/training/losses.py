@@ -1,0 +1,121 @@
+"""Training losses; a loss is a weighted sum of named terms given in config.
+
+The article's default is ``{"l1": 0.2, "vgg": 1.0}``; ``lpips`` can replace ``vgg``. ``lap`` is RIFE's
+Laplacian-pyramid L1, ``charbonnier`` a smooth L1, and ``deep_supervision`` applies L1 to every block's
+intermediate merge (weighted by this factor and averaged over blocks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rife_core.model.ifnet import IFNet, IFNetOutput
+
+DEFAULT_LOSS = {"l1": 0.2, "vgg": 1.0}
+CHARBONNIER_EPS = 1e-3
+LAP_LEVELS = 5  # RIFE's LapLoss: five pyramid levels
+# Binomial 5x5 kernel (outer product of [1, 4, 6, 4, 1] / 16): RIFE's Gaussian pyramid filter.
+_BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+
+
+def charbonnier(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt((pred - target) ** 2 + CHARBONNIER_EPS**2).mean()
+
+
+class LaplacianLoss(nn.Module):
+    """L1 between Laplacian pyramids (RIFE's LapLoss): band-pass differences at five scales."""
+
+    def __init__(self, levels: int = LAP_LEVELS) -> None:
+        super().__init__()
+        self.levels = levels
+        self.register_buffer("kernel", torch.outer(_BINOMIAL, _BINOMIAL).view(1, 1, 5, 5), persistent=False)
+
+    def _blur(self, x: torch.Tensor) -> torch.Tensor:
+        c = x.shape[1]
+        return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), self.kernel.expand(c, 1, 5, 5), groups=c)
+
+    def _pyramid(self, x: torch.Tensor) -> list[torch.Tensor]:
+        bands = []
+        for _ in range(self.levels):
+            if min(x.shape[-2:]) < 6:  # reflect padding needs > 2 pixels; stop at the coarsest usable level
+                break
+            down = self._blur(x)[..., ::2, ::2]
+            up = torch.zeros_like(x)
+            up[..., ::2, ::2] = down * 4  # zero-insertion upsampling, then the same blur
+            bands.append(x - self._blur(up))
+            x = down
+        bands.append(x)
+        return bands
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return sum(F.l1_loss(a, b) for a, b in zip(self._pyramid(pred), self._pyramid(target), strict=True))
+
+
+class VGGLoss(nn.Module):
+    """Mean L1 distance between VGG16 ReLU features (relu1_2 .. relu5_3) of prediction and target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from rife_core.evaluation.perceptual import VGGFeatures
+
+        self.features = VGGFeatures()
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        fp, ft = self.features(pred), self.features(target)
+        return sum(F.l1_loss(a, b) for a, b in zip(fp, ft, strict=True)) / len(fp)
+
+
+class LPIPSLoss(nn.Module):
+    def __init__(self, net: str = "vgg") -> None:
+        super().__init__()
+        from rife_core.evaluation.perceptual import build_lpips
+
+        self.model = build_lpips(net)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.model(pred, target, normalize=True).mean()
+
+
+TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision")
+
+
+class CompositeLoss(nn.Module):
+    """``sum(weight * term)`` over the configured terms; ``forward`` also returns each term's value."""
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        super().__init__()
+        self.weights = dict(DEFAULT_LOSS if weights is None else weights)
+        unknown = sorted(set(self.weights) - set(TERMS))
+        if unknown or not self.weights:
+            raise ValueError(f"loss terms {unknown or '(none)'}: choose from {', '.join(TERMS)}, e.g. {DEFAULT_LOSS}")
+        self.lap = LaplacianLoss() if "lap" in self.weights else None
+        self.vgg = VGGLoss() if "vgg" in self.weights else None
+        self.lpips = LPIPSLoss() if "lpips" in self.weights else None
+
+    def forward(
+        self, out: IFNetOutput, target: torch.Tensor, model: IFNet, img0: torch.Tensor, img1: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        pred = out.frame
+        terms: dict[str, torch.Tensor] = {}
+        for name in self.weights:
+            if name == "l1":
+                terms[name] = F.l1_loss(pred, target)
+            elif name == "charbonnier":
+                terms[name] = charbonnier(pred, target)
+            elif name == "lap":
+                terms[name] = self.lap(pred, target)
+            elif name == "vgg":
+                terms[name] = self.vgg(pred, target)
+            elif name == "lpips":
+                terms[name] = self.lpips(pred, target)
+            elif name == "deep_supervision":
+                merges = [model.merge(img0, img1, f, m) for f, m in zip(out.flows[:-1], out.masks[:-1], strict=True)]
+                terms[name] = (
+                    sum(F.l1_loss(mg, target) for mg in merges) / len(merges) if merges else pred.new_zeros(())
+                )
+        total = sum(self.weights[k] * v for k, v in terms.items())
+        return total, {k: float(v.detach()) for k, v in terms.items()}

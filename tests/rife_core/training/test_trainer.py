@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from rife_core.data.spec import load
+from rife_core.evaluation.evaluate import evaluate, model_predictor
+from rife_core.model.ifnet import IFNet
+from rife_core.training.checkpoint import load_model
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.trainer import lr_factor, train
+
+from ..conftest import TINY
+
+FAST = dict(loss={"l1": 1.0}, workers=0, val_items=12, val_crop=96, warmup_steps=5)
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    assert lr_factor(0.0, 0, 10, 0.01) == pytest.approx(0.1)
+    assert lr_factor(0.0, 9, 10, 0.01) == pytest.approx(1.0)
+    assert lr_factor(0.5, 50, 10, 0.01) == pytest.approx(0.505)
+    assert lr_factor(1.0, 100, 10, 0.01) == pytest.approx(0.01)
+
+
+def test_short_training_lowers_validation_l1(tmp_path: Path) -> None:
+    cfg = TrainConfig(stages=(Stage(steps=60, crop=64, batch_size=8, lr=2e-3),), val_every=60, **FAST)
+    torch.manual_seed(cfg.seed)
+    model = IFNet(TINY)
+    val = load("default", "val")
+    before = evaluate(model_predictor(model.eval()), val, max_items=12, center=96)["l1"]
+    result = train(model, cfg, out_dir=tmp_path, device="cpu")
+    assert result.status == "completed" and result.step == 60
+    assert result.metrics["l1"] < before
+    reloaded = load_model(result.checkpoint)
+    assert reloaded.cfg == TINY
+
+
+def test_nan_loss_stops_the_run_cleanly(tmp_path: Path) -> None:
+    model = IFNet(TINY)
+    calls = {"n": 0}
+
+    def poison(_mod: torch.nn.Module, _inp: tuple, out: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        return out * float("nan") if calls["n"] == 4 else out
+
+    model.blocks[-1].lastconv.register_forward_hook(poison)
+    cfg = TrainConfig(stages=(Stage(steps=10, crop=64, batch_size=2),), val_every=100, **FAST)
+    result = train(model, cfg, out_dir=tmp_path, device="cpu")
+    assert result.status == "diverged" and result.step == 3
+    assert "loss became nan at step 3" in result.message
+    assert result.checkpoint is None and not (tmp_path / "last.pt").exists()
+
+
+def test_resume_continues_exactly(tmp_path: Path) -> None:
+    cfg = TrainConfig(
+        stages=(Stage(steps=6, crop=64, batch_size=2, lr=1e-3),), val_every=100, checkpoint_every=3, **FAST
+    )
+    torch.manual_seed(0)
+    full = train(IFNet(TINY), cfg, out_dir=tmp_path / "a", device="cpu")
+    resumed = train(IFNet(TINY), cfg, out_dir=tmp_path / "b", resume=tmp_path / "a" / "step0000003.pt", device="cpu")
+    assert resumed.step == 6 and len(resumed.losses) == 3
+    assert resumed.losses == pytest.approx(full.losses[3:], rel=1e-5)
+
+
+def test_progressive_stages_and_time_budget() -> None:
+    cfg = TrainConfig(
+        stages=(
+            Stage(steps=3, crop=48, batch_size=2),
+            Stage(steps=2, crop=64, batch_size=2),
+            Stage(steps=None, seconds=0.5, crop=64, batch_size=2),
+        ),
+        val_every=100,
+        **FAST,
+    )
+    result = train(IFNet(TINY), cfg, device="cpu")
+    assert result.status == "completed" and result.step > 5
+    assert [h["step"] for h in result.history] == [result.step]
+
+
+def test_validation_hook_can_stop_training() -> None:
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def hook(step: int, metrics: dict) -> None:
+        seen.append((step, metrics["psnr"]))
+        raise Stop
+
+    cfg = TrainConfig(stages=(Stage(steps=10, crop=48, batch_size=2),), val_every=2, **FAST)
+    with pytest.raises(Stop):
+        train(IFNet(TINY), cfg, device="cpu", on_validation=hook)
+    assert seen[0][0] == 2 and seen[0][1] > 10
