@@ -17,6 +17,8 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
+from search.record import TrialRecord
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -26,19 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=args.study_name, storage=f"sqlite:///{(args.out / 'optuna.db').resolve()}")
     trials = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete is not None]
-    infeasible = [t for t in trials if t.user_attrs.get("infeasible")]
-    trained = [t for t in trials if "train_s" in t.user_attrs or "pruned_by" in t.user_attrs]
+    rec = {t.number: TrialRecord.of(t.user_attrs) for t in trials}
+    infeasible = [t for t in trials if rec[t.number].infeasible]
     first = min(t.datetime_start for t in trials)
     last = max(t.datetime_complete for t in trials)
     wall = (last - first).total_seconds()
-    train_s = sum(t.user_attrs.get("train_s", 0.0) for t in trained)
-    pruned = [t for t in trials if "pruned_by" in t.user_attrs]
+    # A reused result carries no train_s of its own, so no training is counted twice.
+    train_s = sum(rec[t.number].train_s or 0.0 for t in trials)
+    pruned = [t for t in trials if rec[t.number].pruned_by is not None]
     # Pruned trials store no train_s: their training time is their duration minus the measured overhead.
     pruned_train = sum(
-        (t.datetime_complete - t.datetime_start).total_seconds() - t.user_attrs.get("overhead_s", 0) for t in pruned
+        (t.datetime_complete - t.datetime_start).total_seconds() - (rec[t.number].overhead_s or 0) for t in pruned
     )
     in_training = train_s + pruned_train
-    cost = sum(t.user_attrs.get("overhead_s", 0.0) for t in trials)
+    cost = sum(rec[t.number].overhead_s or 0.0 for t in trials)
     print(f"{args.out}: {len(trials)} samples, {len(infeasible)} infeasible, {len(trials) - len(infeasible)} counted")
     print(f"feasible-sample rate: {(len(trials) - len(infeasible)) / len(trials):.1%}")
     print(f"wall time {wall:.0f} s; training+validation {in_training:.0f} s; cost measurement {cost:.0f} s")
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         f"per-trial overhead (everything but training and validation): {100 * (wall - in_training) / wall:.1f}% "
         "of trial time (goal < 5%)"
     )
-    steps = pd.Series([t.user_attrs.get("pruned_by", {}).get("step") for t in pruned], dtype=float)
+    steps = pd.Series([rec[t.number].pruned_by.get("step") for t in pruned], dtype=float)
     if len(pruned):
         print(f"pruned trials: {len(pruned)}, stopped at steps {sorted(steps.dropna().astype(int).tolist())}")
     return 0

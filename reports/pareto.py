@@ -1,6 +1,10 @@
 """Pareto fronts from a results table (one row per trial), split into computation and rendering.
 
 Depends only on pandas and plotly: a dashboard can be rebuilt from a CSV without torch.
+
+The front shown is the study's own: when the table has a ``pareto`` column (the search writes Optuna's
+N-dimensional ``best_trials`` there), those rows are the front, also in 2-D views of a study with more
+objectives; only a table without it gets a front computed from the two plotted columns.
 """
 
 from __future__ import annotations
@@ -11,14 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-LABELS = {
-    "psnr": "validation PSNR (dB)",
-    "ssim": "validation SSIM",
-    "lpips": "validation LPIPS",
-    "macs": "MACs",
-    "params": "parameters",
-    "latency_ms": "latency (ms)",
-}
+from reports.schema import higher_is_better, label
 
 
 def pareto_mask(df: pd.DataFrame, maximize: list[str], minimize: list[str]) -> np.ndarray:
@@ -40,11 +37,15 @@ class FrontInfo(NamedTuple):
 
 
 def front_info(df: pd.DataFrame, x: str = "macs", y: str = "psnr") -> FrontInfo:
+    """Finished trials with ``x`` and ``y`` known, and the front among them (see the module docstring)."""
     done = df[df["state"] == "COMPLETE"].dropna(subset=[x, y])
     if done.empty:
         return FrontInfo(done, done, x, y)
-    higher_better = y in ("psnr", "ssim")
-    mask = pareto_mask(done, [y] if higher_better else [], [x] + ([] if higher_better else [y]))
+    if "pareto" in done.columns:
+        mask = done["pareto"].astype(bool).to_numpy()
+    else:
+        cols = [x, y]
+        mask = pareto_mask(done, [c for c in cols if higher_is_better(c)], [c for c in cols if not higher_is_better(c)])
     return FrontInfo(done, done[mask].sort_values(x), x, y)
 
 
@@ -77,8 +78,8 @@ def pareto_figure(info: FrontInfo, baselines: dict[str, float] | None = None, ti
         fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
     fig.update_layout(
         title=title,
-        xaxis_title=LABELS.get(info.x, info.x),
-        yaxis_title=LABELS.get(info.y, info.y),
+        xaxis_title=label(info.x),
+        yaxis_title=label(info.y),
         template="plotly_white",
     )
     if info.x in ("macs", "params"):

@@ -68,3 +68,19 @@ class ParetoPruner:
                 f">= {self.margin_db} dB better at step {step}",
             )
         return Decision(False, step, psnr, better, "no cheaper trial clearly better")
+
+
+PARETO = "pareto"  # multi-objective: ParetoPruner, decided in the objective's validation hook
+OPTUNA = "optuna"  # one objective reported during training: Optuna's HyperbandPruner via trial.report
+NONE = "none"
+
+
+def pruning_mode(objectives: Sequence[str], enabled: bool) -> str:
+    """Which pruning a study uses; the one place that decides it (study and objective both ask here)."""
+    from reports.schema import objective_info
+
+    if not enabled:
+        return NONE
+    if len(objectives) > 1:
+        return PARETO
+    return OPTUNA if objective_info(objectives[0]).validated else NONE

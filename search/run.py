@@ -16,14 +16,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from rife_core.cli.args import parse_size
+from reports.schema import OBJECTIVES
+from rife_core.cli.args import configure_output, parse_size
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
-from search.spec import DIRECTIONS, SearchSpec
+from search.spec import SearchSpec
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", required=True, help="parameter budget: 0.5M, 500k, 500000 or 5e5")
     p.add_argument("--trials", type=int, default=24, help="trials that train (default 24, ~30 min on 2 CPU cores)")
     p.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder (default runs/search)")
-    p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(DIRECTIONS)}")
+    p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(OBJECTIVES)}")
     p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
@@ -113,13 +115,14 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
     return spec, space
 
 
-def baseline_scores(spec: SearchSpec, objective) -> dict[str, float]:
+def baseline_scores(spec: SearchSpec) -> dict[str, float]:
     """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
     from rife_core.evaluation.baselines import METHODS
     from rife_core.evaluation.evaluate import evaluate
 
+    val = spec.proxy.val_set()
     return {
-        f"{name} (baseline)": evaluate(fn, objective.val_set, max_items=spec.val_items, center=spec.val_crop)["psnr"]
+        f"{name} (baseline)": evaluate(fn, val, max_items=spec.val_items, center=spec.val_crop)["psnr"]
         for name, fn in METHODS.items()
     }
 
@@ -159,11 +162,14 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         )
 
 
-def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
+def retrain(spec: SearchSpec, df: pd.DataFrame) -> None:
+    """Train the best front members longer (same seeded initial weights as in the search), score on test."""
     from rife_core.data.spec import load
     from rife_core.evaluation.evaluate import evaluate, model_predictor
     from rife_core.model.config import ArchConfig
-    from rife_core.training.trainer import load_model, train
+    from rife_core.training.checkpoint import load_model
+    from rife_core.training.trainer import train
+    from search.candidate import build_candidate
 
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
     rows = []
@@ -171,7 +177,8 @@ def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
         cfg = ArchConfig.from_json(r["config_json"])
         out = spec.out / "retrain" / cfg.arch_id
         log.info("retraining trial %d (%s) for %d steps", r["trial"], cfg.arch_id, spec.retrain_steps)
-        res = train(cfg, objective.train_config(spec.retrain_steps), out_dir=out, device=spec.device, progress=True)
+        model = build_candidate(cfg, spec.seed)
+        res = train(model, spec.proxy.train_config(spec.retrain_steps), out_dir=out, device=spec.device, progress=True)
         if res.checkpoint is None:
             log.warning("retraining trial %d did not complete: %s", r["trial"], res.message)
             continue
@@ -194,9 +201,7 @@ def retrain(spec: SearchSpec, df: pd.DataFrame, objective) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("alembic", "mlflow", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_output()
     spec, space = spec_from_args(p, args)
 
     if args.dump_space:
@@ -207,11 +212,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{count_params(cfg):>9,}  {cfg.to_json()}")
         return 0
 
-    from search.objective import Objective
-    from search.study import SearchError, TrackFront, feasible_rate, results_table, run_search
+    import optuna
+
+    from search.study import (
+        SearchError,
+        TrackFront,
+        check_fingerprint,
+        feasible_rate,
+        make_study,
+        results_table,
+        run_search,
+    )
     from search.tracking import MlflowTracker
 
-    spec.write()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # multivariate/group TPE and RDB heartbeats are marked experimental; they are what we want.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    spec.out.mkdir(parents=True, exist_ok=True)
+    try:
+        study = make_study(spec)
+        check_fingerprint(study, spec, spec.fingerprint_settings(space.to_dict()))
+    except SearchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    spec.write()  # only once the study is known to hold results of these settings
     log.info(
         "search: budget %s params, %d trials, objectives %s, output %s",
         f"{spec.budget:,}",
@@ -221,16 +245,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         tracker = MlflowTracker(spec)
-        objective = Objective(spec, space)
-        baselines = baseline_scores(spec, objective)
-        study = run_search(spec, space, tracker, baselines)
+        baselines = baseline_scores(spec)
+        study = run_search(spec, space, tracker, baselines, study)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are stored; re-run the same command to resume", file=sys.stderr)
         return 130
-    df = results_table(study, spec)
+    df = results_table(study)
     csv, html = TrackFront(spec, tracker, baselines).write_outputs(df)
     rate = feasible_rate(study)
     print_front(df, spec, baselines)
@@ -240,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain_top:
-        retrain(spec, df, objective)
+        retrain(spec, df)
     print(f"\nfront:      {csv}\ndashboard:  {html}")
     print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
     print(f"Optuna:     optuna-dashboard {spec.storage_url}")

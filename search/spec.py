@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Direction of each objective the search can optimise.
-DIRECTIONS = {
-    "psnr": "maximize",
-    "ssim": "maximize",
-    "lpips": "minimize",
-    "macs": "minimize",
-    "params": "minimize",
-    "latency": "minimize",
-}
-QUALITY = ("psnr", "ssim", "lpips")
-COST = ("macs", "params", "latency")
+from reports.schema import COST, OBJECTIVES, objective_info
+from search.proxy import ProxySettings
+
+# The settings that change a trial's result: a study's fingerprint is their hash. Budget and the MAC and
+# latency limits only decide which samples are feasible, the sampler only which samples come; none of
+# them changes the score of an architecture, so a study may be resumed with others. The device is left
+# out too: CPU and CUDA results differ only in float rounding.
+RESULT_SETTINGS = (
+    "data",
+    "val_data",
+    "proxy_steps",
+    "proxy_crop",
+    "proxy_batch",
+    "proxy_lr",
+    "proxy_loss",
+    "proxy_val_every",
+    "val_items",
+    "val_crop",
+    "lpips",
+    "size",
+    "seed",
+)
 
 
 @dataclass(frozen=True)
@@ -57,15 +69,36 @@ class SearchSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
-        unknown = [o for o in self.objectives if o not in DIRECTIONS]
+        unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives:
-            raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(DIRECTIONS)}")
+            raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(OBJECTIVES)}")
         if "lpips" in self.objectives and not self.lpips:
             object.__setattr__(self, "lpips", True)
 
     @property
     def directions(self) -> list[str]:
-        return [DIRECTIONS[o] for o in self.objectives]
+        return [objective_info(o).direction for o in self.objectives]
+
+    @property
+    def proxy(self) -> ProxySettings:
+        """How each trial's candidate is trained and scored."""
+        return ProxySettings(
+            data=self.data,
+            val_data=self.val_data,
+            steps=self.proxy_steps,
+            crop=self.proxy_crop,
+            batch=self.proxy_batch,
+            lr=self.proxy_lr,
+            loss=dict(self.proxy_loss),
+            val_every=self.proxy_val_every,
+            val_items=self.val_items,
+            val_crop=self.val_crop,
+            lpips=self.lpips,
+            size=self.size,
+            seed=self.seed,
+            device=self.device,
+            workers=self.workers,
+        )
 
     @property
     def storage_url(self) -> str:
@@ -85,8 +118,26 @@ class SearchSpec:
         d["out"] = str(self.out)
         return d
 
+    def fingerprint_settings(self, space_choices: dict[str, list]) -> dict[str, Any]:
+        """The settings that change results, plus the space (after --fix), as plain JSON data."""
+        d = self.to_dict()
+        settings = {k: d[k] for k in RESULT_SETTINGS}
+        settings["space"] = space_choices
+        return json.loads(json.dumps(settings))  # tuples -> lists, as stored
+
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / "search_spec.json"
         path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
         return path
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """Short hash of ``fingerprint_settings``: equal settings give equal fingerprints everywhere."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def settings_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``name: stored -> current`` for every setting that differs."""
+    keys = sorted(set(stored) | set(current))
+    return [f"{k}: {stored.get(k)!r} -> {current.get(k)!r}" for k in keys if stored.get(k) != current.get(k)]

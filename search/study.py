@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from pathlib import Path
 
 import optuna
@@ -13,15 +12,11 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
-from search.objective import (
-    INTERMEDIATE,
-    METRIC_KEYS,
-    NATIVE_CONSTRAINTS,
-    Objective,
-    constraints,
-    is_infeasible,
-)
-from search.spec import SearchSpec
+from reports.schema import METRIC_COLUMNS, QUALITY, TABLE_COLUMNS, objective_info
+from search.objective import NATIVE_CONSTRAINTS, Objective, constraints, is_infeasible
+from search.pruner import OPTUNA, pruning_mode
+from search.record import TrialRecord
+from search.spec import SearchSpec, fingerprint, settings_diff
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -70,7 +65,7 @@ def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
 def make_study(spec: SearchSpec) -> optuna.Study:
     storage = make_storage(spec.storage_url)
     pruner = optuna.pruners.NopPruner()
-    if len(spec.objectives) == 1 and spec.pruning and spec.objectives[0] in INTERMEDIATE:
+    if pruning_mode(spec.objectives, spec.pruning) == OPTUNA:
         pruner = optuna.pruners.HyperbandPruner(min_resource=spec.proxy_val_every, max_resource=spec.proxy_steps)
     try:
         study = optuna.create_study(
@@ -90,51 +85,62 @@ def make_study(spec: SearchSpec) -> optuna.Study:
     return study
 
 
+def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> str:
+    """Store the settings' fingerprint in a new study; refuse to resume one that was run with others."""
+    fp = fingerprint(settings)
+    stored = study.user_attrs.get("fingerprint")
+    if stored is None:
+        if study.get_trials(deepcopy=False):
+            raise SearchError(
+                f"study {spec.study_name!r} in {spec.storage_url} has trials but no settings fingerprint "
+                "(an older version of rife-nas made it): use a new --out or --study-name"
+            )
+        study.set_user_attr("fingerprint", fp)
+        study.set_user_attr("fingerprint_settings", settings)
+        return fp
+    if stored != fp:
+        diff = settings_diff(study.user_attrs.get("fingerprint_settings", {}), settings)
+        raise SearchError(
+            f"study {spec.study_name!r} in {spec.storage_url} was run with other settings, so its results would "
+            f"not be comparable: {'; '.join(diff)}. Either start a new study (another --out, or --study-name) "
+            "for the new settings, or re-run with the study's settings (its search_spec.json) to resume it."
+        )
+    return fp
+
+
 def counted(trial: optuna.trial.FrozenTrial) -> bool:
     """Trials that count toward --trials: finished and feasible (they trained, or reused a result)."""
     return trial.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL) and not is_infeasible(trial)
 
 
-def results_table(study: optuna.Study, spec: SearchSpec) -> pd.DataFrame:
-    """One row per feasible finished trial: the contract between the engine and the reports."""
+def results_table(study: optuna.Study) -> pd.DataFrame:
+    """One row per feasible finished trial, ``reports.schema.TABLE_COLUMNS``: the engine-reports contract.
+
+    ``pareto`` marks the study's own front (Optuna's N-dimensional ``best_trials``).
+    """
     rows = []
     for t in study.get_trials(deepcopy=False):
         if not counted(t):
             continue
-        a = t.user_attrs
+        r = TrialRecord.of(t.user_attrs)
         rows.append(
             {
                 "trial": t.number,
                 "state": t.state.name,
-                "arch_id": a.get("arch_id"),
-                "config_json": a.get("config_json"),
-                **{k: a.get(k) for k in METRIC_KEYS},
-                "pruned_by": json.dumps(a["pruned_by"]) if "pruned_by" in a else None,
-                "reused_from": a.get("reused_from"),
-                "fail_reason": a.get("fail_reason"),
-                "overhead_s": a.get("overhead_s"),
-                "train_s": a.get("train_s"),
+                "arch_id": r.arch_id,
+                "config_json": r.config_json,
+                **{k: getattr(r, k) for k in METRIC_COLUMNS},
+                "pruned_by": json.dumps(r.pruned_by) if r.pruned_by is not None else None,
+                "reused_from": r.reused_from,
+                "fail_reason": r.fail_reason,
+                "overhead_s": r.overhead_s,
+                "train_s": r.train_s,
                 "duration_s": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None,
             }
         )
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "trial",
-            "state",
-            "arch_id",
-            "config_json",
-            *METRIC_KEYS,
-            "pruned_by",
-            "reused_from",
-            "fail_reason",
-            "overhead_s",
-            "train_s",
-            "duration_s",
-        ],
-    )
+    df = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "pareto"])
     pareto = {t.number for t in study.best_trials} if len(df) and (df["state"] == "COMPLETE").any() else set()
-    df["pareto"] = df["trial"].isin(pareto)
+    df.insert(TABLE_COLUMNS.index("pareto"), "pareto", df["trial"].isin(pareto))
     return df
 
 
@@ -158,16 +164,16 @@ class Progress:
         k = self.already + self.done_here
         elapsed = time.perf_counter() - self.start
         eta = elapsed / self.done_here * max(0, self.spec.trials - k)
-        a = trial.user_attrs
-        psnr = f"{a['psnr']:.2f} dB" if "psnr" in a else "-"
-        macs = f"{a['macs'] / 1e9:.3f} G" if "macs" in a else "-"
-        note = trial.state.name.lower() + (" (reused)" if "reused_from" in a else "")
+        r = TrialRecord.of(trial.user_attrs)
+        psnr = f"{r.psnr:.2f} dB" if r.psnr is not None else "-"
+        macs = f"{r.macs / 1e9:.3f} G" if r.macs is not None else "-"
+        note = trial.state.name.lower() + (" (reused)" if r.reused_from is not None else "")
         log.info(
             "trial %d/%d  #%d  %s params  %s MACs  PSNR %s  %s  elapsed %.0fs  ETA %.0fs",
             k,
             self.spec.trials,
             trial.number,
-            f"{a.get('params', 0):,}",
+            f"{r.params or 0:,}",
             macs,
             psnr,
             note,
@@ -206,7 +212,7 @@ class TrackFront:
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if is_infeasible(trial):
             return
-        df = results_table(study, self.spec)
+        df = results_table(study)
         pareto = set(df.loc[df["pareto"], "trial"])
         if self.tracker is not None:
             self.tracker.log_trial(trial, trial.number in pareto)
@@ -232,12 +238,13 @@ class TrackFront:
 
 
 def x_axis(spec: SearchSpec) -> str:
-    cost = spec.cost_objective
-    return "latency_ms" if cost == "latency" else cost
+    """Results-table column of the dashboard's x axis: the first cost objective (else params)."""
+    return objective_info(spec.cost_objective).column
 
 
 def y_axis(spec: SearchSpec) -> str:
-    return next((o for o in spec.objectives if o in ("psnr", "ssim", "lpips")), "psnr")
+    """Results-table column of the y axis: the first quality objective (else PSNR)."""
+    return objective_info(next((o for o in spec.objectives if o in QUALITY), "psnr")).column
 
 
 def feasible_rate(study: optuna.Study) -> dict[str, float]:
@@ -251,22 +258,27 @@ def feasible_rate(study: optuna.Study) -> dict[str, float]:
 
 
 def run_search(
-    spec: SearchSpec, space: SearchSpace, tracker=None, baselines: dict[str, float] | None = None
+    spec: SearchSpec,
+    space: SearchSpace,
+    tracker=None,
+    baselines: dict[str, float] | None = None,
+    study: optuna.Study | None = None,
 ) -> optuna.Study:
-    """Run (or resume) the study until it holds ``spec.trials`` counted trials."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # multivariate/group TPE and RDB heartbeats are marked experimental; they are what we want.
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    study = make_study(spec)
+    """Run (or resume) the study until it holds ``spec.trials`` counted trials.
+
+    ``study`` is one from ``make_study`` (opened and checked by the caller), or None to open it here.
+    """
+    if study is None:
+        study = make_study(spec)
+    fp = check_fingerprint(study, spec, spec.fingerprint_settings(space.to_dict()))
     already = sum(counted(t) for t in study.get_trials(deepcopy=False))
     if already:
         log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:
-        objective = Objective(spec, space)
         study.optimize(
-            objective,
+            Objective(spec, space, fp),
             n_jobs=spec.n_jobs,
             callbacks=callbacks,
             catch=(RuntimeError, ValueError),  # TrialFailed, NaN and out-of-memory are RuntimeErrors

@@ -17,6 +17,7 @@ import optuna
 import torch
 
 from reports.dashboard import PLOTLY_JS
+from search.record import TrialRecord
 from search.spec import SearchSpec
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,6 @@ class MlflowTracker:
     def __init__(self, spec: SearchSpec) -> None:
         import mlflow  # noqa: F401 - fail early with a clear import error
         from mlflow.tracking import MlflowClient
-
-        logging.getLogger("mlflow").setLevel(logging.WARNING)  # table-creation chatter on a new store
 
         self.spec = spec
         self.client = MlflowClient(tracking_uri=spec.tracking_uri)
@@ -94,8 +93,8 @@ class MlflowTracker:
         """Nested run for a trained (or pruned/failed) trial; infeasible samples are not runs."""
         from mlflow.entities import Metric, Param, RunTag
 
-        attrs = trial.user_attrs
-        if attrs.get("infeasible"):
+        rec = TrialRecord.of(trial.user_attrs)
+        if rec.infeasible:
             return None
         s = self.spec
         state = trial.state.name
@@ -104,47 +103,36 @@ class MlflowTracker:
             "kind": "trial",
             "trial_number": str(trial.number),
             "state": state,
-            "arch_id": attrs.get("arch_id", ""),
+            "arch_id": rec.arch_id or "",
+            "fingerprint": rec.fingerprint or "",
             "pareto": "true" if pareto else "false",
             **self.common_tags,
         }
-        if "pruned_by" in attrs:
-            tags["pruned_by"] = json.dumps(attrs["pruned_by"])[:5000]
-        if "fail_reason" in attrs:
-            tags["fail_reason"] = attrs["fail_reason"][:5000]
-        if "reused_from" in attrs:
-            tags["reused_from"] = str(attrs["reused_from"])
+        if rec.pruned_by is not None:
+            tags["pruned_by"] = json.dumps(rec.pruned_by)[:5000]
+        if rec.fail_reason is not None:
+            tags["fail_reason"] = rec.fail_reason[:5000]
+        if rec.reused_from is not None:
+            tags["reused_from"] = str(rec.reused_from)
         run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"trial {trial.number:04d}")
         rid = run.info.run_id
         now = int(time.time() * 1000)
         params = [Param(k, str(v)) for k, v in trial.params.items()]
-        if "config_json" in attrs:
-            cfg = json.loads(attrs["config_json"])
+        if rec.config_json is not None:
+            cfg = json.loads(rec.config_json)
             params += [Param(f"arch.{k}", str(v)) for k, v in cfg.items() if k != "blocks"]
             params.append(Param("arch.levels", str(len(cfg["blocks"]))))
-        metrics = [
-            Metric(k, float(attrs[k]), now, 0)
-            for k in (
-                "params",
-                "macs",
-                "macs_warp",
-                "latency_ms",
-                "psnr",
-                "ssim",
-                "lpips",
-                "ie",
-                "overhead_s",
-                "train_s",
-            )
-            if k in attrs
-        ]
-        metrics += [Metric("val_psnr", float(v), now, int(step)) for step, v in attrs.get("curve", {}).items()]
-        self.client.log_batch(rid, metrics=metrics, params=params, tags=[RunTag("arch_hash", attrs.get("arch_id", ""))])
+        if rec.weight_seed is not None:
+            params.append(Param("weight_seed", str(rec.weight_seed)))
+        timings = {k: getattr(rec, k) for k in ("overhead_s", "train_s") if getattr(rec, k) is not None}
+        metrics = [Metric(k, v, now, 0) for k, v in {**rec.metrics(), **timings}.items()]
+        metrics += [Metric("val_psnr", float(v), now, int(step)) for step, v in (rec.curve or {}).items()]
+        self.client.log_batch(rid, metrics=metrics, params=params, tags=[RunTag("arch_hash", rec.arch_id or "")])
         trial_dir = s.out / "trials" / f"{trial.number:04d}"
-        if "config_json" in attrs:
+        if rec.config_json is not None:
             with tempfile.TemporaryDirectory() as tmp:
                 arch = Path(tmp) / "arch.json"
-                arch.write_text(json.dumps(json.loads(attrs["config_json"]), indent=1))
+                arch.write_text(json.dumps(json.loads(rec.config_json), indent=1))
                 self.client.log_artifact(rid, str(arch))
         for name in ("strip.png", "last.pt"):
             if (trial_dir / name).is_file():

@@ -1,0 +1,53 @@
+"""How a candidate is trained and scored in a search (the proxy), and the validation set it is scored on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from rife_core.data.spec import load
+from rife_core.data.triplets import ConcatTriplets
+from rife_core.training.config import Stage, TrainConfig
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    data: tuple[str, ...] = ("default",)
+    val_data: tuple[str, ...] | None = None  # None: the validation split of ``data``
+    steps: int = 300
+    crop: int = 96
+    batch: int = 8
+    lr: float = 2e-3
+    loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
+    val_every: int = 100
+    val_items: int = 24
+    val_crop: int = 192
+    lpips: bool = False  # also score LPIPS at the end
+    size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
+    seed: int = 0
+    device: str = "auto"
+    workers: int | None = None
+
+    def train_config(self, steps: int | None = None) -> TrainConfig:
+        steps = steps or self.steps
+        return TrainConfig(
+            data=self.data,
+            val_data=self.val_data,
+            stages=(Stage(steps=steps, crop=self.crop, batch_size=self.batch, lr=self.lr),),
+            loss=dict(self.loss),
+            warmup_steps=min(50, steps // 10),
+            seed=self.seed,
+            val_every=self.val_every,
+            val_items=self.val_items,
+            val_crop=self.val_crop,
+            workers=self.workers,
+        )
+
+    def val_set(self) -> ConcatTriplets:
+        """The validation triplets every candidate and every baseline is scored on (loaded once)."""
+        return _val_set(self.val_data or self.data, self.seed)
+
+
+@cache
+def _val_set(specs: tuple[str, ...], seed: int) -> ConcatTriplets:
+    return ConcatTriplets("val", [load(s, "val", seed=seed) for s in specs])
