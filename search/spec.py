@@ -69,6 +69,10 @@ class SearchSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
+        for name in ("objectives", "fixes", "data", "size"):  # lists when read back from search_spec.json
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.val_data is not None:
+            object.__setattr__(self, "val_data", tuple(self.val_data))
         unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(OBJECTIVES)}")
@@ -124,6 +128,11 @@ class SearchSpec:
         settings = {k: d[k] for k in RESULT_SETTINGS}
         settings["space"] = space_choices
         return json.loads(json.dumps(settings))  # tuples -> lists, as stored
+
+    @classmethod
+    def read(cls, path: str | Path) -> SearchSpec:
+        """The spec a search wrote to ``search_spec.json``."""
+        return cls(**json.loads(Path(path).read_text()))
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)

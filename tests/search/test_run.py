@@ -125,13 +125,48 @@ def test_dump_space(capsys: pytest.CaptureFixture[str]) -> None:
     assert "space size:" in out and out.count('"blocks"') == 3
 
 
-def test_single_objective_uses_optunas_pruner(tmp_path: Path) -> None:
+def test_single_objective_reports_validation_psnr_to_optunas_pruner(tmp_path: Path) -> None:
     out = tmp_path / "single"
     assert run(out, "--budget", "0.5M", "--trials", "2", "--objectives", "psnr") == 0
     study = load_study(out)
     assert len(study.directions) == 1
-    done = [t for t in study.get_trials(deepcopy=False) if counted(t)]
-    assert len(done) == 2 and all(t.intermediate_values for t in done if t.state.name == "COMPLETE")
+    done = [t for t in study.get_trials(deepcopy=False) if counted(t) and t.state.name == "COMPLETE"]
+    assert done
+    for t in done:  # the values Hyperband decides on are the validation curve, step by step
+        assert t.intermediate_values == {int(k): v for k, v in t.user_attrs["curve"].items()}
+        assert set(t.intermediate_values) == {3, 6}
+
+
+def test_fingerprint_refuses_other_settings_and_keeps_the_spec(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "f"
+    assert run(out, "--budget", "150k", "--trials", "1") == 0
+    spec_before = (out / "search_spec.json").read_text()
+    capsys.readouterr()
+    assert run(out, "--budget", "150k", "--trials", "2", "--proxy-steps", "9", "--data", "synthetic:40") == 2
+    err = capsys.readouterr().err
+    assert "proxy_steps: 6 -> 9" in err and "data: ['default'] -> ['synthetic:40']" in err
+    assert "--out" in err and "--study-name" in err and "search_spec.json" in err
+    assert (out / "search_spec.json").read_text() == spec_before
+    assert len([t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]) == 1
+    # A larger budget does not change any score: the study resumes.
+    assert run(out, "--budget", "200k", "--trials", "2") == 0
+
+
+def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> None:
+    """Re-scoring a stored trial's architecture from scratch, after other trials ran, gives its stored PSNR."""
+    from rife_core.model.config import ArchConfig
+    from search.candidate import run_candidate
+    from search.spec import SearchSpec
+
+    out = tmp_path / "r"
+    assert run(out, "--budget", "150k", "--trials", "2") == 0
+    assert run(out, "--budget", "150k", "--trials", "3") == 0
+    spec = SearchSpec.read(out / "search_spec.json")
+    done = [t for t in load_study(out).get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    last = done[-1]  # trained in the resumed process, after the others
+    cfg = ArchConfig.from_json(last.user_attrs["config_json"])
+    again = run_candidate(cfg, spec.proxy)
+    assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 
 
 def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:

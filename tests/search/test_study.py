@@ -1,0 +1,62 @@
+"""The results table and the dashboard show the study's own front, also for three objectives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from reports.dashboard import write_dashboard
+from reports.pareto import front_info, pareto_mask
+from search.pruner import NONE, OPTUNA, PARETO, pruning_mode
+from search.spec import SearchSpec
+from search.study import make_study, results_table
+
+# (psnr, macs, params): trial 2 is on the 3-D front only through its small parameter count; in the
+# (macs, psnr) plane trial 0 dominates it.
+VALUES = [(30.0, 1.0e8, 90_000), (29.0, 0.5e8, 80_000), (29.5, 1.5e8, 20_000), (28.0, 2.0e8, 95_000)]
+
+
+def three_objective_study() -> optuna.Study:
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
+    for i, (psnr, macs, params) in enumerate(VALUES):
+        attrs = {"arch_id": f"a{i}", "config_json": "{}", "psnr": psnr, "macs": macs, "params": params}
+        study.add_trial(optuna.trial.create_trial(values=[psnr, macs, params], user_attrs=attrs))
+    return study
+
+
+def test_dashboard_front_is_the_study_front_for_three_objectives(tmp_path: Path) -> None:
+    study = three_objective_study()
+    df = results_table(study)
+    best = {t.number for t in study.best_trials}
+    assert best == {0, 1, 2}
+    assert set(df.loc[df["pareto"], "trial"]) == best
+    # A 2-D front recomputed from the plotted columns would drop trial 2: the defect this guards against.
+    done = df[df["state"] == "COMPLETE"]
+    assert set(done.loc[pareto_mask(done, ["psnr"], ["macs"]), "trial"]) == {0, 1}
+    assert set(front_info(df, "macs", "psnr").front["trial"]) == best
+    assert set(front_info(df, "params", "psnr").front["trial"]) == best
+    page = write_dashboard(df, tmp_path / "d.html").read_text()
+    assert "Pareto front" in page
+
+
+def test_front_is_computed_only_for_tables_without_a_pareto_column() -> None:
+    df = results_table(three_objective_study()).drop(columns=["pareto"])
+    assert set(front_info(df, "macs", "psnr").front["trial"]) == {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("objectives", "mode", "pruner"),
+    [
+        (("psnr",), OPTUNA, optuna.pruners.HyperbandPruner),
+        (("ssim",), OPTUNA, optuna.pruners.HyperbandPruner),
+        (("lpips",), NONE, optuna.pruners.NopPruner),  # measured only at the end: nothing to report
+        (("psnr", "macs"), PARETO, optuna.pruners.NopPruner),  # Optuna's pruners are single-objective
+    ],
+)
+def test_one_place_decides_the_pruner(objectives, mode, pruner, tmp_path: Path) -> None:
+    spec = SearchSpec(budget=1, out=tmp_path, objectives=objectives)
+    assert pruning_mode(objectives, True) == mode
+    assert pruning_mode(objectives, False) == NONE
+    assert type(make_study(spec).pruner) is pruner
