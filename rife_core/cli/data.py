@@ -27,7 +27,8 @@ def frame_sizes(ds) -> tuple[Counter, bool]:
     if parts and all(hasattr(p, "frames") for p in parts):
         return Counter({f"{p.frames.shape[2]}x{p.frames.shape[1]}": len(p) for p in parts}), False
     n = len(ds)
-    idx = sorted({round(i * (n - 1) / max(1, SIZE_PROBES - 1)) for i in range(min(n, SIZE_PROBES))})
+    k = min(n, SIZE_PROBES)
+    idx = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
     return Counter(f"{ds[i].img0.shape[1]}x{ds[i].img0.shape[0]}" for i in idx), len(idx) < n
 
 

@@ -6,6 +6,8 @@ import torch
 from rife_core.model.presets import create_model
 from rife_core.training.losses import CompositeLoss, LaplacianLoss, VGGLoss, charbonnier
 
+from ..conftest import shared_or_skip
+
 
 def test_laplacian_loss_zero_on_identical_and_exact_for_constant_offset() -> None:
     lap = LaplacianLoss()
@@ -23,12 +25,36 @@ def test_charbonnier_close_to_l1_for_large_errors() -> None:
     assert charbonnier(a, a).item() == pytest.approx(1e-3)
 
 
-def test_vgg_loss_uses_pretrained_features() -> None:
+def test_vgg_loss_is_zero_for_equal_images_and_frozen() -> None:
     loss = VGGLoss()
     x = torch.rand(1, 3, 64, 64)
     assert loss(x, x).item() == 0.0
     assert loss(x, x.flip(-1)).item() > 0
     assert not any(p.requires_grad for p in loss.parameters())
+
+
+@pytest.mark.parametrize(("other", "published"), [("ex_p0", 0.5686), ("ex_p1", 0.4217)])
+def test_vgg_features_are_the_genuine_imagenet_vgg16(other: str, published: float) -> None:
+    """The loss's five feature maps, put through LPIPS's learned linear heads, give the published LPIPS-VGG
+    distances; features from random or wrongly tapped/normalised weights would not come near them."""
+    import numpy as np
+    from PIL import Image
+
+    from rife_core.evaluation.perceptual import VGGFeatures, build_lpips
+
+    root = shared_or_skip("lpips_ref") / "imgs"
+
+    def img(name: str) -> torch.Tensor:
+        return torch.from_numpy(np.array(Image.open(root / f"{name}.png").convert("RGB"))).permute(2, 0, 1)[None] / 255
+
+    lins = [lin.model[-1] for lin in build_lpips("vgg").lins]  # 1x1 convs, one per feature map
+    vgg = VGGFeatures()
+    with torch.no_grad():
+        fa, fb = vgg(img("ex_ref")), vgg(img(other))
+        unit = [(a / (a.pow(2).sum(1, keepdim=True).sqrt() + 1e-10), b / (b.pow(2).sum(1, keepdim=True).sqrt() + 1e-10))
+                for a, b in zip(fa, fb, strict=True)]
+        d = sum(lin((a - b) ** 2).mean().item() for lin, (a, b) in zip(lins, unit, strict=True))
+    assert d == pytest.approx(published, abs=1e-3)
 
 
 def test_composite_is_the_weighted_sum_and_supervises_blocks() -> None:
