@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from rife_core.cli.args import configure_output, parse_size
-from rife_core.export import ONNX_OPSET, export_onnx, export_torchscript
+from rife_core.export.exporters import ONNX_OPSET, export_onnx, export_torchscript
 
 
 def main(argv: list[str] | None = None) -> int:

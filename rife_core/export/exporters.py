@@ -1,5 +1,4 @@
-"""A model to ONNX (GridSample needs opset >= 16) or TorchScript; ``python -m rife_core.export`` runs
-``rife_core.cli.export``.
+"""A model to ONNX (GridSample needs opset >= 16) or TorchScript.
 
 The exported graph takes (img0, img1, t) with img0/img1 of shape (1, 3, H, W) in [0, 1] and t of shape
 (1,), and returns the interpolated frame. H and W are fixed at export (the input padding is baked in).
@@ -49,11 +48,3 @@ def export_torchscript(model: nn.Module, path: Path, size: tuple[int, int]) -> P
         traced = torch.jit.trace(wrapped, _example(size), check_trace=False)
     traced.save(str(path))
     return path
-
-
-if __name__ == "__main__":
-    import sys
-
-    from rife_core.cli.export import main
-
-    sys.exit(main())
