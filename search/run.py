@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports.schema import OBJECTIVES
-from rife_core.cli.args import configure_output, parse_size
+from rife_core.cli.args import configure_output, parse_size, quiet_third_party_loggers
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from search.spec import SearchSpec
@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{count_params(cfg):>9,}  {cfg.to_json()}")
         return 0
 
+    import mlflow  # noqa: F401 - imported here so that its logger level can be set after its own setup
     import optuna
 
     from search.study import (
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from search.tracking import MlflowTracker
 
+    quiet_third_party_loggers()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # multivariate/group TPE and RDB heartbeats are marked experimental; they are what we want.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

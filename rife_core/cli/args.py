@@ -61,7 +61,18 @@ def read_arch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
 def configure_output(level: int = logging.INFO, fmt: str = "%(message)s") -> None:
     """What a front end sets for the whole process: log format and level, quiet third-party chatter."""
     logging.basicConfig(level=level, format=fmt)
-    for noisy in ("alembic", "mlflow", "urllib3", "fvcore", "iopath"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_third_party_loggers()
     # The JIT tracer (fvcore's MAC count, TorchScript export) and torch.jit deprecations are not actionable.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+
+
+NOISY_LOGGERS = ("alembic", "mlflow", "urllib3", "fvcore", "iopath")
+
+
+def quiet_third_party_loggers() -> None:
+    """Warnings and errors only from libraries that chat at INFO (MLflow's table creation, for one).
+
+    MLflow sets its logger's level when it is imported, so a front end calls this again after importing it.
+    """
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
