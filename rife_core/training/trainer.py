@@ -2,7 +2,9 @@
 
 AdamW, per-stage linear warm-up then cosine decay, gradient clipping, seeded and resumable: the batch
 and its augmentations at global step s are a pure function of (seed, s), so a resumed run continues
-exactly where an uninterrupted one would be. A non-finite loss stops the run with status "diverged".
+exactly where an uninterrupted one would be. A non-finite loss, or a validation PSNR far below the 50/50
+blend of the same triplets (a collapsed run, e.g. from a learning rate too high), stops the run with
+status "diverged" and the reason.
 
 Determinism on CPU: with the same torch build, thread count and inputs, CPU kernels here are
 deterministic. On CUDA, grid_sample's backward uses atomic adds and is not bit-reproducible.
@@ -25,6 +27,7 @@ from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import MixedTriplets, load
 from rife_core.data.torch_data import TorchTriplets, default_workers
 from rife_core.data.triplets import ConcatTriplets
+from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
@@ -161,9 +164,25 @@ def train(
         log.info("step %d validation: PSNR %.2f dB, SSIM %.4f, L1 %.4f", step, m["psnr"], m["ssim"], m["l1"])
         if bar is not None:
             bar.set_postfix(val_psnr=f"{m['psnr']:.2f}")
+        check_collapse(m["psnr"])
         if on_validation is not None:
             on_validation(step, m)
         return m
+
+    blend_psnr: list[float] = []  # computed at the first validation, on the same triplets
+
+    def check_collapse(psnr: float) -> None:
+        if cfg.collapse_margin_db is None:
+            return
+        if not blend_psnr:
+            blend_psnr.append(
+                evaluate(blend, val_set, device=dev, max_items=cfg.val_items, center=cfg.val_crop)["psnr"]
+            )
+        if not psnr >= blend_psnr[0] - cfg.collapse_margin_db:  # also catches a NaN PSNR
+            raise TrainingDiverged(
+                f"the run collapsed: validation PSNR {psnr:.2f} dB at step {step} is more than "
+                f"{cfg.collapse_margin_db:g} dB below the 50/50 blend ({blend_psnr[0]:.2f} dB) on the same triplets"
+            )
 
     model.train()
     try:
@@ -226,7 +245,7 @@ def train(
         if not result.history or result.history[-1]["step"] != step:
             validate()
     except TrainingDiverged as e:
-        result.status, result.message = "diverged", f"{e}; lower the learning rate or enable gradient clipping"
+        result.status, result.message = "diverged", f"{e}; lower the learning rate"
         log.error("training stopped: %s", result.message)
     finally:
         if bar is not None:

@@ -93,3 +93,14 @@ def test_validation_hook_can_stop_training() -> None:
     with pytest.raises(Stop):
         train(IFNet(TINY), cfg, device="cpu", on_validation=hook)
     assert seen[0][0] == 2 and seen[0][1] > 10
+
+
+def test_a_collapsed_run_ends_as_diverged_not_completed(tmp_path: Path) -> None:
+    """A learning rate far too high wrecks the net without any NaN; validation against the blend catches it."""
+    cfg = TrainConfig(stages=(Stage(steps=20, crop=64, batch_size=4, lr=0.5),), val_every=10, **FAST)
+    result = train(TINY, cfg, out_dir=tmp_path, device="cpu")
+    assert result.status == "diverged", result.history
+    assert "collapsed" in result.message and "below the 50/50 blend" in result.message
+    assert result.checkpoint is None
+    sane = train(TINY, TrainConfig(stages=(Stage(steps=10, crop=64, batch_size=4, lr=1e-3),), val_every=10, **FAST))
+    assert sane.status == "completed"
