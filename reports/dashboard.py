@@ -14,6 +14,20 @@ PLOTLY_JS = "plotly.min.js"
 TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim", "pareto"]
 
 
+def ensure_plotly_js(folder: Path) -> Path:
+    """Write plotly.js (~4 MB) once into ``folder``; pages there load it from beside themselves.
+
+    Still offline, and a search that refreshes its dashboard after every trial does not rewrite it each time.
+    """
+    js = folder / PLOTLY_JS
+    if not js.is_file():
+        from plotly.offline import get_plotlyjs
+
+        folder.mkdir(parents=True, exist_ok=True)
+        js.write_text(get_plotlyjs())
+    return js
+
+
 def write_dashboard(
     df: pd.DataFrame,
     path: str | Path,
@@ -29,14 +43,7 @@ def write_dashboard(
     figs = [pareto_figure(info, baselines, f"Pareto front: {y} vs {x}")]
     if x != "params" and len(info.trials):
         figs.append(pareto_figure(front_info(df, "params", y), baselines, f"{y} vs parameters"))
-    # plotly.js (~4 MB) is written once beside the page and loaded from there: still offline, and a search
-    # that refreshes the dashboard after every trial does not rewrite it each time.
-    js = path.parent / PLOTLY_JS
-    if not js.is_file():
-        from plotly.offline import get_plotlyjs
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        js.write_text(get_plotlyjs())
+    ensure_plotly_js(path.parent)
     parts = [f'<script src="{PLOTLY_JS}"></script>']
     parts += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs]
     cols = [c for c in TABLE_COLUMNS if c in df.columns]

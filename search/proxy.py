@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from functools import cache
+from typing import Any
 
 from rife_core.data.spec import load
 from rife_core.data.triplets import ConcatTriplets
@@ -18,6 +21,7 @@ class ProxySettings:
     crop: int = 96
     batch: int = 8
     lr: float = 2e-3
+    synthetic_ratio: float = 0.0  # share of synthetic large-motion triplets mixed into training
     loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
     val_every: int = 100
     val_items: int = 24
@@ -33,6 +37,7 @@ class ProxySettings:
         return TrainConfig(
             data=self.data,
             val_data=self.val_data,
+            synthetic_ratio=self.synthetic_ratio,
             stages=(Stage(steps=steps, crop=self.crop, batch_size=self.batch, lr=self.lr),),
             loss=dict(self.loss),
             warmup_steps=min(50, steps // 10),
@@ -42,6 +47,17 @@ class ProxySettings:
             val_crop=self.val_crop,
             workers=self.workers,
         )
+
+    def result_settings(self) -> dict[str, Any]:
+        """The settings that change a candidate's scores (device and loader workers do not)."""
+        d = asdict(self)
+        for k in ("device", "workers"):
+            d.pop(k)
+        return json.loads(json.dumps(d))
+
+    def key(self) -> str:
+        """Short hash of ``result_settings``: results cached under it are valid for these settings only."""
+        return hashlib.sha256(json.dumps(self.result_settings(), sort_keys=True).encode()).hexdigest()[:12]
 
     def val_set(self) -> ConcatTriplets:
         """The validation triplets every candidate and every baseline is scored on (loaded once)."""

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proxy-crop", type=int, default=96)
     p.add_argument("--proxy-batch", type=int, default=8)
     p.add_argument("--proxy-lr", type=float, default=2e-3)
+    p.add_argument(
+        "--proxy-synthetic-ratio", type=float, default=0.0, help="share of synthetic large-motion triplets (0-1)"
+    )
     p.add_argument("--proxy-val-every", type=int, default=100)
     p.add_argument("--val-items", type=int, default=24)
     p.add_argument("--lpips", action="store_true", help="also measure LPIPS per trial")
@@ -96,6 +99,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             proxy_crop=args.proxy_crop,
             proxy_batch=args.proxy_batch,
             proxy_lr=args.proxy_lr,
+            proxy_synthetic_ratio=args.proxy_synthetic_ratio,
             proxy_val_every=args.proxy_val_every,
             val_items=args.val_items,
             lpips=args.lpips,

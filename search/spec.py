@@ -22,6 +22,7 @@ RESULT_SETTINGS = (
     "proxy_crop",
     "proxy_batch",
     "proxy_lr",
+    "proxy_synthetic_ratio",
     "proxy_loss",
     "proxy_val_every",
     "val_items",
@@ -51,6 +52,7 @@ class SearchSpec:
     proxy_crop: int = 96
     proxy_batch: int = 8
     proxy_lr: float = 2e-3
+    proxy_synthetic_ratio: float = 0.0
     proxy_loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
     proxy_val_every: int = 100
     val_items: int = 24
@@ -93,6 +95,7 @@ class SearchSpec:
             crop=self.proxy_crop,
             batch=self.proxy_batch,
             lr=self.proxy_lr,
+            synthetic_ratio=self.proxy_synthetic_ratio,
             loss=dict(self.proxy_loss),
             val_every=self.proxy_val_every,
             val_items=self.val_items,

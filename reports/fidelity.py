@@ -1,0 +1,56 @@
+"""Proxy fidelity figure: proxy score against reference score per architecture (pandas -> Plotly)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from reports.dashboard import PLOTLY_JS, ensure_plotly_js
+
+
+def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "") -> go.Figure:
+    """One point per architecture: x = proxy PSNR, y = reference PSNR; the blend as dotted lines."""
+    hover = df.apply(lambda r: f"arch {r['arch_id']}<br>{int(r['params']):,} params", axis=1) if len(df) else []
+    fig = go.Figure(
+        go.Scatter(
+            x=df["proxy_psnr"],
+            y=df["reference_psnr"],
+            mode="markers",
+            text=hover,
+            marker={"size": 10, "color": df["params"], "colorscale": "Viridis", "colorbar": {"title": "params"}},
+            name="architectures",
+        )
+    )
+    if blend is not None:
+        fig.add_hline(y=blend, line_dash="dot", annotation_text="blend", annotation_position="bottom right")
+        fig.add_vline(x=blend, line_dash="dot")
+    fig.update_layout(
+        title=title,
+        xaxis_title="proxy validation PSNR (dB)",
+        yaxis_title="reference validation PSNR (dB)",
+        template="plotly_white",
+    )
+    return fig
+
+
+def write_fidelity_page(
+    df: pd.DataFrame, path: str | Path, summary: list[str], blend: float | None = None, title: str = "Proxy fidelity"
+) -> Path:
+    """The figure, the agreement lines and the table as one offline page (plotly.js beside it)."""
+    path = Path(path)
+    ensure_plotly_js(path.parent)
+    fig = fidelity_figure(df, blend, title)
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in summary)
+    table = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head>"
+        f'<body><h1>{html.escape(title)}</h1><ul>{items}</ul><script src="{PLOTLY_JS}"></script>'
+        f"{fig.to_html(full_html=False, include_plotlyjs=False)}<h2>Architectures</h2>{table}</body></html>"
+    )
+    path.write_text(page)
+    return path

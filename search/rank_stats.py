@@ -1,0 +1,71 @@
+"""Rank agreement between two scorings of the same architectures, with bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+BOOTSTRAP_RESAMPLES = 2000  # percentile intervals; enough for two-decimal bounds
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A rank correlation and its percentile-bootstrap interval (pairs resampled with replacement)."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.value:+.2f} [{self.low:+.2f}, {self.high:+.2f}] (95% bootstrap, n={self.n})"
+
+
+def _kendall(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.kendalltau(x, y).statistic)
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.spearmanr(x, y).statistic)
+
+
+STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"kendall_tau": _kendall, "spearman_rho": _spearman}
+
+
+def bootstrap_interval(
+    x: Sequence[float], y: Sequence[float], statistic: Callable[[np.ndarray, np.ndarray], float], seed: int = 0
+) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resampled pairs; resamples where it is undefined
+    (all ranks tied) are skipped."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        idx = rng.integers(0, len(x), len(x))
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)  # an all-tied resample: skipped below
+            v = statistic(x[idx], y[idx])
+        if np.isfinite(v):
+            values.append(v)
+    if not values:
+        return float("nan"), float("nan")
+    tail = 100 * (1 - CONFIDENCE) / 2
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def rank_agreement(x: Sequence[float], y: Sequence[float], seed: int = 0) -> list[Agreement]:
+    """Kendall's tau and Spearman's rho between ``x`` and ``y``, each with its 95% bootstrap interval."""
+    if len(x) != len(y) or len(x) < 3:
+        raise ValueError(f"need two equally long score lists of at least 3 items, got {len(x)} and {len(y)}")
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    out = []
+    for name, fn in STATISTICS.items():
+        low, high = bootstrap_interval(xa, ya, fn, seed)
+        out.append(Agreement(name, fn(xa, ya), low, high, len(xa)))
+    return out
