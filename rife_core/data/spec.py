@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rife_core.data import layouts
@@ -34,20 +34,31 @@ class DataSpec:
     name: str
     path: Path | None = None
     count: int | None = None  # synthetic only: number of samples
+    large_motion: bool = False  # only the triplets with large DIS flow (rife_core.data.motion)
 
     def __str__(self) -> str:
+        if self.large_motion:
+            return f"{LARGE_MOTION}:{replace(self, large_motion=False)}"
         if self.path is not None:
             return f"{self.name}:{self.path}"
         return f"{self.name}:{self.count}" if self.count else self.name
 
 
+LARGE_MOTION = "large_motion"  # prefix: large_motion:SPEC
+
+
 def known_names() -> list[str]:
-    return [*NO_PATH, *LOADERS]
+    return [*NO_PATH, *LOADERS, LARGE_MOTION]
 
 
 def parse_spec(text: str) -> DataSpec:
-    """``"default"``, ``"synthetic"``, ``"synthetic:500"`` or ``"NAME:PATH"`` (e.g. ``vimeo_triplet:/data/v``)."""
+    """``"default"``, ``"synthetic"``, ``"synthetic:500"`` or ``"NAME:PATH"`` (e.g. ``vimeo_triplet:/data/v``);
+    ``"large_motion:SPEC"`` keeps only SPEC's large-motion triplets."""
     name, sep, rest = text.strip().partition(":")
+    if name.strip().lower() == LARGE_MOTION:
+        if not rest.strip() or rest.strip().lower().startswith(LARGE_MOTION):
+            raise DataError(f"{text!r}: write large_motion:SPEC, e.g. large_motion:default")
+        return replace(parse_spec(rest), large_motion=True)
     name = name.strip().lower()
     if name not in known_names():
         raise DataError(
@@ -72,6 +83,10 @@ def load(spec: DataSpec | str, split: str, spans: Sequence[int] = (2,), seed: in
     """The triplets of ``spec``'s ``split`` (train/val/test), as a map-style dataset of ``Triplet``."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     check_split(split)
+    if spec.large_motion:
+        from rife_core.data.motion import LargeMotion
+
+        return LargeMotion(load(replace(spec, large_motion=False), split, spans, seed))
     if spec.name == "default":
         return default_dataset(split, spans)
     if spec.name == "synthetic":
