@@ -35,46 +35,70 @@ class AugmentConfig:
             raise ValueError(f"crop={self.crop}: give a positive size or None")
 
 
-def _resize(frames: list[np.ndarray], scale: float) -> list[np.ndarray]:
+def _resize(frames: list[np.ndarray], scale: float, flow: np.ndarray | None = None):
+    """Frames (and a teacher flow, whose vectors scale with the image) resized by ``scale``."""
     import cv2
 
     h, w = frames[0].shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return [cv2.resize(f, size, interpolation=interp) for f in frames]
+    frames = [cv2.resize(f, size, interpolation=interp) for f in frames]
+    if flow is not None:
+        sx, sy = size[0] / w, size[1] / h
+        flow = cv2.resize(flow, size, interpolation=interp) * np.array([sx, sy, sx, sy], np.float32)
+    return frames, flow
 
 
-def random_crop(frames: list[np.ndarray], crop: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Same crop window on every frame; frames smaller than ``crop`` are first upscaled to fit it."""
+def random_crop(frames: list[np.ndarray], crop: int, rng: np.random.Generator, flow: np.ndarray | None = None):
+    """Same crop window on every frame (and the flow); frames smaller than ``crop`` are first upscaled."""
     h, w = frames[0].shape[:2]
     if h < crop or w < crop:
-        frames = _resize(frames, crop / min(h, w))
+        frames, flow = _resize(frames, crop / min(h, w), flow)
         h, w = frames[0].shape[:2]
     y = int(rng.integers(0, h - crop + 1))
     x = int(rng.integers(0, w - crop + 1))
-    return [f[y : y + crop, x : x + crop] for f in frames]
+    frames = [f[y : y + crop, x : x + crop] for f in frames]
+    return frames, (flow[y : y + crop, x : x + crop] if flow is not None else None)
+
+
+# Teacher-flow vectors under each geometric transform; channels (x0, y0, x1, y1).
+_HFLIP_SIGN = np.array([-1, 1, -1, 1], np.float32)
+_VFLIP_SIGN = np.array([1, -1, 1, -1], np.float32)
+
+
+def _rot90_flow(flow: np.ndarray, k: int) -> np.ndarray:
+    """``np.rot90(flow, k)`` with each vector rotated too: one counter-clockwise turn maps (u, v) to (v, -u)."""
+    flow = np.rot90(flow, k)
+    for _ in range(k % 4):
+        flow = flow[..., [1, 0, 3, 2]] * np.array([1, -1, 1, -1], np.float32)
+    return flow
 
 
 def augment(tri: Triplet, cfg: AugmentConfig, rng: np.random.Generator) -> Triplet:
     """Apply ``cfg``'s augmentations to one triplet; all frames see the same choices."""
     frames = [tri.img0, tri.imgt, tri.img1]
-    t = tri.t
+    t, flow = tri.t, tri.flow
     if cfg.p_resize and rng.random() < cfg.p_resize:
         lo, hi = np.log(cfg.resize_range)
-        frames = _resize(frames, float(np.exp(rng.uniform(lo, hi))))
+        frames, flow = _resize(frames, float(np.exp(rng.uniform(lo, hi))), flow)
     if cfg.crop is not None:
-        frames = random_crop(frames, cfg.crop, rng)
+        frames, flow = random_crop(frames, cfg.crop, rng, flow)
     if rng.random() < cfg.p_hflip:
         frames = [f[:, ::-1] for f in frames]
+        flow = flow[:, ::-1] * _HFLIP_SIGN if flow is not None else None
     if rng.random() < cfg.p_vflip:
         frames = [f[::-1] for f in frames]
+        flow = flow[::-1] * _VFLIP_SIGN if flow is not None else None
     if rng.random() < cfg.p_channel_reverse:
         frames = [f[..., ::-1] for f in frames]
     if rng.random() < cfg.p_temporal_reverse:
         frames = frames[::-1]
         t = 1.0 - t
+        flow = flow[..., [2, 3, 0, 1]] if flow is not None else None  # into img1 becomes into img0
     if rng.random() < cfg.p_rotate:
         k = int(rng.integers(1, 4))
         frames = [np.rot90(f, k) for f in frames]
+        flow = _rot90_flow(flow, k) if flow is not None else None
     frames = [np.ascontiguousarray(f) for f in frames]
-    return Triplet(frames[0], frames[1], frames[2], t, tri.name)
+    flow = np.ascontiguousarray(flow, dtype=np.float32) if flow is not None else None
+    return Triplet(frames[0], frames[1], frames[2], t, tri.name, flow)

@@ -55,13 +55,16 @@ class TorchTriplets(Dataset):
             tri = augment(tri, self.augment_cfg, rng)
         elif self.center is not None:
             tri = center_crop(tri, self.center)
-        return {
+        item = {
             "img0": to_tensor(tri.img0),
             "imgt": to_tensor(tri.imgt),
             "img1": to_tensor(tri.img1),
             "t": torch.tensor([tri.t], dtype=torch.float32),
             "name": tri.name,
         }
+        if tri.flow is not None:  # teacher flows (4, H, W), pixels
+            item["flow"] = torch.from_numpy(np.ascontiguousarray(tri.flow)).permute(2, 0, 1).float()
+        return item
 
 
 def default_workers() -> int:

@@ -27,6 +27,9 @@ class Triplet:
     img1: np.ndarray
     t: float  # time of imgt between img0 (0) and img1 (1)
     name: str  # where it came from, for reports and error messages
+    # Teacher flows (H, W, 4) float32 in pixels, from imgt into img0 (channels 0-1: x, y) and into img1
+    # (2-3): imgt(p) ~ img0(p + flow[p, 0:2]). None unless a TeacherFlows source attached them.
+    flow: np.ndarray | None = None
 
 
 Window = tuple[int, int, int]  # frame indices (start, target, end)

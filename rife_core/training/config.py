@@ -48,6 +48,8 @@ class TrainConfig:
     collapse_margin_db: float | None = 10.0
     workers: int | None = None  # data-loader workers; None = cores - 1 (at most 4)
     checkpoint_every: int | None = None  # steps; the final checkpoint is always written
+    # Teacher flows for the distill loss: cached on disk (default) or computed per item (huge datasets).
+    cache_teacher_flows: bool = True
     augment: dict[str, Any] = field(default_factory=dict)  # AugmentConfig overrides, e.g. {"p_rotate": 0}
 
     def __post_init__(self) -> None:

@@ -2,7 +2,10 @@
 
 The article's default is ``{"l1": 0.2, "vgg": 1.0}``; ``lpips`` can replace ``vgg``. ``lap`` is RIFE's
 Laplacian-pyramid L1, ``charbonnier`` a smooth L1, and ``deep_supervision`` applies L1 to every block's
-intermediate merge (weighted by this factor and averaged over blocks).
+intermediate merge (weighted by this factor and averaged over blocks). ``distill`` pulls every block's
+flow towards the teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged distillation
+and IFRNet's task-oriented flow distillation are the models), each pixel weighted by how well the
+teacher's own flow warps the input onto the middle frame, so that wrong teacher flow teaches little.
 """
 
 from __future__ import annotations
@@ -80,7 +83,26 @@ class LPIPSLoss(nn.Module):
         return self.model(pred, target, normalize=True).mean()
 
 
-TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision")
+# The teacher's per-pixel weight is exp(-e / DISTILL_ERROR_SCALE) with e its warp error (mean absolute,
+# images in [0, 1]): 0.05 is about 13 grey levels, where DIS flow is usually wrong, not merely imprecise.
+DISTILL_ERROR_SCALE = 0.05
+
+
+def distill_loss(
+    flows: list[torch.Tensor], teacher: torch.Tensor, model: IFNet, img0: torch.Tensor, img1: torch.Tensor,
+    target: torch.Tensor,
+) -> torch.Tensor:  # fmt: skip
+    """Mean over blocks of the teacher-weighted Charbonnier distance between block flow and teacher flow."""
+    with torch.no_grad():
+        e0 = (model.warp(img0, teacher[:, :2]) - target).abs().mean(1, keepdim=True)
+        e1 = (model.warp(img1, teacher[:, 2:4]) - target).abs().mean(1, keepdim=True)
+        w = torch.cat([torch.exp(-e0 / DISTILL_ERROR_SCALE)] * 2 + [torch.exp(-e1 / DISTILL_ERROR_SCALE)] * 2, 1)
+    per_block = [(w * torch.sqrt((f - teacher) ** 2 + CHARBONNIER_EPS**2)).mean() for f in flows]
+    return sum(per_block) / len(per_block)
+
+
+TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill")
+NEEDS_TEACHER = ("distill",)
 
 
 class CompositeLoss(nn.Module):
@@ -96,9 +118,20 @@ class CompositeLoss(nn.Module):
         self.vgg = VGGLoss() if "vgg" in self.weights else None
         self.lpips = LPIPSLoss() if "lpips" in self.weights else None
 
+    @property
+    def needs_teacher(self) -> bool:
+        return any(k in self.weights for k in NEEDS_TEACHER)
+
     def forward(
-        self, out: IFNetOutput, target: torch.Tensor, model: IFNet, img0: torch.Tensor, img1: torch.Tensor
+        self,
+        out: IFNetOutput,
+        target: torch.Tensor,
+        model: IFNet,
+        img0: torch.Tensor,
+        img1: torch.Tensor,
+        teacher: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
+        """``teacher``: the batch's teacher flows (B, 4, H, W), needed by ``distill``."""
         pred = out.frame
         terms: dict[str, torch.Tensor] = {}
         for name in self.weights:
@@ -117,5 +150,9 @@ class CompositeLoss(nn.Module):
                 terms[name] = (
                     sum(F.l1_loss(mg, target) for mg in merges) / len(merges) if merges else pred.new_zeros(())
                 )
+            elif name == "distill":
+                if teacher is None:
+                    raise ValueError("the distill loss needs teacher flows: load the data with TeacherFlows")
+                terms[name] = distill_loss(out.flows, teacher, model, img0, img1, target)
         total = sum(self.weights[k] * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import MixedTriplets, load
+from rife_core.data.teacher import TeacherFlows
 from rife_core.data.torch_data import TorchTriplets, default_workers
 from rife_core.data.triplets import ConcatTriplets
 from rife_core.evaluation.baselines import blend
@@ -88,10 +89,12 @@ def lr_factor(progress: float, step_in_stage: int, warmup: int, min_ratio: float
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _datasets(cfg: TrainConfig):
+def _datasets(cfg: TrainConfig, teacher: bool):
     train = ConcatTriplets("train", [load(s, "train", seed=cfg.seed) for s in cfg.data])
     if cfg.synthetic_ratio > 0:
         train = MixedTriplets(train, load("synthetic", "train", seed=cfg.seed), cfg.synthetic_ratio)
+    if teacher:
+        train = TeacherFlows(train, cache=cfg.cache_teacher_flows)
     val_specs = cfg.val_data if cfg.val_data is not None else cfg.data
     val = ConcatTriplets("val", [load(s, "val", seed=cfg.seed) for s in val_specs])
     if not len(train):
@@ -135,7 +138,7 @@ def train(
         opt.load_state_dict(ckpt["optimizer"])
         step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, step)
-    train_set, val_set = _datasets(cfg)
+    train_set, val_set = _datasets(cfg, loss_fn.needs_teacher)
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(status="completed", step=step, metrics={})
     workers = default_workers() if cfg.workers is None else cfg.workers
@@ -225,7 +228,8 @@ def train(
                 img0, imgt, img1 = (batch[k].to(dev, non_blocking=True) for k in ("img0", "imgt", "img1"))
                 t = batch["t"].to(dev).view(-1)
                 out_model = model(img0, img1, t)
-                loss, _terms = loss_fn(out_model, imgt, model, img0, img1)
+                teacher = batch["flow"].to(dev, non_blocking=True) if "flow" in batch else None
+                loss, _terms = loss_fn(out_model, imgt, model, img0, img1, teacher)
                 if not torch.isfinite(loss):
                     raise TrainingDiverged(f"loss became {float(loss.detach())} at step {step}")
                 opt.zero_grad(set_to_none=True)

@@ -74,3 +74,28 @@ def test_composite_is_the_weighted_sum_and_supervises_blocks() -> None:
 def test_unknown_loss_term() -> None:
     with pytest.raises(ValueError, match="choose from"):
         CompositeLoss({"ssim": 1.0})
+
+
+def test_distill_is_zero_at_the_teacher_and_trusts_good_teacher_pixels() -> None:
+    from rife_core.training.losses import distill_loss
+
+    model = create_model("lite_s")
+    img = torch.rand(1, 3, 32, 32)
+    teacher = torch.zeros(1, 4, 32, 32)  # the target equals both inputs: zero flow warps perfectly
+    exact = [teacher.clone().requires_grad_(True) for _ in range(2)]
+    assert distill_loss(exact, teacher, model, img, img, img).item() == pytest.approx(1e-3, rel=1e-3)
+    off = [teacher + 2.0]
+    good = distill_loss(off, teacher, model, img, img, img).item()
+    bad = distill_loss(off, teacher, model, img, img, torch.rand(1, 3, 32, 32)).item()  # teacher warps badly
+    assert good == pytest.approx(2.0, rel=1e-3) and bad < 0.05 * good
+
+
+def test_distill_needs_teacher_flows() -> None:
+    model = create_model("lite_s")
+    a = torch.rand(1, 3, 32, 32)
+    loss = CompositeLoss({"l1": 1.0, "distill": 0.01})
+    assert loss.needs_teacher
+    with pytest.raises(ValueError, match="teacher flows"):
+        loss(model(a, a, 0.5), a, model, a, a)
+    total, terms = loss(model(a, a, 0.5), a, model, a, a, torch.zeros(1, 4, 32, 32))
+    assert set(terms) == {"l1", "distill"} and torch.isfinite(total)

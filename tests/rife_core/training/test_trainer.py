@@ -104,3 +104,14 @@ def test_a_collapsed_run_ends_as_diverged_not_completed(tmp_path: Path) -> None:
     assert result.checkpoint is None
     sane = train(TINY, TrainConfig(stages=(Stage(steps=10, crop=64, batch_size=4, lr=1e-3),), val_every=10, **FAST))
     assert sane.status == "completed"
+
+
+def test_training_with_distillation_feeds_teacher_flows(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
+    cfg = TrainConfig(
+        data=("synthetic:8",), stages=(Stage(steps=4, crop=48, batch_size=2, lr=1e-3),), val_every=4,
+        **{**FAST, "loss": {"l1": 1.0, "distill": 0.01}},
+    )  # fmt: skip
+    result = train(TINY, cfg, device="cpu")
+    assert result.status == "completed"
+    assert list((tmp_path / "cache" / "teacher_flow").glob("*.npy"))  # flows were computed and cached
