@@ -66,8 +66,18 @@ class Objective:
 
     # --- the trial ----------------------------------------------------------------------------------
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...] | float:
-        cfg = self.space.sample(trial)
         rec = TrialRecord()
+        try:
+            return self._run(trial, rec)
+        except optuna.TrialPruned:
+            raise
+        except Exception as e:  # stored, so that a failure is told apart from a trial killed mid-run
+            if rec.fail_reason is None:
+                rec.set(trial, fail_reason=f"{type(e).__name__}: {e}")
+            raise
+
+    def _run(self, trial: optuna.Trial, rec: TrialRecord) -> tuple[float, ...] | float:
+        cfg = self.space.sample(trial)
         params = count_params(cfg)
         rec.set(
             trial,

@@ -109,8 +109,16 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
 
 
 def counted(trial: optuna.trial.FrozenTrial) -> bool:
-    """Trials that count toward --trials: finished and feasible (they trained, or reused a result)."""
-    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL) and not is_infeasible(trial)
+    """Trials that count toward --trials: finished and feasible (they trained, or reused a result).
+
+    A failed trial counts when it failed in the objective (its record holds the reason); one that Optuna
+    failed because its process died mid-run (a stale heartbeat) does not, so a resumed search redoes it.
+    """
+    if is_infeasible(trial):
+        return False
+    if trial.state == TrialState.FAIL:
+        return TrialRecord.of(trial.user_attrs).fail_reason is not None
+    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 def results_table(study: optuna.Study) -> pd.DataFrame:

@@ -60,3 +60,16 @@ def test_one_place_decides_the_pruner(objectives, mode, pruner, tmp_path: Path) 
     assert pruning_mode(objectives, True) == mode
     assert pruning_mode(objectives, False) == NONE
     assert type(make_study(spec).pruner) is pruner
+
+
+def test_only_failures_of_the_objective_count_toward_the_total() -> None:
+    from optuna.trial import TrialState
+
+    from search.study import counted
+
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={"fail_reason": "diverged"}))
+    study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL))  # process killed; Optuna failed it later
+    study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, user_attrs={"infeasible": True}))
+    study.add_trial(optuna.trial.create_trial(state=TrialState.COMPLETE, value=1.0))
+    assert [counted(t) for t in study.get_trials()] == [True, False, False, True]
