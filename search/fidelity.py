@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rife_core.cli.args import configure_output
+from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
 from search.proxy import ProxySettings
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{prefix}-batch", type=int, default=8)
         p.add_argument(f"--{prefix}-lr", type=float, default=lr, help=f"peak learning rate ({lr:g})")
         p.add_argument(f"--{prefix}-synthetic-ratio", type=float, default=syn, help=f"synthetic share ({syn:g})")
+        p.add_argument(f"--{prefix}-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     return p
 
@@ -129,6 +130,7 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
         batch=getattr(args, f"{prefix}_batch"),
         lr=getattr(args, f"{prefix}_lr"),
         synthetic_ratio=getattr(args, f"{prefix}_synthetic_ratio"),
+        loss=getattr(args, f"{prefix}_loss"),
         val_every=max(100, steps // 5),
         val_items=args.val_items,
         seed=args.seed,
@@ -195,10 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     above = int((ok["reference_psnr"] > blend_psnr + ABOVE_BLEND_DB).sum())
     summary = [
         *(str(a) for a in agreements),
-        f"proxy {proxy.steps} steps at {proxy.crop}px, lr {proxy.lr:g}, synthetic {proxy.synthetic_ratio:g}: "
+        f"proxy {proxy.steps} steps at {proxy.crop}px, lr {proxy.lr:g}, synthetic {proxy.synthetic_ratio:g}, "
+        f"loss {proxy.loss}: "
         f"PSNR {ok['proxy_psnr'].min():.2f}-{ok['proxy_psnr'].max():.2f} dB, "
         f"{ok['proxy_seconds'].sum() / len(ok):.0f} s per architecture",
-        f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}: "
+        f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}, "
+        f"loss {ref.loss}: "
         f"PSNR {ok['reference_psnr'].min():.2f}-{ok['reference_psnr'].max():.2f} dB, "
         f"{ok['reference_seconds'].sum() / len(ok):.0f} s per architecture",
         f"{above} of {len(ok)} reference models are > {ABOVE_BLEND_DB} dB above the blend ({blend_psnr:.2f} dB)",

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports.schema import OBJECTIVES
-from rife_core.cli.args import configure_output, parse_size, quiet_third_party_loggers
+from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from search.spec import SearchSpec
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proxy-crop", type=int, default=96)
     p.add_argument("--proxy-batch", type=int, default=8)
     p.add_argument("--proxy-lr", type=float, default=2e-3)
+    p.add_argument("--proxy-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01 (l1=1)")
     p.add_argument(
         "--proxy-synthetic-ratio", type=float, default=0.0, help="share of synthetic large-motion triplets (0-1)"
     )
@@ -100,6 +101,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             proxy_batch=args.proxy_batch,
             proxy_lr=args.proxy_lr,
             proxy_synthetic_ratio=args.proxy_synthetic_ratio,
+            proxy_loss=args.proxy_loss,
             proxy_val_every=args.proxy_val_every,
             val_items=args.val_items,
             lpips=args.lpips,
