@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", action="append", default=None, metavar="SPEC")
+    p.add_argument("--val-data", action="append", default=None, metavar="SPEC", help="e.g. large_motion:default")
     p.add_argument("--val-items", type=int, default=24)
     p.add_argument("--device", default="auto")
     for prefix, steps, crop, lr, syn in (("proxy", 300, 96, 2e-3, 0.0), ("ref", 1500, 128, 1e-3, 0.5)):
@@ -125,6 +126,7 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
     steps = getattr(args, f"{prefix}_steps")
     return ProxySettings(
         data=tuple(args.data or ("default",)),
+        val_data=tuple(args.val_data) if args.val_data else None,
         steps=steps,
         crop=getattr(args, f"{prefix}_crop"),
         batch=getattr(args, f"{prefix}_batch"),
