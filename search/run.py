@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         retrain(spec, df)
     print(f"\nfront:      {csv}\ndashboard:  {html}")
     print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
-    print(f"Optuna:     optuna-dashboard {spec.storage_url}   (not installed by the README: pip install optuna-dashboard)")
+    print(f"Optuna:     optuna-dashboard {spec.storage_url}   (pip install optuna-dashboard first)")
     return 0
 
 
