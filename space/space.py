@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from rife_core.model.config import ArchConfig, BlockConfig, ConfigError
+from rife_core.model.supernet import SuperSpace
 
 DEFAULT_SPACE = Path(__file__).with_name("default_space.yaml")
 PER_LEVEL = ("width", "depth")
@@ -151,6 +152,21 @@ class SearchSpace:
             out.append(self.sample(trial))
             study.tell(trial, 0.0)
         return out
+
+    def super_space(self) -> SuperSpace:
+        """What a weight-sharing supernet must cover to hold every architecture of this space."""
+        c = self.choices
+        return SuperSpace(
+            scales=tuple(sorted({s for scales in c["scales"] for s in scales}, reverse=True)),
+            max_width=max(c["width"]),
+            max_depth=max(c["depth"]),
+            conv_types=tuple(c["conv_type"]),
+            downsamples=tuple(c["downsample"]),
+            upsamples=tuple(c["upsample"]),
+            max_encoder_width=max(c["encoder_width"]),
+            encoder_ch=max(c["encoder_ch"]),
+            max_passed_feat_ch=max(c["passed_feat_ch"]),
+        )
 
     def to_dict(self) -> dict[str, list]:
         return {k: [list(x) if isinstance(x, tuple) else x for x in v] for k, v in self.choices.items()}

@@ -1,0 +1,108 @@
+"""Subnets of the weight-sharing supernet are exactly their ArchConfigs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rife_core.cost.params import count_params
+from rife_core.model.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
+from rife_core.model.supernet import SuperNet, SuperSpace
+
+SPACE = SuperSpace(
+    scales=(4, 2, 1),
+    max_width=16,
+    max_depth=2,
+    conv_types=CONV_TYPES,
+    downsamples=DOWNSAMPLE_TYPES,
+    upsamples=UPSAMPLE_TYPES,
+    max_encoder_width=8,
+    encoder_ch=4,
+    max_passed_feat_ch=4,
+)
+
+
+@pytest.fixture(scope="module")
+def supernet() -> SuperNet:
+    return SuperNet(SPACE, seed=0)
+
+
+@st.composite
+def subnets(draw) -> ArchConfig:
+    scales = draw(st.sampled_from([(4, 1), (4, 2, 1), (2, 1), (1,)]))
+    blocks = tuple(BlockConfig(s, draw(st.sampled_from([8, 12, 16])), draw(st.integers(0, 2))) for s in scales)
+    warp_resolution = draw(st.sampled_from(["full", "block"]))
+    return ArchConfig(
+        blocks=blocks,
+        conv_type=draw(st.sampled_from(CONV_TYPES)),
+        downsample="bilinear" if warp_resolution == "block" else draw(st.sampled_from(DOWNSAMPLE_TYPES)),
+        upsample=draw(st.sampled_from(UPSAMPLE_TYPES)),
+        warp_every=draw(st.sampled_from([0, 1, 2])),
+        warp_resolution=warp_resolution,
+        encoder_width=draw(st.sampled_from([0, 4, 8])),
+        encoder_ch=4,
+        passed_feat_ch=draw(st.sampled_from([0, 2, 4])),
+    )
+
+
+@given(subnets())
+@settings(max_examples=30, deadline=None)
+def test_extracted_subnet_has_the_configs_parameters_and_the_same_output(supernet: SuperNet, cfg: ArchConfig) -> None:
+    model = supernet.extract(cfg).eval()
+    assert sum(p.numel() for p in model.parameters()) == count_params(cfg)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 3, 24, 40, generator=g), torch.rand(1, 3, 24, 40, generator=g)
+    with torch.no_grad():
+        shared = supernet(cfg, a, b, 0.5)
+        alone = model(a, b, 0.5)
+    torch.testing.assert_close(shared.frame, alone.frame, atol=1e-6, rtol=0)
+    torch.testing.assert_close(shared.flows[-1], alone.flows[-1], atol=1e-5, rtol=0)
+
+
+def test_narrower_subnets_share_the_leading_channels(supernet: SuperNet) -> None:
+    wide = ArchConfig(blocks=(BlockConfig(2, 16, 2), BlockConfig(1, 16, 2)), encoder_width=8, passed_feat_ch=4)
+    narrow = ArchConfig(blocks=(BlockConfig(2, 8, 1), BlockConfig(1, 12, 2)), encoder_width=8, passed_feat_ch=4)
+    w, n = supernet.extract(wide).state_dict(), supernet.extract(narrow).state_dict()
+    key = "blocks.1.convblock.0.conv.weight"
+    assert torch.equal(n[key], w[key][:12, :12])
+    assert torch.equal(n["encode.cnn1.weight"], w["encode.cnn1.weight"])
+
+
+def test_gradients_reach_the_shared_weights(supernet: SuperNet) -> None:
+    cfg = ArchConfig(blocks=(BlockConfig(4, 8, 1), BlockConfig(1, 8, 1)), encoder_width=4, passed_feat_ch=2)
+    supernet.zero_grad()
+    out = supernet(cfg, torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), 0.5)
+    (out.frame.mean() + out.flows[-1].abs().mean()).backward()
+    touched = {k for k, p in supernet.shared.items() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert any(k.startswith("s4f|trunk:standard") for k in touched) and any(k.startswith("head") for k in touched)
+    assert not any("dsconv" in k for k in touched)  # other choices' weights are untouched
+
+
+def test_a_config_outside_the_space_is_refused(supernet: SuperNet) -> None:
+    cfg = ArchConfig(blocks=(BlockConfig(8, 8, 1), BlockConfig(1, 32, 1)), encoder_width=0, passed_feat_ch=0)
+    with pytest.raises(ValueError, match="not a subnet"):
+        supernet.extract(cfg)
+
+
+def test_input_channels_keep_their_meaning_across_configs(supernet: SuperNet) -> None:
+    """Frames, timestep, mask and flow read the same shared columns whether or not features are present."""
+    blocks = (BlockConfig(2, 8, 1), BlockConfig(1, 8, 1))
+    rich = supernet.extract(ArchConfig(blocks=blocks, encoder_width=8, encoder_ch=4, passed_feat_ch=4))
+    bare = supernet.extract(ArchConfig(blocks=blocks, encoder_width=0, passed_feat_ch=0))
+    r, b = rich.state_dict()["blocks.1.conv0.0.0.weight"], bare.state_dict()["blocks.1.conv0.0.0.weight"]
+    assert r.shape[1] == 6 + 8 + 1 + 1 + 4 + 4 and b.shape[1] == 6 + 1 + 1 + 4
+    assert torch.equal(r[:, :6], b[:, :6])  # frame0, frame1
+    assert torch.equal(r[:, 14:16], b[:, 6:8])  # timestep, mask
+    assert torch.equal(r[:, -4:], b[:, -4:])  # flow
+
+
+def test_every_sample_of_the_default_space_is_a_subnet_of_its_supernet() -> None:
+    from space.space import SearchSpace
+
+    space = SearchSpace.load()
+    net = SuperNet(space.super_space())
+    for cfg in space.enumerate_sample(12, seed=1):
+        assert net.space.covers(cfg) is None
+        assert sum(p.numel() for p in net.extract(cfg).parameters()) == count_params(cfg)
