@@ -15,6 +15,7 @@ from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
+from rife_core.model.supernet import SuperNet
 from search.candidate import CandidateFailed, run_candidate, weight_seed
 from search.pruner import OPTUNA, PARETO, ParetoPruner, Reference, pruning_mode
 from search.record import TrialRecord
@@ -56,8 +57,11 @@ def trial_dir(out: Path, number: int) -> Path:
 class Objective:
     """The study's objective; built once per search and shared by its worker threads."""
 
-    def __init__(self, spec: SearchSpec, space: SearchSpace, fingerprint: str) -> None:
+    def __init__(
+        self, spec: SearchSpec, space: SearchSpace, fingerprint: str, supernet: SuperNet | None = None
+    ) -> None:
         self.spec = spec
+        self.supernet = supernet  # one-shot: candidates inherit its weights
         self.space = space
         self.proxy = spec.proxy
         self.fingerprint = fingerprint
@@ -113,7 +117,13 @@ class Objective:
         out_dir = trial_dir(self.spec.out, trial.number)
         try:
             result = run_candidate(
-                cfg, self.proxy, out_dir=out_dir, on_cost=on_cost, on_validation=self._hook(trial, rec)
+                cfg,
+                self.proxy,
+                out_dir=out_dir,
+                on_cost=on_cost,
+                on_validation=self._hook(trial, rec),
+                inherit=self.supernet,
+                finetune_steps=self.spec.finetune_steps,
             )
         except CandidateFailed as e:
             rec.set(trial, fail_reason=str(e))

@@ -66,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study-name", default="rife-nas")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
+    p.add_argument(
+        "--strategy",
+        default="proxy",
+        choices=("proxy", "oneshot"),
+        help="proxy: train every candidate (default); oneshot: train a weight-sharing supernet once, score subnets "
+        "with inherited weights",
+    )
+    p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
+    p.add_argument("--supernet-rule", default="sandwich", choices=("sandwich", "uniform"), help="oneshot sampling")
+    p.add_argument("--supernet-lr", type=float, default=1e-3)
+    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5)
+    p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
     p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
     p.add_argument("--retrain-steps", type=int, default=2000)
     p.add_argument("--dump-space", type=int, default=0, metavar="N", help="print space size and N sample configs, exit")
@@ -111,6 +123,12 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             mlflow_uri=args.mlflow_uri,
             n_jobs=args.n_jobs,
             pruning=not args.no_pruning,
+            strategy=args.strategy,
+            supernet_steps=args.supernet_steps,
+            supernet_rule=args.supernet_rule,
+            supernet_lr=args.supernet_lr,
+            supernet_synthetic_ratio=args.supernet_synthetic_ratio,
+            finetune_steps=args.finetune_steps,
             retrain_top=args.retrain_top,
             retrain_steps=args.retrain_steps,
         )

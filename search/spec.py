@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.schema import COST, OBJECTIVES, objective_info
+from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
 
 # The settings that change a trial's result: a study's fingerprint is their hash. Budget and the MAC and
@@ -30,7 +31,16 @@ RESULT_SETTINGS = (
     "lpips",
     "size",
     "seed",
+    "strategy",
+    "supernet_steps",
+    "supernet_rule",
+    "supernet_lr",
+    "supernet_synthetic_ratio",
+    "finetune_steps",
 )
+
+
+STRATEGIES = ("proxy", "oneshot")
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,12 @@ class SearchSpec:
     n_jobs: int = 1
     pruning: bool = True
     prune_margin_db: float = 0.5
+    strategy: str = "proxy"  # "proxy": train every candidate; "oneshot": inherit from a trained supernet
+    supernet_steps: int = 3000
+    supernet_rule: str = "sandwich"
+    supernet_lr: float = 1e-3
+    supernet_synthetic_ratio: float = 0.5
+    finetune_steps: int = 0  # oneshot: proxy steps from the inherited weights before scoring (0: none)
     retrain_top: int = 0
     retrain_steps: int = 2000
     workers: int | None = None
@@ -78,6 +94,8 @@ class SearchSpec:
         unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(OBJECTIVES)}")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy {self.strategy!r}: choose {' or '.join(STRATEGIES)}")
         if "lpips" in self.objectives and not self.lpips:
             object.__setattr__(self, "lpips", True)
 
@@ -102,6 +120,23 @@ class SearchSpec:
             val_crop=self.val_crop,
             lpips=self.lpips,
             size=self.size,
+            seed=self.seed,
+            device=self.device,
+            workers=self.workers,
+        )
+
+    @property
+    def supernet(self) -> SupernetSettings:
+        """How the one-shot strategy trains its supernet (crop, batch and loss follow the proxy)."""
+        return SupernetSettings(
+            steps=self.supernet_steps,
+            crop=self.proxy_crop,
+            batch=self.proxy_batch,
+            lr=self.supernet_lr,
+            synthetic_ratio=self.supernet_synthetic_ratio,
+            loss=dict(self.proxy_loss),
+            rule=self.supernet_rule,
+            data=self.data,
             seed=self.seed,
             device=self.device,
             workers=self.workers,

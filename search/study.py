@@ -285,8 +285,14 @@ def run_search(
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:
+        supernet = None
+        if spec.strategy == "oneshot":
+            from rife_core.data.cache import cache_dir
+            from search.oneshot import train_supernet
+
+            supernet = train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet")
         study.optimize(
-            Objective(spec, space, fp),
+            Objective(spec, space, fp, supernet),
             n_jobs=spec.n_jobs,
             callbacks=callbacks,
             catch=(RuntimeError, ValueError),  # TrialFailed, NaN and out-of-memory are RuntimeErrors

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from rife_core.model.config import ArchConfig, BlockConfig, ConfigError
@@ -140,6 +141,10 @@ class SearchSpace:
             g["downsample"] = "bilinear"
         return ArchConfig(blocks=blocks, **g)
 
+    def random_config(self, rng: np.random.Generator) -> ArchConfig:
+        """One architecture with every dimension drawn uniformly from ``rng`` (no Optuna study needed)."""
+        return self.sample(_RngTrial(rng))
+
     def enumerate_sample(self, n: int, seed: int = 0) -> list[ArchConfig]:
         """``n`` random configs (for dumping / inspection), deterministic for a seed."""
         import optuna
@@ -170,6 +175,16 @@ class SearchSpace:
 
     def to_dict(self) -> dict[str, list]:
         return {k: [list(x) if isinstance(x, tuple) else x for x in v] for k, v in self.choices.items()}
+
+
+class _RngTrial:
+    """The one Optuna Trial method ``SearchSpace.sample`` uses, answered from a NumPy generator."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        return choices[int(self.rng.integers(len(choices)))]
 
 
 __all__ = ["DEFAULT_SPACE", "DIMENSIONS", "SearchSpace", "SpaceError"]

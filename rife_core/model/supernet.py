@@ -199,8 +199,12 @@ class SuperNet(nn.Module):
         self, cfg: ArchConfig, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5
     ) -> IFNetOutput:
         """Run the subnet ``cfg`` on the shared weights."""
-        template = _template(cfg)
-        return functional_call(template, self.subnet_parameters(cfg), (img0, img1, timestep), strict=True)
+        return functional_call(self.template(cfg), self.subnet_parameters(cfg), (img0, img1, timestep), strict=True)
+
+    @staticmethod
+    def template(cfg: ArchConfig) -> IFNet:
+        """The subnet's module structure; its own weights are never used (losses call its warp and merge)."""
+        return _template(cfg)
 
     def extract(self, cfg: ArchConfig) -> IFNet:
         """A stand-alone ``IFNet(cfg)`` holding copies of its shared weights."""

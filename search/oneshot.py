@@ -1,0 +1,158 @@
+"""One-shot strategy: train a weight-sharing supernet once, then score subnets with inherited weights.
+
+The supernet (``rife_core.model.supernet``) is trained on the search's data with, per step, either one
+random feasible subnet (``uniform``, SPOS) or the sandwich rule (BigNAS / OFA's progressive training
+simplified): the largest and the smallest of a seeded pool of feasible samples plus two random ones, their
+gradients accumulated. Both draws are a function of (seed, step), so a killed training resumes exactly
+from its last checkpoint. The trained supernet is cached under a key of (space, budget, settings), so the
+next search with the same settings starts from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from rife_core.cost.params import count_params
+from rife_core.data.augment import AugmentConfig
+from rife_core.data.torch_data import TorchTriplets, default_workers
+from rife_core.model.config import ArchConfig
+from rife_core.model.supernet import SuperNet
+from rife_core.training.checkpoint import resolve_device
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.losses import CompositeLoss
+from rife_core.training.trainer import StepBatches, TrainingDiverged, _datasets, lr_factor
+from space.space import SearchSpace
+
+log = logging.getLogger(__name__)
+
+RULES = ("sandwich", "uniform")
+POOL = 64  # feasible samples per step from which the sandwich rule takes the largest and the smallest
+MAX_TRIES = 1000  # rejection sampling under the budget
+
+
+@dataclass(frozen=True)
+class SupernetSettings:
+    steps: int = 3000
+    crop: int = 128
+    batch: int = 8
+    lr: float = 1e-3  # long runs at the proxy's 2e-3 collapsed; 1e-3 was stable for thousands of steps
+    synthetic_ratio: float = 0.5
+    loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
+    rule: str = "sandwich"
+    data: tuple[str, ...] = ("default",)
+    seed: int = 0
+    checkpoint_every: int = 250
+    device: str = "auto"
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"supernet rule {self.rule!r}: choose {' or '.join(RULES)}")
+
+    def key(self, space: SearchSpace, budget: int) -> str:
+        """Hash of everything that changes the trained weights."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("device", "workers", "checkpoint_every")}
+        d.update(space=space.to_dict(), budget=budget)
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
+
+
+def feasible_sample(space: SearchSpace, budget: int, rng: np.random.Generator) -> ArchConfig:
+    for _ in range(MAX_TRIES):
+        cfg = space.random_config(rng)
+        if count_params(cfg) < budget:
+            return cfg
+    raise ValueError(f"no architecture under {budget:,} parameters in {MAX_TRIES} samples: raise the budget")
+
+
+def sample_subnets(space: SearchSpace, budget: int, rule: str, seed: int, step: int) -> list[ArchConfig]:
+    """The subnets trained at ``step`` (a function of seed and step)."""
+    rng = np.random.default_rng([seed, step])
+    if rule == "uniform":
+        return [feasible_sample(space, budget, rng)]
+    pool = sorted((feasible_sample(space, budget, rng) for _ in range(POOL)), key=count_params)
+    return [pool[-1], pool[0], feasible_sample(space, budget, rng), feasible_sample(space, budget, rng)]
+
+
+def _save(path: Path, net: SuperNet, opt: torch.optim.Optimizer, step: int, meta: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"shared": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "meta": meta}, tmp)
+    tmp.replace(path)  # atomic: a kill never leaves a half-written checkpoint
+
+
+def train_supernet(
+    space: SearchSpace, budget: int, settings: SupernetSettings, cache: Path, *, progress_every: int = 50
+) -> SuperNet:
+    """Train (or resume, or load when finished) the supernet of ``space`` under ``budget``."""
+    dev = resolve_device(settings.device)
+    key = settings.key(space, budget)
+    path = cache / f"supernet_{key}.pt"
+    net = SuperNet(space.super_space(), seed=settings.seed).to(dev)
+    opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=1e-4)
+    step = 0
+    if path.is_file():
+        ckpt = torch.load(path, map_location=dev, weights_only=True)
+        net.load_state_dict(ckpt["shared"])
+        opt.load_state_dict(ckpt["optimizer"])
+        step = int(ckpt["step"])
+        if step >= settings.steps:
+            log.info("supernet %s: trained (%d steps), loaded from %s", key, step, path)
+            return net.eval()
+        log.info("supernet %s: resuming at step %d of %d", key, step, settings.steps)
+    cfg = TrainConfig(
+        data=settings.data,
+        synthetic_ratio=settings.synthetic_ratio,
+        stages=(Stage(steps=settings.steps, crop=settings.crop, batch_size=settings.batch, lr=settings.lr),),
+        loss=dict(settings.loss),
+        seed=settings.seed,
+        workers=settings.workers,
+    )
+    loss_fn = CompositeLoss(cfg.loss).to(dev)
+    train_set, _ = _datasets(cfg, loss_fn.needs_teacher)
+    workers = default_workers() if cfg.workers is None else cfg.workers
+    loader = DataLoader(
+        TorchTriplets(train_set, AugmentConfig(crop=settings.crop, **cfg.augment)),
+        batch_sampler=StepBatches(len(train_set), settings.batch, settings.seed, step, settings.steps),
+        num_workers=workers,
+        prefetch_factor=4 if workers else None,
+        generator=torch.Generator().manual_seed(settings.seed),
+    )
+    meta = {"key": key, "settings": asdict(settings), "budget": budget}
+    net.train()
+    t0, start = time.perf_counter(), step
+    for batch in loader:
+        for g in opt.param_groups:
+            g["lr"] = settings.lr * lr_factor(step / settings.steps, step, cfg.warmup_steps, cfg.min_lr_ratio)
+        img0, imgt, img1 = (batch[k].to(dev) for k in ("img0", "imgt", "img1"))
+        t = batch["t"].to(dev).view(-1)
+        teacher = batch["flow"].to(dev) if "flow" in batch else None
+        subnets = sample_subnets(space, budget, settings.rule, settings.seed, step)
+        opt.zero_grad(set_to_none=True)
+        total = 0.0
+        for sub in subnets:
+            loss, _ = loss_fn(net(sub, img0, img1, t), imgt, net.template(sub), img0, img1, teacher)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(f"supernet loss became {float(loss.detach())} at step {step}; lower the lr")
+            (loss / len(subnets)).backward()
+            total += float(loss.detach()) / len(subnets)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        if step % progress_every == 0 or step == settings.steps:
+            rate = (time.perf_counter() - t0) / (step - start)
+            log.info(
+                "supernet step %d/%d  loss %.4f  %.2f s/step  ETA %.0fs",
+                step, settings.steps, total, rate, rate * (settings.steps - step),
+            )  # fmt: skip
+        if step % settings.checkpoint_every == 0 or step == settings.steps:
+            _save(path, net, opt, step, meta)
+    return net.eval()

@@ -1,0 +1,75 @@
+"""One-shot strategy at tiny sizes: supernet training resumes exactly; a search scores inherited subnets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import torch
+
+from search.oneshot import SupernetSettings, sample_subnets, train_supernet
+from search.run import main
+from search.study import counted
+from space.space import SearchSpace
+
+FIXES = ["scales=4,1", "width=16", "depth=1", "encoder_width=8", "passed_feat_ch=4"]
+TINY = SupernetSettings(steps=4, crop=48, batch=2, synthetic_ratio=0.0, checkpoint_every=2, workers=0)
+
+
+def tiny_space() -> SearchSpace:
+    return SearchSpace.load().fix(FIXES)
+
+
+def test_sandwich_takes_the_largest_and_smallest_of_its_pool() -> None:
+    from rife_core.cost.params import count_params
+
+    space = SearchSpace.load()
+    subs = sample_subnets(space, 500_000, "sandwich", seed=0, step=3)
+    assert len(subs) == 4 and count_params(subs[0]) >= count_params(subs[1])
+    assert [s.arch_id for s in subs] == [s.arch_id for s in sample_subnets(space, 500_000, "sandwich", 0, 3)]
+    assert all(count_params(s) < 500_000 for s in subs)
+    assert len(sample_subnets(space, 500_000, "uniform", seed=0, step=3)) == 1
+
+
+def test_supernet_training_resumes_exactly(tmp_path: Path, monkeypatch, caplog) -> None:
+    import pytest
+
+    import search.oneshot as oneshot
+
+    space = tiny_space()
+    straight = train_supernet(space, 500_000, TINY, tmp_path / "a")
+    real_save = oneshot._save
+
+    def save_then_die(path, net, opt, step, meta):  # the process is killed right after the step-2 checkpoint
+        real_save(path, net, opt, step, meta)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(oneshot, "_save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_supernet(space, 500_000, TINY, tmp_path / "b")
+    monkeypatch.setattr(oneshot, "_save", real_save)
+    with caplog.at_level("INFO", logger="search.oneshot"):
+        resumed = train_supernet(space, 500_000, TINY, tmp_path / "b")
+    assert "resuming at step 2 of 4" in caplog.text
+    a, b = straight.state_dict(), resumed.state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert any(not torch.equal(a[k], type(straight)(space.super_space()).state_dict()[k]) for k in a)
+
+
+def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "s"
+    argv = [
+        "--out", str(out), "--budget", "0.5M", "--trials", "2", "--strategy", "oneshot", "--supernet-steps", "3",
+        "--supernet-synthetic-ratio", "0", "--proxy-crop", "48", "--proxy-batch", "2", "--val-items", "2",
+        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    cached = list((tmp_path / "cache" / "supernet").glob("supernet_*.pt"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    study = optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}")
+    done = [t for t in study.get_trials(deepcopy=False) if counted(t) and t.state.name == "COMPLETE"]
+    assert done and all(t.user_attrs["curve"].keys() == {"0"} for t in done)  # scored as inherited, no training
+    assert main([*argv[:5], "3", *argv[6:]]) == 0  # one more trial: the supernet is loaded, not retrained
+    assert cached[0].stat().st_mtime_ns == stamp
