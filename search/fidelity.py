@@ -143,6 +143,9 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
 def log_to_mlflow(uri: str, args: argparse.Namespace, agreements: list[Agreement], files: list[Path]) -> None:
     from mlflow.tracking import MlflowClient
 
+    from rife_core.cli.args import quiet_third_party_loggers
+
+    quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("rife-nas-fidelity")
     exp_id = exp.experiment_id if exp else client.create_experiment("rife-nas-fidelity")
