@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-import cv2
 import numpy as np
 
+from rife_core.data.flow import dis_flow
 from rife_core.data.triplets import Triplet
 
 log = logging.getLogger(__name__)
@@ -21,14 +21,11 @@ log = logging.getLogger(__name__)
 # that a block at scale 1 cannot reach within its receptive field and a coarse level must find.
 LARGE_MOTION_PX = 8.0
 PERCENTILE = 90
-DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 
 
 def motion_px(tri: Triplet) -> float:
     """90th percentile of the DIS flow magnitude frame0 -> frame1, in pixels."""
-    dis = cv2.DISOpticalFlow_create(DIS_PRESET)
-    a, b = (cv2.cvtColor(np.ascontiguousarray(x), cv2.COLOR_RGB2GRAY) for x in (tri.img0, tri.img1))
-    flow = dis.calc(a, b, None)
+    flow = dis_flow(tri.img0, tri.img1)
     return float(np.percentile(np.linalg.norm(flow, axis=-1), PERCENTILE))
 
 

@@ -3,10 +3,10 @@
 Per training triplet, ``teacher_flow`` computes the flows imgt -> img0 and imgt -> img1 at the frames'
 full resolution (what a backward warp of each input onto the middle frame needs). ``TeacherFlows``
 attaches them to a dataset's triplets; each is computed once and stored as float16 at half resolution
-(vectors in full-resolution pixels) under ``<cache>/teacher_flow/``, keyed by the frames' content: the
-default training split takes about 0.3 GB. Datasets too large to cache (Vimeo-90K) compute on the fly in
-the loader workers when ``cache=False``. Augmentations transform frames and flows together
-(``rife_core.data.augment``).
+(vectors in full-resolution pixels) under ``<cache>/teacher_flow/``, keyed by the frames' content: for
+the default training split that is about 0.3 GB by its frame sizes (estimated, not measured). Datasets
+too large to cache (Vimeo-90K) compute on the fly in the loader workers when ``cache=False``.
+Augmentations transform frames and flows together (``rife_core.data.augment``).
 """
 
 from __future__ import annotations
@@ -20,34 +20,17 @@ import cv2
 import numpy as np
 
 from rife_core.data.cache import cache_dir
+from rife_core.data.flow import dis_flow
 from rife_core.data.triplets import Triplet
 
 log = logging.getLogger(__name__)
 
-DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM  # as the DIS interpolation baseline
 STORE_SCALE = 0.5  # flows are smooth at DIS's patch scale: half resolution loses little, saves 4x disk
-
-
-def _gray(img: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY)
 
 
 def teacher_flow(tri: Triplet) -> np.ndarray:
     """(H, W, 4) float32: DIS flow imgt -> img0 (x, y), then imgt -> img1, in pixels."""
-    dis = cv2.DISOpticalFlow_create(DIS_PRESET)
-    mid = _gray(tri.imgt)
-    f0 = dis.calc(mid, _gray(tri.img0), None)
-    f1 = dis.calc(mid, _gray(tri.img1), None)
-    return np.concatenate([f0, f1], axis=-1).astype(np.float32)
-
-
-def backward_warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``out(p) = img(p + flow(p))``, bilinear, borders replicated; float32 output."""
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(
-        img.astype(np.float32), gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    return np.concatenate([dis_flow(tri.imgt, tri.img0), dis_flow(tri.imgt, tri.img1)], axis=-1).astype(np.float32)
 
 
 def _key(tri: Triplet) -> str:

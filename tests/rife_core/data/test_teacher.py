@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from rife_core.data.augment import AugmentConfig, augment, random_crop
+from rife_core.data.flow import backward_warp
 from rife_core.data.spec import load
-from rife_core.data.teacher import TeacherFlows, backward_warp, teacher_flow
+from rife_core.data.teacher import TeacherFlows, teacher_flow
 from rife_core.data.triplets import Triplet
 
 OFF = dict(crop=None, p_hflip=0, p_vflip=0, p_channel_reverse=0, p_temporal_reverse=0, p_rotate=0)
@@ -26,8 +27,8 @@ def moving() -> Triplet:
 
 def warp_errors(tri: Triplet) -> tuple[float, float]:
     """Mean absolute error (grey levels) of each input warped by the teacher onto the middle frame."""
-    e0 = np.abs(backward_warp(tri.img0, tri.flow[..., :2]) - tri.imgt).mean()
-    e1 = np.abs(backward_warp(tri.img1, tri.flow[..., 2:]) - tri.imgt).mean()
+    e0 = np.abs(backward_warp(tri.img0.astype(np.float32), tri.flow[..., :2]) - tri.imgt).mean()
+    e1 = np.abs(backward_warp(tri.img1.astype(np.float32), tri.flow[..., 2:]) - tri.imgt).mean()
     return float(e0), float(e1)
 
 
