@@ -19,17 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from rife_core.cost.params import count_params
-from rife_core.data.augment import AugmentConfig
-from rife_core.data.torch_data import TorchTriplets, default_workers
+from rife_core.data.torch_data import default_workers
 from rife_core.model.config import ArchConfig
 from rife_core.model.supernet import SuperNet
 from rife_core.training.checkpoint import resolve_device
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
-from rife_core.training.trainer import StepBatches, TrainingDiverged, _datasets, lr_factor
+from rife_core.training.trainer import TrainingDiverged, lr_factor, step_loader, training_datasets
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -117,15 +115,9 @@ def train_supernet(
         workers=settings.workers,
     )
     loss_fn = CompositeLoss(cfg.loss).to(dev)
-    train_set, _ = _datasets(cfg, loss_fn.needs_teacher)
+    train_set, _ = training_datasets(cfg, loss_fn.needs_teacher)
     workers = default_workers() if cfg.workers is None else cfg.workers
-    loader = DataLoader(
-        TorchTriplets(train_set, AugmentConfig(crop=settings.crop, **cfg.augment)),
-        batch_sampler=StepBatches(len(train_set), settings.batch, settings.seed, step, settings.steps),
-        num_workers=workers,
-        prefetch_factor=4 if workers else None,
-        generator=torch.Generator().manual_seed(settings.seed),
-    )
+    loader = step_loader(train_set, cfg, cfg.stages[0], step, settings.steps, workers)
     meta = {"key": key, "settings": asdict(settings), "budget": budget}
     net.train()
     t0, start = time.perf_counter(), step

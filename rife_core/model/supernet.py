@@ -19,6 +19,7 @@ config's exact parameter count and the same outputs.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -208,7 +209,7 @@ class SuperNet(nn.Module):
 
     def extract(self, cfg: ArchConfig) -> IFNet:
         """A stand-alone ``IFNet(cfg)`` holding copies of its shared weights."""
-        model = create_model(cfg, seed=0)
+        model = copy.deepcopy(_template(cfg))  # the structure only: every weight is overwritten below
         with torch.no_grad():
             params = self.subnet_parameters(cfg)
             for name, p in model.named_parameters():

@@ -34,7 +34,7 @@ from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
 from rife_core.training.checkpoint import resolve_device, save_checkpoint
-from rife_core.training.config import TrainConfig
+from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,24 @@ def lr_factor(progress: float, step_in_stage: int, warmup: int, min_ratio: float
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _datasets(cfg: TrainConfig, teacher: bool):
+def step_loader(
+    train_set, cfg: TrainConfig, stage: Stage, start: int, end: int | None, workers: int, pin_memory: bool = False
+) -> DataLoader:
+    """Augmented batches for global steps start..end; the batch at step s is a function of (seed, s)."""
+    aug = AugmentConfig(crop=stage.crop, p_resize=stage.p_resize, resize_range=stage.resize_range, **cfg.augment)
+    return DataLoader(
+        TorchTriplets(train_set, aug),
+        batch_sampler=StepBatches(len(train_set), stage.batch_size, cfg.seed, start, end),
+        num_workers=workers,
+        pin_memory=pin_memory,
+        prefetch_factor=4 if workers else None,
+        # Worker seeds from a private generator, not torch's global RNG (items are seeded anyway).
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+
+
+def training_datasets(cfg: TrainConfig, teacher: bool):
+    """(train, val) datasets of ``cfg``; ``teacher`` attaches teacher flows to the training triplets."""
     train = ConcatTriplets("train", [load(s, "train", seed=cfg.seed) for s in cfg.data])
     if cfg.synthetic_ratio > 0:
         train = MixedTriplets(train, load("synthetic", "train", seed=cfg.seed), cfg.synthetic_ratio)
@@ -138,7 +155,7 @@ def train(
         opt.load_state_dict(ckpt["optimizer"])
         step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, step)
-    train_set, val_set = _datasets(cfg, loss_fn.needs_teacher)
+    train_set, val_set = training_datasets(cfg, loss_fn.needs_teacher)
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(status="completed", step=step, metrics={})
     workers = default_workers() if cfg.workers is None else cfg.workers
@@ -195,18 +212,7 @@ def train(
             end = stage_start + st.steps if st.steps is not None else None
             if end is not None and step >= end:
                 continue
-            aug = AugmentConfig(crop=st.crop, p_resize=st.p_resize, resize_range=st.resize_range, **cfg.augment)
-            ds = TorchTriplets(train_set, aug)
-            sampler = StepBatches(len(train_set), st.batch_size, cfg.seed, step, end)
-            loader = DataLoader(
-                ds,
-                batch_sampler=sampler,
-                num_workers=workers,
-                pin_memory=dev.type == "cuda",
-                prefetch_factor=4 if workers else None,
-                # Worker seeds from a private generator, not torch's global RNG (items are seeded anyway).
-                generator=torch.Generator().manual_seed(cfg.seed),
-            )
+            loader = step_loader(train_set, cfg, st, step, end, workers, pin_memory=dev.type == "cuda")
             for g in opt.param_groups:
                 g["lr"] = st.lr
             t_stage = time.perf_counter()
