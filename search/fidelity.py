@@ -13,6 +13,8 @@ reference models did.
 Examples:
     python -m search.fidelity --budget 0.5M --n 8
     python -m search.fidelity --budget 0.5M --n 8 --proxy-steps 1000 --proxy-crop 128 --proxy-synthetic-ratio 0.5
+    python -m search.fidelity --budget 0.5M --n 8 --proxy-strategy oneshot --supernet-rule uniform
+    python -m search.fidelity --budget 0.5M --n 8 --jobs 8 --device cuda   # several trainings at once
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +33,7 @@ import pandas as pd
 from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
+from search.oneshot import RULES, SupernetSettings
 from search.proxy import ProxySettings
 from search.rank_stats import Agreement, rank_agreement
 from space.budget import BudgetError, parse_count
@@ -77,23 +81,114 @@ class ResultCache:
             f.write(json.dumps(row) + "\n")
 
 
-def score(cfg: ArchConfig, settings: ProxySettings, cache: ResultCache, done: dict) -> dict:
-    """Cached validation PSNR of ``cfg`` trained under ``settings`` (diverged runs are recorded as such)."""
-    from search.candidate import CandidateFailed, run_candidate
+def train_row(cfg: ArchConfig, settings: ProxySettings) -> dict:
+    """Train ``cfg`` from its seeded initialisation under ``settings``: the row to cache (a worker's job).
 
-    key = (cfg.arch_id, settings.key())
-    if key in done:
-        return done[key]
+    The same weights and data as ``search.candidate.run_candidate``, without the cost probes.
+    """
+    from rife_core.training.trainer import train
+    from search.candidate import build_candidate
+
     t0 = time.perf_counter()
-    try:
-        result = run_candidate(cfg, settings)
-        row = {"psnr": result.metrics["psnr"], "ssim": result.metrics["ssim"], "status": "completed"}
-    except CandidateFailed as e:
-        row = {"psnr": float("nan"), "ssim": float("nan"), "status": "diverged", "reason": str(e)}
-    row.update(arch_id=cfg.arch_id, settings=key[1], seconds=time.perf_counter() - t0, params=count_params(cfg))
-    cache.append(row)
-    done[key] = row
+    res = train(build_candidate(cfg, settings.seed), settings.train_config(), device=settings.device)
+    if res.status == "completed":
+        row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
+    else:
+        row = {"psnr": float("nan"), "ssim": float("nan"), "status": res.status, "reason": res.message}
+    row["history"] = [[h["step"], round(h["psnr"], 3)] for h in res.history]
+    row.update(arch_id=cfg.arch_id, settings=settings.key(), seconds=time.perf_counter() - t0, params=count_params(cfg))
     return row
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    configure_output()
+
+
+def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: ResultCache, done: dict, n_jobs: int) -> None:
+    """Train every (arch, settings) not yet in ``done``, ``n_jobs`` at a time; cache each row as it arrives."""
+    todo = [(c, s) for c, s in jobs if (c.arch_id, s.key()) not in done]
+    t0 = time.perf_counter()
+
+    def record(k: int, row: dict) -> None:
+        cache.append(row)
+        done[(row["arch_id"], row["settings"])] = row
+        elapsed = time.perf_counter() - t0
+        log.info(
+            "%d/%d  %s (%s params, settings %s): %.2f dB  elapsed %.0fs  ETA %.0fs",
+            k, len(todo), row["arch_id"], f"{row['params']:,}", row["settings"], row["psnr"], elapsed,
+            elapsed / k * (len(todo) - k),
+        )  # fmt: skip
+
+    if n_jobs <= 1:
+        for k, (cfg, settings) in enumerate(todo, 1):
+            record(k, train_row(cfg, settings))
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from rife_core.data.torch_data import default_workers
+
+    cores = os.cpu_count() or 2
+    loader_workers = max(0, min(default_workers(), cores // n_jobs - 1))
+    with ProcessPoolExecutor(n_jobs, mp.get_context("spawn"), _init_worker, (max(1, cores // n_jobs),)) as pool:
+        futures = [pool.submit(train_row, c, replace(s, workers=loader_workers)) for c, s in todo]
+        for k, f in enumerate(as_completed(futures), 1):
+            record(k, f.result())
+
+
+def oneshot_rows(
+    archs: list[ArchConfig],
+    space: SearchSpace,
+    budget: int,
+    sn: SupernetSettings,
+    proxy: ProxySettings,
+    finetune_steps: int,
+    cache: ResultCache,
+    done: dict,
+) -> tuple[str, str]:
+    """Score ``archs`` with weights inherited from the supernet of ``sn`` (trained once, cached).
+
+    Returns the results' settings key and what the supernet's training cost.
+    """
+    from rife_core.data.cache import cache_dir
+    from search.candidate import CandidateFailed, run_candidate
+    from search.oneshot import train_supernet
+
+    key = f"oneshot-{sn.key(space, budget)}-ft{finetune_steps}-{proxy.key()}"
+    supernet = None
+    for cfg in archs:
+        if (cfg.arch_id, key) in done:
+            continue
+        if supernet is None:
+            supernet = train_supernet(space, budget, sn, cache_dir() / "supernet")
+        t0 = time.perf_counter()
+        try:
+            res = run_candidate(cfg, proxy, inherit=supernet, finetune_steps=finetune_steps)
+            row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
+        except CandidateFailed as e:
+            row = {"psnr": float("nan"), "ssim": float("nan"), "status": "diverged", "reason": str(e)}
+        row.update(arch_id=cfg.arch_id, settings=key, seconds=time.perf_counter() - t0, params=count_params(cfg))
+        cache.append(row)
+        done[(cfg.arch_id, key)] = row
+        log.info("oneshot %s (%s params): %.2f dB", cfg.arch_id, f"{row['params']:,}", row["psnr"])
+    return key, supernet_cost(space, budget, sn)
+
+
+def supernet_cost(space: SearchSpace, budget: int, sn: SupernetSettings) -> str:
+    """Training time and device recorded in the cached supernet."""
+    import torch
+
+    from rife_core.data.cache import cache_dir
+    from search.oneshot import supernet_path
+
+    path = supernet_path(cache_dir() / "supernet", space, budget, sn)
+    meta = torch.load(path, map_location="cpu", weights_only=True)["meta"] if path.is_file() else {}
+    if "train_seconds" not in meta:
+        return "training time not recorded"
+    return f"{meta['train_seconds']:.0f} s once, on {meta['settings'].get('device', '?')}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{prefix}-lr", type=float, default=lr, help=f"peak learning rate ({lr:g})")
         p.add_argument(f"--{prefix}-synthetic-ratio", type=float, default=syn, help=f"synthetic share ({syn:g})")
         p.add_argument(f"--{prefix}-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01")
+    p.add_argument(
+        "--proxy-strategy", default="train", choices=("train", "oneshot"),
+        help="train: each architecture from scratch with --proxy-*; oneshot: weights inherited from a supernet",
+    )  # fmt: skip
+    p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
+    p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
+    p.add_argument("--supernet-rule", default="sandwich", choices=RULES, help="oneshot: subnet sampling rule")
+    p.add_argument("--supernet-lr", type=float, default=1e-3)
+    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5)
+    p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
+    p.add_argument("--jobs", type=int, default=1, help="trainings at once, in worker processes (default 1)")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     return p
 
@@ -137,6 +243,35 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
         val_items=args.val_items,
         seed=args.seed,
         device=args.device,
+    )
+
+
+def supernet_from(args: argparse.Namespace, proxy: ProxySettings) -> SupernetSettings:
+    """The supernet ``search.run --strategy oneshot`` trains with the same options (batch and loss: the proxy's)."""
+    return SupernetSettings(
+        steps=args.supernet_steps,
+        crop=args.supernet_crop,
+        batch=proxy.batch,
+        lr=args.supernet_lr,
+        synthetic_ratio=args.supernet_synthetic_ratio,
+        loss=dict(proxy.loss),
+        rule=args.supernet_rule,
+        data=proxy.data,
+        seed=args.seed,
+        device=args.device,
+    )
+
+
+def describe_proxy(args: argparse.Namespace, proxy: ProxySettings, sn_cost: str) -> str:
+    if args.proxy_strategy == "oneshot":
+        return (
+            f"one-shot: supernet {args.supernet_rule} {args.supernet_steps} steps at {args.supernet_crop}px, "
+            f"lr {args.supernet_lr:g}, synthetic {args.supernet_synthetic_ratio:g} ({sn_cost}), "
+            f"inherited weights + {args.finetune_steps} fine-tune steps"
+        )
+    return (
+        f"proxy {proxy.steps} steps at {proxy.crop}px, lr {proxy.lr:g}, synthetic {proxy.synthetic_ratio:g}, "
+        f"loss {proxy.loss}"
     )
 
 
@@ -169,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the space sampler's in-memory study
     if args.n < 3:
         p.error("--n must be at least 3 (a rank correlation of fewer points says nothing)")
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
     try:
         budget = parse_count(args.budget)
         space = SearchSpace.load(args.space).fix(args.fix)
@@ -183,18 +320,19 @@ def main(argv: list[str] | None = None) -> int:
     done = cache.load()
     blend_psnr = evaluate(blend, proxy.val_set(), max_items=proxy.val_items, center=proxy.val_crop)["psnr"]
     log.info("%d architectures; blend %.2f dB on the validation triplets", len(archs), blend_psnr)
-    rows, t0, jobs = [], time.perf_counter(), 2 * len(archs)
-    for i, cfg in enumerate(archs):
+    if args.proxy_strategy == "train":
+        train_rows([(c, proxy) for c in archs] + [(c, ref) for c in archs], cache, done, args.jobs)
+        proxy_key, sn_cost = proxy.key(), ""
+    else:
+        train_rows([(c, ref) for c in archs], cache, done, args.jobs)
+        sn = supernet_from(args, proxy)
+        proxy_key, sn_cost = oneshot_rows(archs, space, budget, sn, proxy, args.finetune_steps, cache, done)
+    rows = []
+    for cfg in archs:
         r = {"arch_id": cfg.arch_id, "params": count_params(cfg), "config_json": cfg.to_json()}
-        for j, (name, settings) in enumerate((("proxy", proxy), ("reference", ref))):
-            k = 2 * i + j + 1
-            res = score(cfg, settings, cache, done)
-            r[f"{name}_psnr"], r[f"{name}_seconds"] = res["psnr"], res["seconds"]
-            elapsed = time.perf_counter() - t0
-            log.info(
-                "%d/%d  %s %s (%s params): %.2f dB  elapsed %.0fs  ETA %.0fs",
-                k, jobs, name, cfg.arch_id, f"{r['params']:,}", res["psnr"], elapsed, elapsed / k * (jobs - k),
-            )  # fmt: skip
+        for name, key in (("proxy", proxy_key), ("reference", ref.key())):
+            row = done[(cfg.arch_id, key)]
+            r[f"{name}_psnr"], r[f"{name}_seconds"] = row["psnr"], row["seconds"]
         rows.append(r)
     df = pd.DataFrame(rows)
     ok = df.dropna(subset=["proxy_psnr", "reference_psnr"])
@@ -202,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     above = int((ok["reference_psnr"] > blend_psnr + ABOVE_BLEND_DB).sum())
     summary = [
         *(str(a) for a in agreements),
-        f"proxy {proxy.steps} steps at {proxy.crop}px, lr {proxy.lr:g}, synthetic {proxy.synthetic_ratio:g}, "
-        f"loss {proxy.loss}: "
+        f"{describe_proxy(args, proxy, sn_cost)}: "
         f"PSNR {ok['proxy_psnr'].min():.2f}-{ok['proxy_psnr'].max():.2f} dB, "
         f"{ok['proxy_seconds'].sum() / len(ok):.0f} s per architecture",
         f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}, "
@@ -215,10 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(ok) < len(df):
         summary.append(f"{len(df) - len(ok)} architecture(s) diverged and are left out")
     args.out.mkdir(parents=True, exist_ok=True)
-    csv = args.out / f"fidelity_{proxy.key()}_{ref.key()}.csv"
+    csv = args.out / f"fidelity_{proxy_key}_{ref.key()}.csv"
     df.to_csv(csv, index=False)
     (args.out / "summary.json").write_text(
-        json.dumps({"proxy": proxy.result_settings(), "reference": ref.result_settings(), "blend_psnr": blend_psnr,
+        json.dumps({"proxy": proxy.result_settings(), "proxy_key": proxy_key,
+                    "reference": ref.result_settings(), "blend_psnr": blend_psnr,
                     "agreement": [vars(a) for a in agreements], "references_above_blend": above, "n": len(ok)},
                    indent=1)
     )  # fmt: skip

@@ -87,24 +87,47 @@ def _save(path: Path, net: SuperNet, opt: torch.optim.Optimizer, step: int, meta
     tmp.replace(path)  # atomic: a kill never leaves a half-written checkpoint
 
 
+def supernet_path(cache: Path, space: SearchSpace, budget: int, settings: SupernetSettings) -> Path:
+    """Where the supernet of (space, budget, settings) is cached."""
+    return cache / f"supernet_{settings.key(space, budget)}.pt"
+
+
+def compact_checkpoint(src: Path, dst: Path) -> None:
+    """A finished supernet as half-precision weights without optimizer state (a sixth of the size).
+
+    This is the form to ship or copy between machines; ``train_supernet`` loads it as trained.
+    """
+    ckpt = torch.load(src, map_location="cpu", weights_only=True)
+    if int(ckpt["step"]) < int(ckpt["meta"]["settings"]["steps"]):
+        raise ValueError(f"{src} is not finished ({ckpt['step']} of {ckpt['meta']['settings']['steps']} steps)")
+    shared = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["shared"].items()}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".tmp")
+    torch.save({"shared": shared, "step": ckpt["step"], "meta": ckpt["meta"]}, tmp)
+    tmp.replace(dst)
+
+
 def train_supernet(
     space: SearchSpace, budget: int, settings: SupernetSettings, cache: Path, *, progress_every: int = 50
 ) -> SuperNet:
     """Train (or resume, or load when finished) the supernet of ``space`` under ``budget``."""
     dev = resolve_device(settings.device)
     key = settings.key(space, budget)
-    path = cache / f"supernet_{key}.pt"
+    path = supernet_path(cache, space, budget, settings)
     net = SuperNet(space.super_space(), seed=settings.seed).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=1e-4)
-    step = 0
+    step, prior_seconds = 0, 0.0
     if path.is_file():
         ckpt = torch.load(path, map_location=dev, weights_only=True)
-        net.load_state_dict(ckpt["shared"])
-        opt.load_state_dict(ckpt["optimizer"])
+        net.load_state_dict({k: v.float() for k, v in ckpt["shared"].items()})
         step = int(ckpt["step"])
         if step >= settings.steps:
             log.info("supernet %s: trained (%d steps), loaded from %s", key, step, path)
             return net.eval()
+        if "optimizer" not in ckpt:
+            raise ValueError(f"{path} holds weights after {step} steps without optimizer state: delete it to retrain")
+        opt.load_state_dict(ckpt["optimizer"])
+        prior_seconds = float(ckpt["meta"].get("train_seconds", 0.0))
         log.info("supernet %s: resuming at step %d of %d", key, step, settings.steps)
     cfg = TrainConfig(
         data=settings.data,
@@ -146,5 +169,6 @@ def train_supernet(
                 step, settings.steps, total, rate, rate * (settings.steps - step),
             )  # fmt: skip
         if step % settings.checkpoint_every == 0 or step == settings.steps:
+            meta["train_seconds"] = prior_seconds + time.perf_counter() - t0
             _save(path, net, opt, step, meta)
     return net.eval()

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with inherited weights",
     )
     p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
+    p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
     p.add_argument("--supernet-rule", default="sandwich", choices=("sandwich", "uniform"), help="oneshot sampling")
     p.add_argument("--supernet-lr", type=float, default=1e-3)
     p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5)
@@ -125,6 +126,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             pruning=not args.no_pruning,
             strategy=args.strategy,
             supernet_steps=args.supernet_steps,
+            supernet_crop=args.supernet_crop,
             supernet_rule=args.supernet_rule,
             supernet_lr=args.supernet_lr,
             supernet_synthetic_ratio=args.supernet_synthetic_ratio,

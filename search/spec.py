@@ -33,6 +33,7 @@ RESULT_SETTINGS = (
     "seed",
     "strategy",
     "supernet_steps",
+    "supernet_crop",
     "supernet_rule",
     "supernet_lr",
     "supernet_synthetic_ratio",
@@ -77,6 +78,7 @@ class SearchSpec:
     prune_margin_db: float = 0.5
     strategy: str = "proxy"  # "proxy": train every candidate; "oneshot": inherit from a trained supernet
     supernet_steps: int = 3000
+    supernet_crop: int = 128  # the motion signal needs larger crops than the per-trial proxy's 96
     supernet_rule: str = "sandwich"
     supernet_lr: float = 1e-3
     supernet_synthetic_ratio: float = 0.5
@@ -127,10 +129,10 @@ class SearchSpec:
 
     @property
     def supernet(self) -> SupernetSettings:
-        """How the one-shot strategy trains its supernet (crop, batch and loss follow the proxy)."""
+        """How the one-shot strategy trains its supernet (batch and loss follow the proxy)."""
         return SupernetSettings(
             steps=self.supernet_steps,
-            crop=self.proxy_crop,
+            crop=self.supernet_crop,
             batch=self.proxy_batch,
             lr=self.supernet_lr,
             synthetic_ratio=self.supernet_synthetic_ratio,

@@ -7,7 +7,7 @@ from pathlib import Path
 import optuna
 import torch
 
-from search.oneshot import SupernetSettings, sample_subnets, train_supernet
+from search.oneshot import SupernetSettings, compact_checkpoint, sample_subnets, supernet_path, train_supernet
 from search.run import main
 from search.study import counted
 from space.space import SearchSpace
@@ -54,6 +54,34 @@ def test_supernet_training_resumes_exactly(tmp_path: Path, monkeypatch, caplog) 
     a, b = straight.state_dict(), resumed.state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert any(not torch.equal(a[k], type(straight)(space.super_space()).state_dict()[k]) for k in a)
+
+
+def test_compact_checkpoint_loads_as_trained_at_half_precision(tmp_path: Path) -> None:
+    space = tiny_space()
+    trained = train_supernet(space, 500_000, TINY, tmp_path / "a")
+    src = supernet_path(tmp_path / "a", space, 500_000, TINY)
+    dst = supernet_path(tmp_path / "b", space, 500_000, TINY)
+    compact_checkpoint(src, dst)
+    assert dst.stat().st_size < src.stat().st_size / 3  # no optimizer moments, half-precision weights
+    loaded = train_supernet(space, 500_000, TINY, tmp_path / "b")  # finished: loads, trains nothing
+    a, b = trained.state_dict(), loaded.state_dict()
+    assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
+    assert all(b[k].dtype == a[k].dtype for k in a)
+
+
+def test_unfinished_checkpoint_cannot_be_compacted(tmp_path: Path) -> None:
+    import pytest
+
+    space = tiny_space()
+    train_supernet(space, 500_000, TINY, tmp_path / "a")
+    longer = SupernetSettings(**{**TINY.__dict__, "steps": 8})
+    src, dst = supernet_path(tmp_path / "a", space, 500_000, TINY), tmp_path / "longer.pt"
+    longer_src = supernet_path(tmp_path / "a", space, 500_000, longer)
+    ckpt = torch.load(src, weights_only=True)
+    ckpt["meta"]["settings"]["steps"] = 8
+    torch.save(ckpt, longer_src)
+    with pytest.raises(ValueError, match="not finished"):
+        compact_checkpoint(longer_src, dst)
 
 
 def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, monkeypatch) -> None:

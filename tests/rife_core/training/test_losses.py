@@ -51,8 +51,10 @@ def test_vgg_features_are_the_genuine_imagenet_vgg16(other: str, published: floa
     vgg = VGGFeatures()
     with torch.no_grad():
         fa, fb = vgg(img("ex_ref")), vgg(img(other))
-        unit = [(a / (a.pow(2).sum(1, keepdim=True).sqrt() + 1e-10), b / (b.pow(2).sum(1, keepdim=True).sqrt() + 1e-10))
-                for a, b in zip(fa, fb, strict=True)]
+        unit = [
+            (a / (a.pow(2).sum(1, keepdim=True).sqrt() + 1e-10), b / (b.pow(2).sum(1, keepdim=True).sqrt() + 1e-10))
+            for a, b in zip(fa, fb, strict=True)
+        ]
         d = sum(lin((a - b) ** 2).mean().item() for lin, (a, b) in zip(lins, unit, strict=True))
     assert d == pytest.approx(published, abs=1e-3)
 
