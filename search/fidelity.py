@@ -34,7 +34,7 @@ from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
 from search.oneshot import RULES, SupernetSettings
-from search.proxy import ProxySettings
+from search.proxy import ProxySettings, large_motion
 from search.rank_stats import Agreement, rank_agreement
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
@@ -202,10 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", action="append", default=None, metavar="SPEC")
-    p.add_argument("--val-data", action="append", default=None, metavar="SPEC", help="e.g. large_motion:default")
+    p.add_argument("--val-data", action="append", default=None, metavar="SPEC", help="(large_motion:SPEC of --data)")
     p.add_argument("--val-items", type=int, default=24)
     p.add_argument("--device", default="auto")
-    for prefix, steps, crop, lr, syn in (("proxy", 300, 96, 2e-3, 0.0), ("ref", 1500, 128, 1e-3, 0.5)):
+    for prefix, steps, crop, lr, syn in (("proxy", 1000, 128, 1e-3, 0.5), ("ref", 2000, 128, 1e-3, 0.5)):
         what = "the proxy (as search.run)" if prefix == "proxy" else "the reference"
         p.add_argument(f"--{prefix}-steps", type=int, default=steps, help=f"training steps of {what} ({steps})")
         p.add_argument(f"--{prefix}-crop", type=int, default=crop, help=f"training crop ({crop})")
@@ -232,7 +232,7 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
     steps = getattr(args, f"{prefix}_steps")
     return ProxySettings(
         data=tuple(args.data or ("default",)),
-        val_data=tuple(args.val_data) if args.val_data else None,
+        val_data=tuple(args.val_data) if args.val_data else large_motion(tuple(args.data or ("default",))),
         steps=steps,
         crop=getattr(args, f"{prefix}_crop"),
         batch=getattr(args, f"{prefix}_batch"),

@@ -17,13 +17,13 @@ from rife_core.training.config import Stage, TrainConfig
 class ProxySettings:
     data: tuple[str, ...] = ("default",)
     val_data: tuple[str, ...] | None = None  # None: the validation split of ``data``
-    steps: int = 300
-    crop: int = 96
+    steps: int = 1000
+    crop: int = 128
     batch: int = 8
-    lr: float = 2e-3
-    synthetic_ratio: float = 0.0  # share of synthetic large-motion triplets mixed into training
+    lr: float = 1e-3
+    synthetic_ratio: float = 0.5  # share of synthetic large-motion triplets mixed into training
     loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
-    val_every: int = 100
+    val_every: int = 200
     val_items: int = 24
     val_crop: int = 192
     lpips: bool = False  # also score LPIPS at the end
@@ -62,6 +62,15 @@ class ProxySettings:
     def val_set(self) -> ConcatTriplets:
         """The validation triplets every candidate and every baseline is scored on (loaded once)."""
         return _val_set(self.val_data or self.data, self.seed)
+
+
+def large_motion(data: tuple[str, ...]) -> tuple[str, ...]:
+    """The default validation data of a search: the large-motion subset of each training data spec.
+
+    The embedded clips are nearly static (blend 34.81 vs DIS 37.11 dB on their validation split): there a
+    network that has not learned motion scores like one that has, so rankings are noise.
+    """
+    return tuple(f"large_motion:{s}" for s in data)
 
 
 @cache

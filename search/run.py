@@ -25,6 +25,7 @@ from reports.schema import OBJECTIVES
 from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
+from search.proxy import large_motion
 from search.spec import SearchSpec
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m search.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--budget", required=True, help="parameter budget: 0.5M, 500k, 500000 or 5e5")
-    p.add_argument("--trials", type=int, default=24, help="trials that train (default 24, ~30 min on 2 CPU cores)")
+    p.add_argument("--trials", type=int, default=12, help="trials that train (default 12)")
     p.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder (default runs/search)")
     p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(OBJECTIVES)}")
     p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
@@ -48,16 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
     p.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs/latency (256x256)")
     p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
-    p.add_argument("--val-data", action="append", default=None, metavar="SPEC")
-    p.add_argument("--proxy-steps", type=int, default=300)
-    p.add_argument("--proxy-crop", type=int, default=96)
+    p.add_argument(
+        "--val-data", action="append", default=None, metavar="SPEC",
+        help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
+    )  # fmt: skip
+    p.add_argument("--proxy-steps", type=int, default=1000)
+    p.add_argument("--proxy-crop", type=int, default=128)
     p.add_argument("--proxy-batch", type=int, default=8)
-    p.add_argument("--proxy-lr", type=float, default=2e-3)
+    p.add_argument("--proxy-lr", type=float, default=1e-3)
     p.add_argument("--proxy-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01 (l1=1)")
     p.add_argument(
-        "--proxy-synthetic-ratio", type=float, default=0.0, help="share of synthetic large-motion triplets (0-1)"
+        "--proxy-synthetic-ratio", type=float, default=0.5, help="share of synthetic large-motion triplets (0-1; 0.5)"
     )
-    p.add_argument("--proxy-val-every", type=int, default=100)
+    p.add_argument("--proxy-val-every", type=int, default=200)
     p.add_argument("--val-items", type=int, default=24)
     p.add_argument("--lpips", action="store_true", help="also measure LPIPS per trial")
     p.add_argument("--no-pruning", action="store_true")
@@ -95,6 +99,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         space = SearchSpace.load(args.space).fix(args.fix)
         for s in (args.data or []) + (args.val_data or []):
             parse_spec(s)
+        data = tuple(args.data or ("default",))
         spec = SearchSpec(
             budget=budget,
             out=args.out,
@@ -107,8 +112,8 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             max_macs=max_macs,
             max_latency_ms=args.max_latency_ms,
             size=args.size,
-            data=tuple(args.data or ("default",)),
-            val_data=tuple(args.val_data) if args.val_data else None,
+            data=data,
+            val_data=tuple(args.val_data) if args.val_data else large_motion(data),
             proxy_steps=args.proxy_steps,
             proxy_crop=args.proxy_crop,
             proxy_batch=args.proxy_batch,
@@ -180,7 +185,8 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         log.warning(
             "no trial beat the blend baseline by %.1f dB (best %.2f vs blend %.2f): %d-step proxies are too short "
             "for these networks to learn motion, so the front is decided by cost. Use longer proxies "
-            "(e.g. --proxy-steps 2000 --proxy-crop 128) or a GPU (--device cuda) for a front that ranks quality.",
+            "(e.g. --proxy-steps 3000, three times the time per trial) or a GPU (--device cuda) for a front that ranks "
+            "quality.",
             SEPARATION_DB,
             best,
             blend,

@@ -59,13 +59,13 @@ class SearchSpec:
     size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
     data: tuple[str, ...] = ("default",)
     val_data: tuple[str, ...] | None = None
-    proxy_steps: int = 300
-    proxy_crop: int = 96
+    proxy_steps: int = 1000
+    proxy_crop: int = 128
     proxy_batch: int = 8
-    proxy_lr: float = 2e-3
-    proxy_synthetic_ratio: float = 0.0
+    proxy_lr: float = 1e-3
+    proxy_synthetic_ratio: float = 0.5
     proxy_loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
-    proxy_val_every: int = 100
+    proxy_val_every: int = 200
     val_items: int = 24
     val_crop: int = 192
     lpips: bool = False  # also report LPIPS at the end of each trial (slower)

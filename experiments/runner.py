@@ -1,0 +1,196 @@
+"""Run an ablation: every (variant, seed) trained and scored once, cached, resumable, tracked in MLflow.
+
+Each finished run is one JSON line in ``OUT/<name>/runs.jsonl`` (keyed by a hash of everything that decides
+its result) and one MLflow run nested under the ablation's parent run; a re-run skips what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from experiments.spec import AblationSpec, Variant
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "rife-nas-ablations"
+EVAL_CROP = 256
+LATENCY_REPEATS = 10
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What is fixed across an ablation besides the spec: it enters every run's cache key."""
+
+    budget_scale: float = 1.0
+    lpips: bool = True
+    device: str = "auto"
+
+    def key_fields(self) -> dict[str, Any]:
+        return {"budget_scale": self.budget_scale, "lpips": self.lpips, "crop": EVAL_CROP}
+
+
+class RunCache:
+    """``runs.jsonl``: one line per finished (variant, seed); a line cut short by a kill is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        if self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                out[row["key"]] = row
+        return out
+
+    def append(self, row: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+            f.flush()
+
+
+def eval_sets(spec: AblationSpec) -> dict[str, Any]:
+    from rife_core.data.spec import load
+
+    return {s: load(s, "val") for s in spec.eval}
+
+
+def baselines(spec: AblationSpec) -> dict[str, float]:
+    """PSNR of the 50/50 blend on each eval set: the level a net that learned no motion sits at."""
+    from rife_core.evaluation.baselines import blend
+    from rife_core.evaluation.evaluate import evaluate
+
+    return {
+        s: evaluate(blend, ds, max_items=spec.eval_items, center=EVAL_CROP)["psnr"] for s, ds in eval_sets(spec).items()
+    }
+
+
+def run_one(spec: AblationSpec, variant: Variant, seed: int, settings: RunSettings) -> dict:
+    """Train ``variant`` at ``seed``, then measure its cost and score it on every eval set."""
+    from rife_core.cost.report import measure_cost
+    from rife_core.evaluation.evaluate import evaluate, model_predictor
+    from rife_core.model.presets import create_model
+    from rife_core.training.trainer import train
+    from search.candidate import weight_seed
+
+    cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale)
+    model = create_model(variant.arch, seed=weight_seed(seed, variant.arch.arch_id))
+    t0 = time.perf_counter()
+    res = train(model, cfg, device=settings.device)
+    row: dict[str, Any] = {"status": res.status, "train_seconds": time.perf_counter() - t0, "steps": res.step}
+    if res.status != "completed":
+        row["reason"] = res.message
+        return row
+    dev = next(model.parameters()).device
+    for name, ds in eval_sets(spec).items():
+        m = evaluate(
+            model_predictor(model.eval()), ds, device=dev, max_items=spec.eval_items, center=EVAL_CROP,
+            lpips_net="alex" if settings.lpips else None,
+        )  # fmt: skip
+        row.update({f"{k}@{name}": float(v) for k, v in m.items() if k in ("psnr", "ssim", "lpips")})
+    cost = measure_cost(variant.arch, spec.size, repeats=LATENCY_REPEATS, threads=None)
+    row.update(
+        params=cost.params, macs=cost.macs, warp_share=cost.warp_share, latency_ms=cost.latency_ms,
+        history=[[h["step"], round(h["psnr"], 3)] for h in res.history],
+    )  # fmt: skip
+    return row
+
+
+class Tracker:
+    """One MLflow parent run per ablation (found again on resume), a nested run per finished (variant, seed)."""
+
+    def __init__(self, uri: str, spec: AblationSpec, artifacts: Path) -> None:
+        from mlflow.tracking import MlflowClient
+
+        from rife_core.cli.args import quiet_third_party_loggers
+
+        quiet_third_party_loggers()
+        self.client = MlflowClient(tracking_uri=uri)
+        exp = self.client.get_experiment_by_name(EXPERIMENT)
+        self.exp_id = (
+            exp.experiment_id
+            if exp
+            else self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.resolve().as_uri())
+        )
+        found = self.client.search_runs(
+            [self.exp_id], f"tags.ablation = '{spec.name}' and tags.kind = 'ablation'", max_results=1
+        )
+        if found:
+            self.parent = found[0].info.run_id
+        else:
+            run = self.client.create_run(
+                self.exp_id, run_name=spec.name, tags={"ablation": spec.name, "kind": "ablation"}
+            )
+            self.parent = run.info.run_id
+            self.client.log_param(self.parent, "idea", spec.idea[:500])
+            self.client.log_param(self.parent, "control", spec.control)
+            self.client.log_text(self.parent, json.dumps(spec.source, indent=1, default=str), "spec.json")
+
+    def log_run(self, variant: Variant, seed: int, row: dict) -> None:
+        tags = {"mlflow.parentRunId": self.parent, "ablation": row["ablation"], "variant": variant.name,
+                "seed": str(seed), "key": row["key"]}  # fmt: skip
+        run = self.client.create_run(self.exp_id, run_name=f"{variant.name} seed {seed}", tags=tags)
+        rid = run.info.run_id
+        self.client.log_param(rid, "arch", variant.arch.to_json()[:6000])
+        self.client.log_param(rid, "train", json.dumps(variant.train, default=str)[:6000])
+        self.client.log_param(rid, "data", ",".join(variant.data))
+        for k, v in row.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                self.client.log_metric(rid, k.replace("@", "_at_").replace(":", "_"), float(v))
+        self.client.set_terminated(rid, "FINISHED" if row["status"] == "completed" else "FAILED")
+
+    def finish(self, files: list[Path]) -> None:
+        for f in files:
+            self.client.log_artifact(self.parent, str(f))
+        self.client.set_terminated(self.parent, "FINISHED")
+
+
+def run_ablation(
+    spec: AblationSpec,
+    out: Path,
+    settings: RunSettings,
+    *,
+    tracking_uri: str | None = None,
+    on_run: Callable[[int, int, dict], None] | None = None,
+) -> list[dict]:
+    """Every (variant, seed) of ``spec``: cached rows are reused, missing ones trained. Returns all rows."""
+    folder = out / spec.name
+    cache = RunCache(folder / "runs.jsonl")
+    done = cache.load()
+    tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
+    jobs = [(v, s) for s in range(spec.seeds) for v in spec.variants]  # seed-major: early seeds give pairs
+    rows, t0, trained = [], time.perf_counter(), 0
+    fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items}
+    todo = sum(v.key(s, fixed) not in done for v, s in jobs)
+    for k, (variant, seed) in enumerate(jobs, 1):
+        key = variant.key(seed, fixed)
+        if key in done:
+            rows.append(done[key])
+            continue
+        row = {"ablation": spec.name, "variant": variant.name, "seed": seed, "key": key}
+        row.update(run_one(spec, variant, seed, settings))
+        cache.append(row)
+        tracker.log_run(variant, seed, row)
+        rows.append(row)
+        trained += 1
+        elapsed = time.perf_counter() - t0
+        log.info(
+            "run %d/%d  %s seed %d: %s  %s  elapsed %.0fs  ETA %.0fs",
+            k, len(jobs), variant.name, seed, row["status"],
+            f"{row.get(f'psnr@{spec.eval[0]}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
+            elapsed, elapsed / trained * (todo - trained),
+        )  # fmt: skip
+        if on_run is not None:
+            on_run(k, len(jobs), row)
+    return rows

@@ -1,0 +1,199 @@
+"""An ablation spec: one base configuration, one factor that varies, everything else fixed and recorded.
+
+A spec is a YAML file::
+
+    name: upsample
+    idea: light deconvolutions instead of bilinear resampling
+    base: lite_s                 # a preset, or an ArchConfig dict
+    control: deconv              # the variant the others are compared with
+    variants:                    # name -> overrides of the base: arch fields, train fields, data
+      deconv: {arch: {upsample: deconv}}
+      bilinear: {arch: {upsample: bilinear}}
+    train: {steps: 1000, crop: 128, batch: 8, lr: 1.0e-3, synthetic_ratio: 0.5, loss: {l1: 1.0}}
+    data: [default]
+    eval: [large_motion:default, default]   # the first set decides the verdicts
+    eval_items: 48
+    seeds: 3
+
+Arch overrides may give ``blocks`` as ``{scales: [...], widths: [...], depths: [...]}``. Train overrides
+may give ``stages`` (a list of ``{steps, crop, batch, lr, p_resize}``) for progressive training.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rife_core.model.config import ArchConfig, ConfigError, uniform_blocks
+from rife_core.model.presets import PRESETS, get_config
+from rife_core.training.config import Stage, TrainConfig
+
+SPECS_DIR = Path(__file__).parent / "specs"
+TRAIN_KEYS = {
+    "steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "p_resize", "resize_range", "stages",
+    "collapse_margin_db",
+}  # fmt: skip
+VARIANT_KEYS = {"arch", "train", "data"}
+METRICS = ("psnr", "ssim", "lpips")
+
+
+class SpecError(ValueError):
+    """A spec that cannot run; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    arch: ArchConfig
+    train: dict[str, Any]
+    data: tuple[str, ...]
+
+    def train_config(self, seed: int, val_data: tuple[str, ...], scale: float = 1.0) -> TrainConfig:
+        """The training run of this variant at ``seed``; ``scale`` multiplies every stage's steps."""
+        t = self.train
+        stages = t.get("stages") or [
+            {k: t[k] for k in ("steps", "crop", "batch", "lr", "p_resize", "resize_range") if k in t}
+        ]
+        built = []
+        for s in stages:
+            s = dict(s)
+            if "batch" in s:
+                s["batch_size"] = s.pop("batch")
+            if "resize_range" in s:
+                s["resize_range"] = tuple(s["resize_range"])
+            s["steps"] = max(1, round(int(s.get("steps", 1000)) * scale))
+            built.append(Stage(**s))
+        total = sum(s.steps for s in built)
+        return TrainConfig(
+            data=self.data,
+            val_data=val_data,
+            synthetic_ratio=float(t.get("synthetic_ratio", 0.0)),
+            stages=tuple(built),
+            loss=dict(t.get("loss", {"l1": 1.0})),
+            warmup_steps=min(50, total // 10),
+            seed=seed,
+            val_every=max(100, total // 5),
+            val_items=24,
+            val_crop=192,
+            collapse_margin_db=t.get("collapse_margin_db", TrainConfig.collapse_margin_db),
+        )
+
+    def key(self, seed: int, settings: dict[str, Any]) -> str:
+        """Hash of everything that decides this run's result: results cached under it are reused."""
+        d = {"arch": self.arch.to_dict(), "train": self.train, "data": list(self.data), "seed": seed, **settings}
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class AblationSpec:
+    name: str
+    idea: str
+    control: str
+    variants: tuple[Variant, ...]
+    eval: tuple[str, ...]
+    seeds: int
+    size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
+    eval_items: int = 48  # triplets per eval set (evenly spread; the embedded large-motion subset has 15)
+    source: dict[str, Any] = field(default_factory=dict)  # the spec as read, logged with the runs
+
+    def variant(self, name: str) -> Variant:
+        return next(v for v in self.variants if v.name == name)
+
+    @classmethod
+    def read(cls, path: str | Path, overrides: list[str] | None = None) -> AblationSpec:
+        """Read a spec file (a path, or the name of a shipped spec) and apply ``key=value`` overrides."""
+        path = resolve(path)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise SpecError(f"{path}: not valid YAML ({e})") from e
+        if not isinstance(raw, dict):
+            raise SpecError(f"{path}: a spec is a mapping with name, base, control, variants, train")
+        for item in overrides or []:
+            apply_override(raw, item)
+        return cls.from_dict(raw, str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str = "spec") -> AblationSpec:
+        for key in ("name", "base", "control", "variants", "train"):
+            if key not in raw:
+                raise SpecError(f"{where}: missing '{key}'")
+        train = dict(raw["train"])
+        if unknown := set(train) - TRAIN_KEYS:
+            raise SpecError(f"{where}: unknown train keys {sorted(unknown)}; use {sorted(TRAIN_KEYS)}")
+        data = tuple(raw.get("data", ["default"]))
+        variants = []
+        for name, over in dict(raw["variants"]).items():
+            over = over or {}
+            if unknown := set(over) - VARIANT_KEYS:
+                raise SpecError(f"{where}: variant {name!r} has unknown keys {sorted(unknown)}; use arch, train, data")
+            try:
+                arch = build_arch(raw["base"], over.get("arch", {}))
+            except (ConfigError, TypeError) as e:
+                raise SpecError(f"{where}: variant {name!r}: {e}") from e
+            v_train = {**train, **over.get("train", {})}
+            if unknown := set(v_train) - TRAIN_KEYS:
+                raise SpecError(f"{where}: variant {name!r}: unknown train keys {sorted(unknown)}")
+            variants.append(Variant(str(name), arch, v_train, tuple(over.get("data", data))))
+        if raw["control"] not in {v.name for v in variants}:
+            raise SpecError(
+                f"{where}: control {raw['control']!r} is not one of the variants {[v.name for v in variants]}"
+            )
+        if len(variants) < 2:
+            raise SpecError(f"{where}: an ablation needs at least two variants")
+        seeds = int(raw.get("seeds", 3))
+        if seeds < 1:
+            raise SpecError(f"{where}: seeds must be at least 1")
+        return cls(
+            name=str(raw["name"]),
+            idea=str(raw.get("idea", "")),
+            control=str(raw["control"]),
+            variants=tuple(variants),
+            eval=tuple(raw.get("eval", ["large_motion:default", "default"])),
+            seeds=seeds,
+            size=tuple(raw.get("size", (256, 256))),
+            eval_items=int(raw.get("eval_items", 48)),
+            source=copy.deepcopy(raw),
+        )
+
+
+def build_arch(base: str | dict[str, Any], over: dict[str, Any]) -> ArchConfig:
+    over = dict(over)
+    if isinstance(over.get("blocks"), dict):
+        b = over["blocks"]
+        over["blocks"] = uniform_blocks(list(b["scales"]), list(b["widths"]), b["depths"])
+    if isinstance(base, str) and base not in PRESETS:
+        raise ConfigError(f"unknown base preset {base!r}; choose one of {', '.join(PRESETS)} or give a config")
+    return get_config(base, **over)
+
+
+def resolve(path: str | Path) -> Path:
+    """A spec path, or the name of a shipped spec (``upsample`` -> experiments/specs/upsample.yaml)."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    shipped = SPECS_DIR / f"{p.stem}.yaml"
+    if shipped.is_file() and p.parent == Path("."):
+        return shipped
+    names = ", ".join(sorted(s.stem for s in SPECS_DIR.glob("*.yaml")))
+    raise SpecError(f"no spec file {path}; give a path or one of the shipped specs: {names}")
+
+
+def apply_override(raw: dict[str, Any], item: str) -> None:
+    """``train.steps=2000`` or ``seeds=5``: set a (dotted) key of the raw spec to a YAML value."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise SpecError(f"--set {item!r}: write KEY=VALUE, e.g. train.steps=2000")
+    *parents, leaf = key.strip().split(".")
+    node = raw
+    for k in parents:
+        node = node.setdefault(k, {})
+        if not isinstance(node, dict):
+            raise SpecError(f"--set {item!r}: {k} is not a mapping")
+    node[leaf] = yaml.safe_load(value)

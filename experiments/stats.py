@@ -1,0 +1,62 @@
+"""Paired comparison of an ablation variant with its control: difference, 95% interval, verdict.
+
+Runs are paired by seed: the same seed gives both runs the same data order, augmentations and (where the
+architectures agree) the same initial weights, so the per-seed difference cancels much of the run-to-run
+noise. The interval is Student's t on the paired differences (with 2-5 seeds a bootstrap interval is too
+narrow to trust); a difference is only reported with its interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Mean of (variant - control) over seeds, its t interval and what it means for the metric."""
+
+    metric: str
+    mean: float
+    low: float
+    high: float
+    n: int
+    higher_is_better: bool
+
+    @property
+    def verdict(self) -> str:
+        if self.n < 2 or not np.isfinite(self.low):
+            return "too few seeds"
+        if self.low > 0:
+            return "better" if self.higher_is_better else "worse"
+        if self.high < 0:
+            return "worse" if self.higher_is_better else "better"
+        return "no significant difference"
+
+    def __str__(self) -> str:
+        return f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}] {self.verdict}"
+
+
+def paired_difference(
+    variant: Sequence[float], control: Sequence[float], metric: str, higher_is_better: bool = True
+) -> PairedDifference:
+    """Paired (by position: seed) difference ``variant - control`` with a 95% Student-t interval."""
+    v, c = np.asarray(variant, dtype=float), np.asarray(control, dtype=float)
+    if v.shape != c.shape:
+        raise ValueError(f"{metric}: {len(v)} variant runs vs {len(c)} control runs; pair them by seed")
+    d = v - c
+    d = d[np.isfinite(d)]
+    n = len(d)
+    mean = float(d.mean()) if n else float("nan")
+    if n < 2:
+        return PairedDifference(metric, mean, float("nan"), float("nan"), n, higher_is_better)
+    sem = float(d.std(ddof=1)) / np.sqrt(n)
+    if sem == 0.0:  # identical differences on every seed: the interval is the point
+        return PairedDifference(metric, mean, mean, mean, n, higher_is_better)
+    low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sem)
+    return PairedDifference(metric, mean, float(low), float(high), n, higher_is_better)

@@ -1,0 +1,96 @@
+"""The ablation's summary: per-variant means, paired differences to the control with intervals, verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from experiments.spec import AblationSpec
+from experiments.stats import PairedDifference, paired_difference
+
+PLATEAU_DB = 0.3  # a variant "left the blend plateau" when its mean PSNR is this far above the blend
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
+
+
+@dataclass
+class Summary:
+    variants: pd.DataFrame  # one row per variant: means and stds, cost
+    differences: pd.DataFrame  # one row per (variant, metric): paired difference to the control
+    notes: list[str]
+
+    def markdown(self) -> str:
+        return "\n\n".join(
+            [
+                self.variants.to_markdown(index=False, floatfmt=".3f"),
+                self.differences.to_markdown(index=False, floatfmt="+.3f"),
+                *(f"> {n}" for n in self.notes),
+            ]
+        )
+
+
+def metric_columns(spec: AblationSpec, rows: pd.DataFrame) -> list[str]:
+    """``metric@evalset`` columns present, the first eval set first."""
+    return [f"{m}@{s}" for s in spec.eval for m in HIGHER_IS_BETTER if f"{m}@{s}" in rows]
+
+
+def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> Summary:
+    df = pd.DataFrame(rows)
+    ok = df[df["status"] == "completed"] if "status" in df else df.iloc[0:0]
+    cols = metric_columns(spec, ok)
+    table = []
+    for v in spec.variants:
+        r = ok[ok["variant"] == v.name]
+        entry = {"variant": v.name + (" (control)" if v.name == spec.control else ""), "runs": len(r)}
+        for c in cols:
+            entry[c] = (
+                f"{r[c].mean():.3f} ± {r[c].std(ddof=1):.3f}"
+                if len(r) > 1
+                else (f"{r[c].mean():.3f}" if len(r) else "-")
+            )
+        for c, fmt in (("params", "{:,.0f}"), ("macs", "{:.3f}"), ("warp_share", "{:.1%}"), ("latency_ms", "{:.1f}")):
+            if c in r and len(r):
+                val = r[c].mean() / 1e9 if c == "macs" else r[c].mean()
+                entry["GMACs" if c == "macs" else c] = fmt.format(val)
+        table.append(entry)
+    diffs = []
+    control = ok[ok["variant"] == spec.control].set_index("seed")
+    for v in spec.variants:
+        if v.name == spec.control:
+            continue
+        r = ok[ok["variant"] == v.name].set_index("seed")
+        seeds = sorted(set(r.index) & set(control.index))
+        for c in cols:
+            d: PairedDifference = paired_difference(
+                r.loc[seeds, c].to_numpy(), control.loc[seeds, c].to_numpy(), c, HIGHER_IS_BETTER[c.split("@")[0]]
+            )
+            diffs.append(
+                {"variant": v.name, "metric": c, "difference": d.mean, "ci_low": d.low, "ci_high": d.high,
+                 "pairs": d.n, "verdict": d.verdict}
+            )  # fmt: skip
+    notes = plateau_notes(spec, ok, blend)
+    failed = df[df["status"] != "completed"] if "status" in df else df.iloc[0:0]
+    if len(failed):
+        notes.append(f"{len(failed)} run(s) did not complete: " + "; ".join(
+            f"{r['variant']} seed {r['seed']}: {r.get('reason', r['status'])}" for r in failed.to_dict("records")
+        ))  # fmt: skip
+    return Summary(pd.DataFrame(table), pd.DataFrame(diffs), notes)
+
+
+def plateau_notes(spec: AblationSpec, ok: pd.DataFrame, blend: dict[str, float]) -> list[str]:
+    notes = []
+    for s, b in blend.items():
+        col = f"psnr@{s}"
+        if col not in ok or ok.empty:
+            continue
+        means = ok.groupby("variant")[col].mean()
+        if (means < b + PLATEAU_DB).all():
+            notes.append(
+                f"every variant sits at the blend level on {s} (blend {b:.2f} dB, best variant {means.max():.2f}): "
+                "no variant learned motion at this budget, so no difference here is evidence; "
+                "raise --budget-scale or train on a GPU"
+            )
+        else:
+            left = int((means >= b + PLATEAU_DB).sum())
+            notes.append(f"{left} of {len(means)} variants are > {PLATEAU_DB} dB above the blend ({b:.2f} dB) on {s}")
+    return notes

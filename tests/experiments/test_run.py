@@ -1,0 +1,103 @@
+"""The ablation runner at tiny sizes: shipped specs parse, runs resume, MLflow holds them, summaries pair."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from experiments.run import main
+from experiments.spec import SPECS_DIR, AblationSpec, SpecError
+from rife_core.cost.params import count_params
+
+TINY_ARCH = {
+    "blocks": [{"scale": 4, "width": 8, "depth": 1}, {"scale": 1, "width": 8, "depth": 1}],
+    "encoder_width": 0,
+    "passed_feat_ch": 0,
+}
+
+
+def tiny_spec(tmp_path: Path) -> Path:
+    spec = {
+        "name": "tiny_upsample",
+        "idea": "test",
+        "base": TINY_ARCH,
+        "control": "deconv",
+        "variants": {"deconv": {"arch": {"upsample": "deconv"}}, "bilinear": {"arch": {"upsample": "bilinear"}}},
+        "train": {
+            "steps": 3,
+            "crop": 48,
+            "batch": 2,
+            "lr": 1e-3,
+            "synthetic_ratio": 0.0,
+            "collapse_margin_db": None,
+        },  # 3 steps from random weights sit far below the blend
+        "eval": ["default"],
+        "eval_items": 4,
+        "size": [64, 64],
+        "seeds": 2,
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@pytest.mark.parametrize("path", sorted(SPECS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_spec_builds_its_variants(path: Path) -> None:
+    spec = AblationSpec.read(path)
+    assert spec.control in {v.name for v in spec.variants} and len(spec.variants) >= 2
+    archs = {v.name: v.arch for v in spec.variants}
+    trains = {v.name: (v.train, v.data) for v in spec.variants}
+    # each variant differs from the control in what the spec varies, and only there
+    control = spec.variant(spec.control)
+    for v in spec.variants:
+        if v.name != spec.control:
+            assert (v.arch, v.train, v.data) != (control.arch, control.train, control.data), v.name
+    assert all(count_params(a) > 0 for a in archs.values()) and trains
+    assert spec.variant(spec.control).train_config(0, (spec.eval[0],)).total_steps == 1000
+
+
+def test_bad_specs_say_what_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"shipped specs: .*upsample"):
+        AblationSpec.read(tmp_path / "nope.yaml")
+    path = tiny_spec(tmp_path)
+    with pytest.raises(SpecError, match="control 'x' is not one of"):
+        AblationSpec.read(path, ["control=x"])
+    with pytest.raises(SpecError, match="unknown train keys"):
+        AblationSpec.read(path, ["train.stepz=4"])
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path / "nope.yaml")])
+    assert e.value.code == 2
+
+
+def test_runs_resume_log_to_mlflow_and_pair_by_seed(tmp_path: Path, capsys) -> None:
+    from mlflow.tracking import MlflowClient
+
+    spec, out = tiny_spec(tmp_path), tmp_path / "out"
+    assert main([str(spec), "--out", str(out), "--no-lpips"]) == 0
+    lines = (out / "tiny_upsample" / "runs.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert sorted((r["variant"], r["seed"]) for r in rows) == [
+        ("bilinear", 0),
+        ("bilinear", 1),
+        ("deconv", 0),
+        ("deconv", 1),
+    ]
+    assert all(r["status"] == "completed" and 0 < r["psnr@default"] < 60 for r in rows)
+    printed = capsys.readouterr().out
+    assert "bilinear" in printed and "deconv (control)" in printed
+    assert main([str(spec), "--out", str(out), "--no-lpips"]) == 0
+    assert (out / "tiny_upsample" / "runs.jsonl").read_text().splitlines() == lines  # nothing trained again
+    diffs = (out / "tiny_upsample" / "differences.csv").read_text()
+    assert "psnr@default" in diffs and "ssim@default" in diffs
+    client = MlflowClient(tracking_uri=f"sqlite:///{(out / 'mlflow.db').resolve()}")
+    exp = client.get_experiment_by_name("rife-nas-ablations")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("kind") == "ablation"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(parents) == 1 and len(children) == 4
+    assert all(r.info.status == "FINISHED" for r in runs)
+    assert {r.data.tags["variant"] for r in children} == {"deconv", "bilinear"}
+    assert "summary.md" in {a.path for a in client.list_artifacts(parents[0].info.run_id)}
