@@ -54,3 +54,16 @@ def test_default_splits_are_leak_free_and_cut_free(clips: dict[str, np.ndarray])
         assert not (used["train"] & used["val"] or used["train"] & used["test"] or used["val"] & used["test"])
     tri = sets["test"][0]
     assert tri.img0.shape == tri.imgt.shape == tri.img1.shape and tri.t == 0.5
+
+
+def test_domain_subsets_partition_the_default_data() -> None:
+    from rife_core.data.frames import DataError
+    from rife_core.data.spec import load, parse_spec
+
+    for split in ("train", "val"):
+        n = {s: len(load(s, split)) for s in ("default", "default:real", "default:animation")}
+        assert n["default:real"] > 0 and n["default:animation"] > 0
+        assert n["default:real"] + n["default:animation"] == n["default"]
+    assert str(parse_spec("default:Animation")) == "default:animation"
+    with pytest.raises(DataError, match="default:DOMAIN"):
+        parse_spec("default:cartoons")
