@@ -14,6 +14,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import warnings
@@ -280,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tracker = MlflowTracker(spec)
         baselines = baseline_scores(spec)
+        (spec.out / "baselines.json").write_text(json.dumps(baselines, indent=1))
         study = run_search(spec, space, tracker, baselines, study)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)
