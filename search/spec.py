@@ -48,7 +48,7 @@ STRATEGIES = ("proxy", "oneshot")
 class SearchSpec:
     budget: int  # parameters; an architecture must have strictly fewer
     out: Path = Path("runs/search")
-    trials: int = 24  # trials that train (infeasible samples do not count)
+    trials: int = 12  # trials that train (infeasible samples do not count)
     objectives: tuple[str, ...] = ("psnr", "macs")
     sampler: str = "tpe"
     seed: int = 0

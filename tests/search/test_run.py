@@ -216,3 +216,16 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     assert len(done) == 2 and not set(killed) & {t.number for t in done}
     runs = trial_runs(out)
     assert sorted(runs["trial"]) == sorted(t.number for t in done)  # no run for the killed trial, none twice
+
+
+@pytest.mark.parametrize(("best", "fires"), [(30.40, True), (30.58, True), (30.60, False), (31.50, False)])
+def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(best: float, fires: bool, caplog) -> None:
+    from search.run import SEPARATION_DB, warn_if_uninformative
+    from search.spec import SearchSpec
+
+    blend = 30.29
+    df = pd.DataFrame({"state": ["COMPLETE", "COMPLETE", "PRUNED"], "psnr": [best, 30.0, 33.0]})
+    with caplog.at_level("WARNING", logger="search"):
+        warn_if_uninformative(df, {"blend (baseline)": blend, "dis (baseline)": 33.0}, SearchSpec(budget=500_000))
+    assert ("no trial beat the blend" in caplog.text) is fires
+    assert fires is (best - blend < SEPARATION_DB)  # pruned trials do not count, whatever they scored
