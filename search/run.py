@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         retrain(spec, df)
     print(f"\nfront:      {csv}\ndashboard:  {html}")
     print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
-    print(f"Optuna:     optuna-dashboard {spec.storage_url}   (pip install optuna-dashboard first)")
+    print(f"Optuna:     optuna-dashboard {spec.storage_url}")
     return 0
 
 
