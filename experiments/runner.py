@@ -114,6 +114,7 @@ class Tracker:
         from mlflow.tracking import MlflowClient
 
         from rife_core.cli.args import quiet_third_party_loggers
+        from search.tracking import ML_EXPERIMENT
 
         quiet_third_party_loggers()
         self.client = MlflowClient(tracking_uri=uri)
@@ -121,7 +122,9 @@ class Tracker:
         self.exp_id = (
             exp.experiment_id
             if exp
-            else self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.resolve().as_uri())
+            else self.client.create_experiment(
+                EXPERIMENT, artifact_location=artifacts.resolve().as_uri(), tags=ML_EXPERIMENT
+            )
         )
         found = self.client.search_runs(
             [self.exp_id], f"tags.ablation = '{spec.name}' and tags.kind = 'ablation'", max_results=1

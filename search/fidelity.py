@@ -279,11 +279,12 @@ def log_to_mlflow(uri: str, args: argparse.Namespace, agreements: list[Agreement
     from mlflow.tracking import MlflowClient
 
     from rife_core.cli.args import quiet_third_party_loggers
+    from search.tracking import ML_EXPERIMENT
 
     quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("rife-nas-fidelity")
-    exp_id = exp.experiment_id if exp else client.create_experiment("rife-nas-fidelity")
+    exp_id = exp.experiment_id if exp else client.create_experiment("rife-nas-fidelity", tags=ML_EXPERIMENT)
     run = client.create_run(exp_id, run_name=f"fidelity n={args.n}", tags={"kind": "fidelity"})
     for k, v in vars(args).items():
         client.log_param(run.info.run_id, k, str(v)[:500])

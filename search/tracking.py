@@ -23,6 +23,9 @@ from search.spec import SearchSpec
 log = logging.getLogger(__name__)
 
 EXPERIMENT = "rife-nas"
+# MLflow 3's UI opens an experiment it cannot classify on its GenAI overview (empty here); this tag makes it
+# a model-development experiment, which opens on the runs table.
+ML_EXPERIMENT = {"mlflow.experimentKind": "custom_model_development"}
 STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 FLOP_COUNTER = "fvcore FlopCountAnalysis (1 multiply-add = 1 MAC; grid_sample 4 MACs per output value)"
 
@@ -52,7 +55,7 @@ class MlflowTracker:
         exp = self.client.get_experiment_by_name(EXPERIMENT)
         if exp is None:
             artifacts = (spec.out / "mlartifacts").resolve()
-            exp_id = self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri())
+            exp_id = self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri(), tags=ML_EXPERIMENT)
         else:
             exp_id = exp.experiment_id
         self.experiment_id = exp_id

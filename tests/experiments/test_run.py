@@ -94,6 +94,7 @@ def test_runs_resume_log_to_mlflow_and_pair_by_seed(tmp_path: Path, capsys) -> N
     assert "psnr@default" in diffs and "ssim@default" in diffs
     client = MlflowClient(tracking_uri=f"sqlite:///{(out / 'mlflow.db').resolve()}")
     exp = client.get_experiment_by_name("rife-nas-ablations")
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens on the runs table
     runs = client.search_runs([exp.experiment_id])
     parents = [r for r in runs if r.data.tags.get("kind") == "ablation"]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]

@@ -36,6 +36,7 @@ def run(out: Path, *extra: str) -> int:
 def trial_runs(out: Path) -> pd.DataFrame:
     client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
     exp = client.get_experiment_by_name(EXPERIMENT)
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens on the runs table
     runs = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'trial'")
     return pd.DataFrame(
         [
