@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.hypervolume import hypervolume_over_trials
 from experiments.stats import paired_difference
+from reports.hypervolume import hypervolume_over_trials
 from rife_core.cli.args import configure_output
 
 log = logging.getLogger("experiments.samplers")

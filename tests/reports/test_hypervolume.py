@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from experiments.hypervolume import hypervolume_2d, hypervolume_over_trials
+from reports.hypervolume import hypervolume_2d, hypervolume_over_trials
 
 
 def test_single_point_is_its_box() -> None:

@@ -1,0 +1,147 @@
+"""``python -m reports.build SOURCE``: a self-contained report folder from a search or an ablation.
+
+SOURCE is a search's output folder (``trials.csv``, ``baselines.json``), an ablation's folder
+(``runs.jsonl``, ``differences.csv``), or a results CSV in the search's table format. The report folder
+holds ``index.html`` (works offline: plotly.js is written beside it once), and every table as CSV and
+Markdown. Needs pandas and plotly only.
+
+Examples:
+    python -m reports.build runs/search                  # -> runs/search/report/index.html
+    python -m reports.build runs/ablations/upsample --out report_upsample
+    python -m reports.build trials.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from reports import figures
+from reports.dashboard import PLOTLY_JS, ensure_plotly_js
+from reports.hypervolume import hypervolume_over_trials
+
+REF_BELOW_BLEND_DB = 1.0  # hypervolume reference point: blend PSNR minus this ...
+REF_MACS_FACTOR = 1.1  # ... and the largest MACs of the study times this
+
+
+class ReportError(ValueError):
+    """A source the builder cannot read; the message says what it expected."""
+
+
+def study_report(trials: pd.DataFrame, baselines: dict[str, float]) -> tuple[list[go.Figure], dict[str, pd.DataFrame]]:
+    df = trials.copy()
+    figs = []
+    for cost in ("macs", "latency_ms"):
+        for quality in figures.QUALITY:
+            if {cost, quality} <= set(df.columns) and df[quality].notna().any() and df[cost].notna().any():
+                figs.append(figures.front_figure(df, cost, quality, baselines))
+    done = df[df["state"] == "COMPLETE"].dropna(subset=["psnr", "macs"]).sort_values("trial")
+    blend = next((v for k, v in baselines.items() if k.startswith("blend")), None)
+    if len(done) and blend is not None:
+        ref = (blend - REF_BELOW_BLEND_DB, float(done["macs"].max()) / 1e9 * REF_MACS_FACTOR)
+        points = list(zip(-done["psnr"], done["macs"] / 1e9, strict=True))
+        hv = hypervolume_over_trials(points, (-ref[0], ref[1]))
+        curve = pd.DataFrame({"study": "this study", "trial": range(1, len(hv) + 1), "hypervolume": hv})
+        figs.append(figures.hypervolume_figure(curve, ref))
+    effects = figures.dimension_effects(df)
+    if len(effects):
+        figs.append(figures.effects_figure(effects))
+    if (df["state"] == "COMPLETE").sum() >= 2 and "config_json" in df:
+        figs.append(figures.parallel_figure(df))
+    table = df.drop(columns=[c for c in ("config_json",) if c in df])
+    if "macs" in table:
+        table.insert(table.columns.get_loc("macs"), "GMACs", (table.pop("macs") / 1e9).round(3))
+    tables = {"trials": table, "front": table[table["pareto"].astype(bool)] if "pareto" in table else table.iloc[0:0]}
+    if len(effects):
+        tables["dimension_effects"] = effects.rename_axis("dimension").reset_index(name="share_of_variance")
+    return figs, tables
+
+
+def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
+    runs = pd.DataFrame([json.loads(x) for x in (folder / "runs.jsonl").read_text().splitlines() if x.strip()])
+    diffs = pd.read_csv(folder / "differences.csv") if (folder / "differences.csv").is_file() else pd.DataFrame()
+    variants = pd.read_csv(folder / "variants.csv") if (folder / "variants.csv").is_file() else pd.DataFrame()
+    control = next((v.replace(" (control)", "") for v in variants.get("variant", []) if "(control)" in v), "")
+    metrics = [c for c in runs.columns if "@" in c]
+    figs = [figures.ablation_figure(runs, m, control) for m in metrics]
+    if len(diffs):
+        figs += [figures.differences_figure(diffs, m) for m in diffs["metric"].unique()]
+    notes = (folder / "summary.md").read_text() if (folder / "summary.md").is_file() else ""
+    return (
+        figs,
+        {"variants": variants, "differences": diffs, "runs": runs.drop(columns=["history"], errors="ignore")},
+        notes,
+    )
+
+
+def write_report(
+    figs: list[go.Figure], tables: dict[str, pd.DataFrame], out: Path, title: str, notes: str = ""
+) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    ensure_plotly_js(out)
+    for name, t in tables.items():
+        t.to_csv(out / f"{name}.csv", index=False)
+        (out / f"{name}.md").write_text(t.to_markdown(index=False, floatfmt=".4g") + "\n")
+    parts = [f'<script src="{PLOTLY_JS}"></script>', f"<h1>{html.escape(title)}</h1>"]
+    if notes:
+        parts.append(f"<pre>{html.escape(notes)}</pre>")
+    parts += [f'<div class="figure">{f.to_html(full_html=False, include_plotlyjs=False)}</div>' for f in figs]
+    for name, t in tables.items():
+        parts.append(
+            f"<h2>{html.escape(name)}</h2>" + t.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}pre{background:#f6f6f6;padding:1em}"
+        "</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+    index = out / "index.html"
+    index.write_text(page)
+    return index
+
+
+def build(source: Path, out: Path | None = None) -> Path:
+    """Write the report of ``source`` (see the module docstring); returns its ``index.html``."""
+    if source.is_dir() and (source / "runs.jsonl").is_file():
+        figs, tables, notes = ablation_report(source)
+        return write_report(figs, tables, out or source / "report", f"rife-nas ablation: {source.name}", notes)
+    if source.is_dir() and (source / "trials.csv").is_file():
+        trials = pd.read_csv(source / "trials.csv")
+        base_file = source / "baselines.json"
+        baselines = json.loads(base_file.read_text()) if base_file.is_file() else {}
+        figs, tables = study_report(trials, baselines)
+        return write_report(figs, tables, out or source / "report", f"rife-nas search: {source.name}")
+    if source.is_file() and source.suffix == ".csv":
+        trials = pd.read_csv(source)
+        if not {"trial", "state", "psnr", "macs"} <= set(trials.columns):
+            raise ReportError(f"{source}: not a search results table (needs trial, state, psnr, macs columns)")
+        figs, tables = study_report(trials, {})
+        return write_report(figs, tables, out or source.with_suffix(""), f"rife-nas search: {source.stem}")
+    raise ReportError(
+        f"{source}: give a search folder (with trials.csv), an ablation folder (with runs.jsonl) or a results CSV"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m reports.build", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("source", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="report folder (default: SOURCE/report)")
+    args = p.parse_args(argv)
+    try:
+        index = build(args.source, args.out)
+    except ReportError as e:
+        p.error(str(e))
+    print(f"report: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Figures of a search or an ablation from its tables (pandas + plotly only; no torch, Optuna or MLflow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from reports.pareto import front_info
+from reports.schema import label
+
+QUALITY = ("psnr", "ssim", "lpips")
+COSTS = ("macs", "latency_ms", "params")
+TEMPLATE = "plotly_white"
+
+
+def front_figure(df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None) -> go.Figure:
+    """Every finished trial (dominated ones faded), the front as a step line, baselines as dotted lines."""
+    info = front_info(df, x, y)
+    t, f = info.trials, info.front
+    dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
+
+    def hover(rows: pd.DataFrame) -> list[str]:
+        return [
+            f"trial {r.trial}<br>arch {r.arch_id}<br>{int(r.params):,} params<br>{label(y)} {getattr(r, y):.4g}"
+            for r in rows.itertuples()
+        ]
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=dominated[x], y=dominated[y], mode="markers", name="dominated trials",
+                             text=hover(dominated), hoverinfo="text",
+                             marker={"size": 8, "color": "#8fa8c8", "opacity": 0.35}))  # fmt: skip
+    fig.add_trace(go.Scatter(x=f[x], y=f[y], mode="lines+markers", name="Pareto front", line_shape="hv",
+                             text=hover(f), hoverinfo="text", marker={"size": 11, "color": "#d1495b"}))  # fmt: skip
+    if y == "psnr":
+        for name, value in (baselines or {}).items():
+            fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
+    fig.update_layout(title=f"{label(y)} vs {label(x)}", xaxis_title=label(x), yaxis_title=label(y), template=TEMPLATE)
+    if x in ("macs", "params"):
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def hypervolume_figure(curves: pd.DataFrame, reference: tuple[float, float]) -> go.Figure:
+    """Hypervolume of the PSNR/MACs front after each trial (one line per study in ``curves``)."""
+    fig = go.Figure()
+    for name, g in curves.groupby("study"):
+        fig.add_trace(go.Scatter(x=g["trial"], y=g["hypervolume"], mode="lines+markers", name=str(name)))
+    fig.update_layout(
+        title=f"Hypervolume over trials (reference: PSNR {reference[0]:.2f} dB, {reference[1]:.3g} GMACs)",
+        xaxis_title="completed trials", yaxis_title="hypervolume (dB x GMACs)", template=TEMPLATE,
+    )  # fmt: skip
+    return fig
+
+
+def space_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The architecture dimensions of each trial, read from its ``config_json``."""
+    rows = []
+    for text in df["config_json"]:
+        c = json.loads(text)
+        blocks = c.get("blocks", [])
+        row = {k: v for k, v in c.items() if k != "blocks" and not isinstance(v, (list, dict))}
+        row.update(
+            levels=len(blocks),
+            top_scale=max((b["scale"] for b in blocks), default=0),
+            mean_width=float(np.mean([b["width"] for b in blocks])) if blocks else 0.0,
+            mean_depth=float(np.mean([b["depth"] for b in blocks])) if blocks else 0.0,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, index=df.index)
+
+
+def dimension_effects(df: pd.DataFrame, y: str = "psnr") -> pd.Series:
+    """Share of the variance of ``y`` explained by each dimension on its own (eta squared, one-way).
+
+    A plain description of the finished trials, not Optuna's fANOVA importance: dimensions are not
+    independent in a sampled study, and few trials make every share noisy.
+    """
+    done = df[df["state"] == "COMPLETE"].dropna(subset=[y])
+    if len(done) < 3 or "config_json" not in done:
+        return pd.Series(dtype=float)
+    dims = space_columns(done)
+    total = float(((done[y] - done[y].mean()) ** 2).sum())
+    out = {}
+    for col in dims.columns:
+        if dims[col].nunique() < 2 or total == 0.0:
+            continue
+        groups = done[y].groupby(dims[col].astype(str))
+        between = float((groups.count() * (groups.mean() - done[y].mean()) ** 2).sum())
+        out[col] = between / total
+    return pd.Series(out).sort_values(ascending=False)
+
+
+def effects_figure(effects: pd.Series, y: str = "psnr") -> go.Figure:
+    fig = go.Figure(go.Bar(x=effects.to_numpy(), y=effects.index.tolist(), orientation="h", marker_color="#5b8def"))
+    fig.update_layout(
+        title=f"Share of {label(y)} variance explained by each dimension alone (eta squared)",
+        xaxis_title="share of variance", template=TEMPLATE, yaxis={"autorange": "reversed"},
+    )  # fmt: skip
+    return fig
+
+
+def parallel_figure(df: pd.DataFrame, y: str = "psnr") -> go.Figure:
+    """Parallel coordinates over the space's dimensions, coloured by ``y``."""
+    done = df[df["state"] == "COMPLETE"].dropna(subset=[y])
+    dims = space_columns(done)
+    axes = []
+    for col in dims.columns:
+        v = dims[col]
+        if v.dtype == object or v.dtype == bool:
+            cats = sorted(v.astype(str).unique())
+            axes.append({"label": col, "values": v.astype(str).map(cats.index), "tickvals": list(range(len(cats))),
+                         "ticktext": cats})  # fmt: skip
+        else:
+            axes.append({"label": col, "values": v})
+    axes.append({"label": label(y), "values": done[y]})
+    fig = go.Figure(go.Parcoords(line={"color": done[y], "colorscale": "Viridis", "showscale": True}, dimensions=axes))
+    fig.update_layout(title=f"Dimensions of the finished trials, coloured by {label(y)}", template=TEMPLATE)
+    return fig
+
+
+def ablation_figure(runs: pd.DataFrame, metric: str, control: str) -> go.Figure:
+    """Mean +- std of ``metric`` per variant (bars), each seed as a dot."""
+    ok = runs[runs["status"] == "completed"]
+    g = ok.groupby("variant", sort=False)[metric]
+    means, stds = g.mean(), g.std(ddof=1).fillna(0.0)
+    colors = ["#d1495b" if v == control else "#5b8def" for v in means.index]
+    fig = go.Figure(go.Bar(x=means.index.tolist(), y=means.to_numpy(), error_y={"type": "data", "array": stds},
+                           marker_color=colors, name="mean +- std"))  # fmt: skip
+    fig.add_trace(go.Scatter(x=ok["variant"], y=ok[metric], mode="markers", name="seeds",
+                             marker={"color": "#333", "size": 6}))  # fmt: skip
+    lo, hi = float(ok[metric].min()), float(ok[metric].max())
+    pad = max(hi - lo, 1e-3) * 0.5
+    fig.update_layout(title=f"{metric} per variant (control in red)", yaxis={"range": [lo - pad, hi + pad]},
+                      template=TEMPLATE)  # fmt: skip
+    return fig
+
+
+def differences_figure(diffs: pd.DataFrame, metric: str) -> go.Figure:
+    """Paired difference to the control with its 95% interval, per variant (a forest plot)."""
+    d = diffs[diffs["metric"] == metric]
+    fig = go.Figure(go.Scatter(
+        x=d["difference"], y=d["variant"] + " (" + d["verdict"] + ")", mode="markers",
+        error_x={"type": "data", "symmetric": False, "array": d["ci_high"] - d["difference"],
+                 "arrayminus": d["difference"] - d["ci_low"]},
+        marker={"size": 10, "color": "#d1495b"},
+    ))  # fmt: skip
+    fig.add_vline(x=0, line_dash="dot")
+    fig.update_layout(title=f"{metric}: difference to the control, 95% interval", template=TEMPLATE)
+    return fig

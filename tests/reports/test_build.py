@@ -1,0 +1,72 @@
+"""The report builder on fixed tables: the expected figures, tables and an offline page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reports.build import ReportError, build, main
+
+
+def config(levels: int, width: int, upsample: str) -> str:
+    blocks = [{"scale": 2**i, "width": width, "depth": 2} for i in reversed(range(levels))]
+    return json.dumps({"blocks": blocks, "upsample": upsample, "warp_every": 1, "encoder_width": 16})
+
+
+def trials() -> pd.DataFrame:
+    rows = [  # trial, state, psnr, ssim, GMACs, latency, params, levels, width, upsample, pareto
+        (0, "COMPLETE", 30.1, 0.90, 0.10, 10.0, 50_000, 3, 16, "deconv", True),
+        (1, "COMPLETE", 30.6, 0.91, 0.30, 20.0, 150_000, 4, 32, "deconv", True),
+        (2, "COMPLETE", 30.2, 0.89, 0.40, 25.0, 200_000, 4, 32, "bilinear", False),
+        (3, "PRUNED", 29.0, 0.85, 0.20, 15.0, 90_000, 3, 24, "bilinear", False),
+        (4, "COMPLETE", 31.0, 0.92, 0.80, 40.0, 450_000, 5, 48, "pixelshuffle", True),
+        (5, "COMPLETE", 30.0, 0.90, 0.50, 30.0, 300_000, 5, 48, "bilinear", False),
+    ]
+    return pd.DataFrame(
+        [{"trial": t, "state": s, "arch_id": f"a{t}", "config_json": config(lv, w, up), "params": p,
+          "macs": g * 1e9, "latency_ms": lat, "psnr": ps, "ssim": ss, "pareto": par}
+         for t, s, ps, ss, g, lat, p, lv, w, up, par in rows]
+    )  # fmt: skip
+
+
+def test_search_folder_gives_fronts_hypervolume_effects_and_tables(tmp_path: Path) -> None:
+    src = tmp_path / "search"
+    src.mkdir()
+    trials().to_csv(src / "trials.csv", index=False)
+    (src / "baselines.json").write_text(json.dumps({"blend (baseline)": 30.29, "dis (baseline)": 33.0}))
+    index = build(src)
+    page = index.read_text()
+    # fronts: (MACs, latency) x (PSNR, SSIM) = 4; hypervolume; dimension effects; parallel coordinates
+    assert page.count('class="figure"') == 7
+    assert '<script src="plotly.min.js">' in page and "cdn" not in page.lower()
+    assert (index.parent / "plotly.min.js").stat().st_size > 1_000_000
+    front = pd.read_csv(index.parent / "front.csv")
+    assert sorted(front["trial"]) == [0, 1, 4] and "GMACs" in front and front["GMACs"].max() == pytest.approx(0.8)
+    md = (index.parent / "trials.md").read_text()
+    assert md.startswith("|") and "GMACs" in md and "config_json" not in md
+    effects = pd.read_csv(index.parent / "dimension_effects.csv")
+    assert (effects["share_of_variance"].between(0, 1)).all() and "levels" in set(effects["dimension"])
+
+
+def test_ablation_folder_gives_bars_and_intervals(tmp_path: Path) -> None:
+    src = tmp_path / "upsample"
+    src.mkdir()
+    runs = [{"variant": v, "seed": s, "status": "completed", "psnr@default": 30 + i * 0.2 + s * 0.05}
+            for i, v in enumerate(["deconv", "bilinear"]) for s in range(3)]  # fmt: skip
+    (src / "runs.jsonl").write_text("\n".join(json.dumps(r) for r in runs))
+    pd.DataFrame([{"variant": "deconv (control)"}, {"variant": "bilinear"}]).to_csv(src / "variants.csv", index=False)
+    pd.DataFrame([{"variant": "bilinear", "metric": "psnr@default", "difference": 0.2, "ci_low": 0.1,
+                   "ci_high": 0.3, "pairs": 3, "verdict": "better"}]).to_csv(src / "differences.csv", index=False)  # fmt: skip
+    page = build(src).read_text()
+    assert page.count('class="figure"') == 2  # one bar chart per metric, one interval plot per metric
+
+
+def test_unknown_source_is_a_clear_usage_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(ReportError, match="search folder"):
+        build(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path)])
+    assert e.value.code == 2 and "trials.csv" in capsys.readouterr().err
