@@ -85,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.runner import Tracker
 
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
+    from reports.build import build
+
+    report = build(folder)
     Tracker(uri, spec, args.out / "mlartifacts").finish(
-        [folder / "summary.md", folder / "variants.csv", folder / "differences.csv"]
+        [folder / "summary.md", folder / "variants.csv", folder / "differences.csv"], report.parent
     )
     print(text)
-    print(f"summary: {folder / 'summary.md'}")
+    print(f"summary: {folder / 'summary.md'}\nreport:  {report}")
     return 0
 
 

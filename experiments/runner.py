@@ -153,9 +153,11 @@ class Tracker:
                 self.client.log_metric(rid, k.replace("@", "_at_").replace(":", "_"), float(v))
         self.client.set_terminated(rid, "FINISHED" if row["status"] == "completed" else "FAILED")
 
-    def finish(self, files: list[Path]) -> None:
+    def finish(self, files: list[Path], report: Path | None = None) -> None:
         for f in files:
             self.client.log_artifact(self.parent, str(f))
+        if report is not None:
+            self.client.log_artifacts(self.parent, str(report), "report")
         self.client.set_terminated(self.parent, "FINISHED")
 
 

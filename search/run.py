@@ -300,7 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain_top:
         retrain(spec, df)
-    print(f"\nfront:      {csv}\ndashboard:  {html}")
+    from reports.build import build
+
+    report = build(spec.out)
+    tracker.log_report(report.parent)
+    print(f"\nfront:      {csv}\ndashboard:  {html}\nreport:     {report}")
     print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
     print(f"Optuna:     optuna-dashboard {spec.storage_url}")
     return 0

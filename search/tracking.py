@@ -143,6 +143,10 @@ class MlflowTracker:
         self.client.set_terminated(rid, STATUS.get(state, "FAILED"))
         return rid
 
+    def log_report(self, folder: Path) -> None:
+        """Attach the full report folder (``reports.build``) to the parent run."""
+        self.client.log_artifacts(self.parent_id, str(folder), "report")
+
     def update_front(self, pareto_numbers: set[int], front_csv: Path, dashboard: Path, summary: dict) -> None:
         """Re-tag trial runs' pareto flags and attach the current front to the parent run."""
         runs = self.client.search_runs(

@@ -101,4 +101,5 @@ def test_runs_resume_log_to_mlflow_and_pair_by_seed(tmp_path: Path, capsys) -> N
     assert len(parents) == 1 and len(children) == 4
     assert all(r.info.status == "FINISHED" for r in runs)
     assert {r.data.tags["variant"] for r in children} == {"deconv", "bilinear"}
-    assert "summary.md" in {a.path for a in client.list_artifacts(parents[0].info.run_id)}
+    assert {"summary.md", "report"} <= {a.path for a in client.list_artifacts(parents[0].info.run_id)}
+    assert (out / "tiny_upsample" / "report" / "index.html").is_file()

@@ -73,8 +73,9 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
     assert runs["parent"].nunique() == 1
     front = {t.number for t in study.best_trials}
     assert set(runs.loc[runs["pareto"] == "true", "trial"]) == front
-    for name in ("trials.csv", "pareto_front.csv", "dashboard.html", "search_spec.json"):
+    for name in ("trials.csv", "pareto_front.csv", "dashboard.html", "search_spec.json", "baselines.json"):
         assert (out / name).is_file()
+    assert (out / "report" / "index.html").is_file() and (out / "report" / "front.md").is_file()
     assert "dis (baseline)" in capsys.readouterr().out
 
 
