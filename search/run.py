@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--proxy-val-every", type=int, default=200)
     p.add_argument("--val-items", type=int, default=24)
-    p.add_argument("--lpips", action="store_true", help="also measure LPIPS per trial")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (AlexNet) at the end of each trial")
     p.add_argument("--no-pruning", action="store_true")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--storage", default=None, help="Optuna storage URL (default: SQLite in --out); journal:///file")
@@ -123,7 +123,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             proxy_loss=args.proxy_loss,
             proxy_val_every=args.proxy_val_every,
             val_items=args.val_items,
-            lpips=args.lpips,
+            lpips=not args.no_lpips,
             device=args.device,
             storage=args.storage,
             study_name=args.study_name,

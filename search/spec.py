@@ -68,7 +68,7 @@ class SearchSpec:
     proxy_val_every: int = 200
     val_items: int = 24
     val_crop: int = 192
-    lpips: bool = False  # also report LPIPS at the end of each trial (slower)
+    lpips: bool = True  # also score LPIPS (AlexNet, genuine weights) at the end of each trial
     device: str = "auto"
     storage: str | None = None  # Optuna storage URL; None = SQLite file in ``out``
     study_name: str = "rife-nas"
