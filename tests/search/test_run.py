@@ -231,3 +231,13 @@ def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(bes
         warn_if_uninformative(df, {"blend (baseline)": blend, "dis (baseline)": 33.0}, SearchSpec(budget=500_000))
     assert ("no trial beat the blend" in caplog.text) is fires
     assert fires is (best - blend < SEPARATION_DB)  # pruned trials do not count, whatever they scored
+
+
+def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s"
+    assert run(out, "--budget", "150k", "--trials", "1", "--no-lpips", "--retrain-top", "1", "--retrain-steps", "4") == 0
+    printed = capsys.readouterr().out
+    assert "Retrained front members (4 steps" in printed
+    assert "search_psnr" in printed and "test_psnr default" in printed and "test_psnr large_motion:default" in printed
+    assert "baselines on test default: blend" in printed and "dis" in printed
+    assert len(list((out / "retrain").glob("*/last.pt"))) == 1
