@@ -235,7 +235,9 @@ def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(bes
 
 def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(tmp_path: Path, capsys) -> None:
     out = tmp_path / "s"
-    assert run(out, "--budget", "150k", "--trials", "1", "--no-lpips", "--retrain-top", "1", "--retrain-steps", "4") == 0
+    assert (
+        run(out, "--budget", "150k", "--trials", "1", "--no-lpips", "--retrain-top", "1", "--retrain-steps", "4") == 0
+    )
     printed = capsys.readouterr().out
     assert "Retrained front members (4 steps" in printed
     assert "search_psnr" in printed and "test_psnr default" in printed and "test_psnr large_motion:default" in printed

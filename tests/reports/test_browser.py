@@ -1,0 +1,51 @@
+"""A generated report renders in headless Chromium: every figure draws an SVG, and the console stays clean.
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped with the reason where it is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reports.build import build
+from tests.reports.test_build import trials
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--allow-file-access-from-files", "--virtual-time-budget=15000",
+]  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> None:
+    import json
+
+    src = tmp_path / "search"
+    src.mkdir()
+    trials().to_csv(src / "trials.csv", index=False)
+    (src / "baselines.json").write_text(json.dumps({"blend (baseline)": 30.29}))
+    index = build(src)
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom",
+         index.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    figures = index.read_text().count('class="figure"')
+    drawn = sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
+    assert figures == 7 and drawn == figures, dom.stderr[-2000:]
+    console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "rror" in line]
+    assert not console_errors
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1280,3000",
+         index.as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert shot.is_file() and shot.stat().st_size > 20_000  # a blank page is a few kB
