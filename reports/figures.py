@@ -17,8 +17,12 @@ TEMPLATE = "plotly_white"
 
 
 def front_figure(df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None) -> go.Figure:
-    """Every finished trial (dominated ones faded), the front as a step line, baselines as dotted lines."""
-    info = front_info(df, x, y)
+    """Every finished trial (dominated ones faded), the front of these two columns, baselines as dotted lines.
+
+    The front is computed from the plotted pair (not the study's own N-objective front), so each view of a
+    quality metric against a cost shows what is non-dominated in that view.
+    """
+    info = front_info(df.drop(columns=["pareto"], errors="ignore"), x, y)
     t, f = info.trials, info.front
     dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
 
@@ -32,7 +36,7 @@ def front_figure(df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] |
     fig.add_trace(go.Scatter(x=dominated[x], y=dominated[y], mode="markers", name="dominated trials",
                              text=hover(dominated), hoverinfo="text",
                              marker={"size": 8, "color": "#8fa8c8", "opacity": 0.35}))  # fmt: skip
-    fig.add_trace(go.Scatter(x=f[x], y=f[y], mode="lines+markers", name="Pareto front", line_shape="hv",
+    fig.add_trace(go.Scatter(x=f[x], y=f[y], mode="lines+markers", name="front (this view)", line_shape="hv",
                              text=hover(f), hoverinfo="text", marker={"size": 11, "color": "#d1495b"}))  # fmt: skip
     if y == "psnr":
         for name, value in (baselines or {}).items():
