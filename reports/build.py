@@ -1,7 +1,8 @@
 """``python -m reports.build SOURCE``: a self-contained report folder from a search or an ablation.
 
 SOURCE is a search's output folder (``trials.csv``, ``baselines.json``), an ablation's folder
-(``runs.jsonl``, ``differences.csv``), or a results CSV in the search's table format. The report folder
+(``runs.jsonl``, ``differences.csv``), a ``search.fidelity`` folder (``summary.json``, ``fidelity_*.csv``),
+or a results CSV in the search's table format. The report folder
 holds ``index.html`` (works offline: plotly.js is written beside it once), and every table as CSV and
 Markdown. Needs pandas and plotly only.
 
@@ -80,6 +81,25 @@ def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
     )
 
 
+def fidelity_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
+    """The latest fidelity table of a ``search.fidelity`` folder, scatter and agreement lines."""
+    from reports.fidelity import fidelity_figure
+
+    summary = json.loads((folder / "summary.json").read_text())
+    name = f"fidelity_{summary['proxy_key']}_" if "proxy_key" in summary else "fidelity_"
+    csv = max(folder.glob(f"{name}*.csv"), key=lambda p: p.stat().st_mtime)
+    df = pd.read_csv(csv)
+    notes = (
+        "\n".join(
+            f"{a['name']} {a['value']:+.2f} [{a['low']:+.2f}, {a['high']:+.2f}] (95% bootstrap, n={a['n']})"
+            for a in summary.get("agreement", [])
+        )
+        + f"\nreference models > 0.3 dB above the blend: {summary.get('references_above_blend')} of {summary.get('n')}"
+    )
+    fig = fidelity_figure(df, summary.get("blend_psnr"), f"Proxy vs reference ({csv.name})")
+    return [fig], {"architectures": df.drop(columns=["config_json"], errors="ignore")}, notes
+
+
 def write_report(
     figs: list[go.Figure], tables: dict[str, pd.DataFrame], out: Path, title: str, notes: str = ""
 ) -> Path:
@@ -112,6 +132,9 @@ def build(source: Path, out: Path | None = None) -> Path:
     if source.is_dir() and (source / "runs.jsonl").is_file():
         figs, tables, notes = ablation_report(source)
         return write_report(figs, tables, out or source / "report", f"rife-nas ablation: {source.name}", notes)
+    if source.is_dir() and (source / "summary.json").is_file() and list(source.glob("fidelity_*.csv")):
+        figs, tables, notes = fidelity_report(source)
+        return write_report(figs, tables, out or source / "report", f"rife-nas proxy fidelity: {source.name}", notes)
     if source.is_dir() and (source / "trials.csv").is_file():
         trials = pd.read_csv(source / "trials.csv")
         base_file = source / "baselines.json"

@@ -70,3 +70,17 @@ def test_unknown_source_is_a_clear_usage_error(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main([str(tmp_path)])
     assert e.value.code == 2 and "trials.csv" in capsys.readouterr().err
+
+
+def test_fidelity_folder_gives_the_scatter_and_the_agreement(tmp_path: Path) -> None:
+    src = tmp_path / "fid"
+    src.mkdir()
+    df = pd.DataFrame({"arch_id": list("abcd"), "params": [1e4, 5e4, 1e5, 4e5], "config_json": "{}",
+                       "proxy_psnr": [29.0, 29.5, 30.1, 30.4], "reference_psnr": [29.2, 29.9, 30.0, 31.0]})  # fmt: skip
+    df.to_csv(src / "fidelity_k1_r1.csv", index=False)
+    agreement = [{"name": "kendall_tau", "value": 0.67, "low": -0.2, "high": 1.0, "n": 4}]
+    summary = {"proxy_key": "k1", "blend_psnr": 30.29, "agreement": agreement, "references_above_blend": 1, "n": 4}
+    (src / "summary.json").write_text(json.dumps(summary))
+    page = build(src).read_text()
+    assert page.count('class="figure"') == 1 and "kendall_tau +0.67 [-0.20, +1.00]" in page
+    assert "config_json" not in (src / "report" / "architectures.csv").read_text()
