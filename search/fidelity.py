@@ -248,17 +248,13 @@ def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
 
 def supernet_from(args: argparse.Namespace, proxy: ProxySettings) -> SupernetSettings:
     """The supernet ``search.run --strategy oneshot`` trains with the same options (batch and loss: the proxy's)."""
-    return SupernetSettings(
+    return SupernetSettings.for_proxy(
+        proxy,
         steps=args.supernet_steps,
         crop=args.supernet_crop,
-        batch=proxy.batch,
         lr=args.supernet_lr,
         synthetic_ratio=args.supernet_synthetic_ratio,
-        loss=dict(proxy.loss),
         rule=args.supernet_rule,
-        data=proxy.data,
-        seed=args.seed,
-        device=args.device,
     )
 
 

@@ -56,6 +56,12 @@ class SupernetSettings:
         if self.rule not in RULES:
             raise ValueError(f"supernet rule {self.rule!r}: choose {' or '.join(RULES)}")
 
+    @classmethod
+    def for_proxy(cls, proxy, **options) -> SupernetSettings:
+        """The supernet trained for a search with ``proxy``: batch, loss, data, seed and device follow it."""
+        return cls(batch=proxy.batch, loss=dict(proxy.loss), data=proxy.data, seed=proxy.seed,
+                   device=proxy.device, workers=proxy.workers, **options)  # fmt: skip
+
     def key(self, space: SearchSpace, budget: int) -> str:
         """Hash of everything that changes the trained weights."""
         d = {k: v for k, v in asdict(self).items() if k not in ("device", "workers", "checkpoint_every")}

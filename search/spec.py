@@ -130,18 +130,13 @@ class SearchSpec:
     @property
     def supernet(self) -> SupernetSettings:
         """How the one-shot strategy trains its supernet (batch and loss follow the proxy)."""
-        return SupernetSettings(
+        return SupernetSettings.for_proxy(
+            self.proxy,
             steps=self.supernet_steps,
             crop=self.supernet_crop,
-            batch=self.proxy_batch,
             lr=self.supernet_lr,
             synthetic_ratio=self.supernet_synthetic_ratio,
-            loss=dict(self.proxy_loss),
             rule=self.supernet_rule,
-            data=self.data,
-            seed=self.seed,
-            device=self.device,
-            workers=self.workers,
         )
 
     @property
