@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,15 @@ class RunCache:
 
 
 def eval_sets(spec: AblationSpec) -> dict[str, Any]:
+    return {s: _eval_set(s) for s in spec.eval}
+
+
+@cache
+def _eval_set(spec: str) -> Any:
+    """Loaded once per process: a large-motion subset runs DIS over every candidate triplet to select."""
     from rife_core.data.spec import load
 
-    return {s: load(s, "val") for s in spec.eval}
+    return load(spec, "val")
 
 
 def baselines(spec: AblationSpec) -> dict[str, float]:
