@@ -24,7 +24,10 @@ GLOBAL = (
     "encoder_width",
     "encoder_ch",
     "passed_feat_ch",
+    "corr_radius",
 )
+# Dimensions a space file may leave out, and the one choice they then have (spaces written before them).
+OPTIONAL = {"corr_radius": (0,)}
 DIMENSIONS = ("scales", *PER_LEVEL, *GLOBAL)
 
 
@@ -54,10 +57,10 @@ class SearchSpace:
         if not isinstance(data, dict):
             raise SpaceError(f"{path}: expected a mapping of dimension -> list of choices")
         unknown = sorted(set(data) - set(DIMENSIONS))
-        missing = sorted(set(DIMENSIONS) - set(data))
+        missing = sorted(set(DIMENSIONS) - set(data) - set(OPTIONAL))
         if unknown or missing:
             raise SpaceError(f"{path}: unknown dimensions {unknown}, missing {missing}; see {DEFAULT_SPACE.name}")
-        choices = {}
+        choices = {k: v for k, v in OPTIONAL.items() if k not in data}
         for k, v in data.items():
             if not isinstance(v, list) or not v:
                 raise SpaceError(f"{path}: {k} must be a non-empty list of choices")
@@ -171,6 +174,7 @@ class SearchSpace:
             max_encoder_width=max(c["encoder_width"]),
             encoder_ch=max(c["encoder_ch"]),
             max_passed_feat_ch=max(c["passed_feat_ch"]),
+            max_corr_radius=max(c["corr_radius"]),
         )
 
     def to_dict(self) -> dict[str, list]:

@@ -9,6 +9,8 @@ output element:
   arithmetic, shared across channels, is left out);
 - bilinear resize: 4 MACs per output value, as for the warp;
 - add, sub, mul, div, rsub, sigmoid, leaky_relu: 1 per output value;
+- sum: 0, its adds are the accumulates of the products counted by ``mul`` (the cost volume's correlation:
+  C MACs per displacement and pixel, as a dot product);
 - pixel_shuffle and padding: 0, they only move data (registered so that they are counted, not unknown);
 - linspace and meshgrid: 0, they build the warp's base grid, which the module caches across frames.
 """
@@ -53,6 +55,8 @@ HANDLES: dict[str, Any] = {
     "aten::pixel_shuffle": _per_output(0),
     "aten::replication_pad2d": _per_output(0),
     "aten::pad": _per_output(0),
+    "aten::constant_pad_nd": _per_output(0),
+    "aten::sum": _per_output(0),
     "aten::linspace": _per_output(0),
     "aten::meshgrid": _per_output(0),
     **{f"aten::{op}": _per_output(1) for op in _ELEMENTWISE},

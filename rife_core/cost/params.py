@@ -47,6 +47,12 @@ def upsample_params(width: int, out_ch: int, kind: str) -> int:
     return conv_params(width, out_ch)  # bilinear
 
 
+def cost_volume_params(radius: int, feat_ch: int, width: int) -> int:
+    """``correlation.CostVolume``: two stride-2 3x3 convs (shared by both frames) and a 1x1 projection."""
+    features = conv_params(IMG_CH, feat_ch // 2) + conv_params(feat_ch // 2, feat_ch)
+    return features + conv_params((2 * radius + 1) ** 2, width, taps=1)
+
+
 def block_params(cfg: ArchConfig, index: int) -> int:
     b = cfg.blocks[index]
     in_ch = cfg.block_in_ch(index)
@@ -66,4 +72,6 @@ def count_params(cfg: ArchConfig) -> int:
     total = sum(block_params(cfg, i) for i in range(len(cfg.blocks)))
     if cfg.encoder_width > 0:
         total += head_params(cfg.encoder_width, cfg.encoder_ch)
+    if cfg.corr_radius:
+        total += cost_volume_params(cfg.corr_radius, cfg.corr_ch, cfg.blocks[0].width)
     return total

@@ -22,6 +22,7 @@ CONV_TYPES = ("standard", "dsconv")
 DOWNSAMPLE_TYPES = ("bilinear", "conv", "dsconv")
 UPSAMPLE_TYPES = ("bilinear", "deconv", "dsdeconv", "pixelshuffle")
 WARP_RESOLUTIONS = ("full", "block")
+OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 
 
 class ConfigError(ValueError):
@@ -77,6 +78,10 @@ class ArchConfig:
     passed_feat_ch: int = 8  # hidden channels a block hands to the next (v4.25: 8, v4.15-lite: 0)
     # Output channels computed but read by nothing; v4.15-lite's ConvT emits 6 = 4 flow + 1 mask + 1 spare.
     spare_out_ch: int = 0
+    # Local correlation (cost volume) of the two frames at the first block's trunk resolution, displacements
+    # up to ``corr_radius`` trunk pixels in each direction (see ``rife_core.model.correlation``); 0 = off (RIFE).
+    corr_radius: int = 0
+    corr_ch: int = 16  # feature channels the cost volume's siamese encoder correlates
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -144,11 +149,23 @@ class ArchConfig:
                 raise ConfigError(f"{name}={getattr(self, name)} must be >= 0")
         if self.encoder_width > 0 and self.encoder_ch < 1:
             raise ConfigError("encoder_ch must be >= 1 when the encoder is on (or set encoder_width=0)")
+        if self.corr_radius < 0:
+            raise ConfigError(f"corr_radius={self.corr_radius}: use 0 (no cost volume) or a radius >= 1")
+        if self.corr_radius and (self.corr_ch < 2 or self.corr_ch % 2):
+            raise ConfigError(f"corr_ch={self.corr_ch}: use an even number >= 2 (its encoder halves it first)")
 
     # --- serialisation ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """Plain data; the cost volume's fields are written only when it is on.
+
+        Leaving them out when off keeps the description (and so ``arch_id``, the initial weights seeded from
+        it, and stored checkpoints) of every architecture without a cost volume what it was before they existed.
+        """
         d = asdict(self)
         d["blocks"] = [asdict(b) for b in self.blocks]
+        if not self.corr_radius:
+            for name in OFF_WHEN_NO_CORR:
+                d.pop(name)
         return d
 
     @classmethod

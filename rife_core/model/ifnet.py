@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, ArchConfig, BlockConfig
+from rife_core.model.correlation import CostVolume
 from rife_core.model.layers import Downsample, Head, ResConv, Upsample, conv_act, resize
 from rife_core.model.warp import BackwardWarp
 
@@ -44,10 +45,14 @@ class IFBlock(nn.Module):
         self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
         self.lastconv = Upsample(block.width, cfg.out_ch, block.scale, cfg.upsample)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cost: torch.Tensor | None = None) -> torch.Tensor:
+        """``cost``: a projected cost volume at the trunk's resolution, added to conv0's output."""
         if self.down is not None:
             x = self.down(x)
-        return self.lastconv(self.convblock(self.conv0(x)))
+        x = self.conv0(x)
+        if cost is not None:
+            x = x + cost
+        return self.lastconv(self.convblock(x))
 
 
 class IFNet(nn.Module):
@@ -69,6 +74,8 @@ class IFNet(nn.Module):
             for i, b in enumerate(cfg.blocks)
         )
         self.warp = BackwardWarp()
+        first = cfg.blocks[0]
+        self.corr = CostVolume(cfg.corr_radius, cfg.corr_ch, first.width, first.scale) if cfg.corr_radius else None
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -127,7 +134,7 @@ class IFNet(nn.Module):
                 else:
                     w0, w1 = warped0, warped1
                 x = torch.cat((*_frames_then_feats(w0, w1), *extra), 1)
-            tmp = block(x)
+            tmp = block(x, self.corr(img0, img1) if i == 0 and self.corr is not None else None)
             gain = block.lastconv.flow_gain
             delta = tmp[:, :FLOW_CH] * gain
             flow = delta if flow is None else flow + delta

@@ -8,6 +8,8 @@ elastic layers, written for this family):
 - a block's role is (scale, first block or not): the first block sees no flow, so its inputs differ;
 - learned downsamplers have one set per (role, kind), upsamplers one per (role, kind);
 - the context encoder has one set at the largest width; warp policy needs no weights;
+- the cost volume's siamese encoder has one set; its projection one per first-block scale at the largest
+  radius, of which a smaller radius takes the input channels of its own displacements;
 - channels that come and go with a config (encoder features, passed features) keep fixed positions in a
   canonical input/output layout, so a subnet gathers exactly the rows and columns its config has.
 
@@ -28,6 +30,7 @@ from torch import nn
 from torch.func import functional_call
 
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchConfig, BlockConfig
+from rife_core.model.correlation import CostVolume, displacements
 from rife_core.model.ifnet import IFBlock, IFNet, IFNetOutput
 from rife_core.model.layers import Downsample, Head, Upsample
 from rife_core.model.presets import create_model
@@ -48,6 +51,8 @@ class SuperSpace:
     max_encoder_width: int
     encoder_ch: int
     max_passed_feat_ch: int
+    max_corr_radius: int = 0
+    corr_ch: int = 16
 
     def covers(self, cfg: ArchConfig) -> str | None:
         """None when ``cfg`` is a subnet of this space, else what is outside it."""
@@ -62,6 +67,8 @@ class SuperSpace:
             (cfg.encoder_width == 0 or cfg.encoder_ch == self.encoder_ch, f"encoder_ch {cfg.encoder_ch}"),
             (cfg.passed_feat_ch <= self.max_passed_feat_ch, f"passed_feat_ch {cfg.passed_feat_ch}"),
             (cfg.spare_out_ch == 0, "spare output channels"),
+            (cfg.corr_radius <= self.max_corr_radius, f"corr_radius {cfg.corr_radius}"),
+            (cfg.corr_radius == 0 or cfg.corr_ch == self.corr_ch, f"corr_ch {cfg.corr_ch}"),
         ]
         bad = [what for ok, what in checks if not ok]
         return ", ".join(bad) if bad else None
@@ -93,6 +100,12 @@ def _max_in_ch(space: SuperSpace, first: bool) -> int:
 def _output_layout(cfg: ArchConfig) -> list[int]:
     """Positions of the block outputs (flow, mask, passed features) in the widest output."""
     return list(range(FLOW_CH + MASK_CH + cfg.passed_feat_ch))
+
+
+def _displacement_layout(radius: int, max_radius: int) -> list[int]:
+    """Positions of a radius-``radius`` cost volume's channels within the largest one's."""
+    where = {d: i for i, d in enumerate(displacements(max_radius))}
+    return [where[d] for d in displacements(radius)]
 
 
 def _subpixel(idx: list[int]) -> list[int]:
@@ -133,6 +146,11 @@ class SuperNet(nn.Module):
                     self._adopt(Upsample(w, out_max, s, kind), _key(role, f"up:{kind}"), gen)
         if space.max_encoder_width:
             self._adopt(Head(space.max_encoder_width, space.encoder_ch), "head", gen)
+        if space.max_corr_radius:
+            r = space.max_corr_radius
+            self._adopt(CostVolume(r, space.corr_ch, w, 1).features, "corr:features", gen)
+            for s in space.scales:
+                self._adopt(CostVolume(r, space.corr_ch, w, s).proj, _key(_role(s, True), "corr:proj"), gen)
 
     def _adopt(self, module: nn.Module, prefix: str, gen: torch.Generator) -> None:
         from rife_core.model.init import init_parameters
@@ -151,6 +169,12 @@ class SuperNet(nn.Module):
         """The shared tensor behind ``IFNet(cfg)``'s parameter ``name`` and the indices to take per dim."""
         if name.startswith("encode."):
             return _key("head", name[len("encode.") :]), []
+        if name.startswith("corr.features."):
+            return _key("corr:features", name[len("corr.features.") :]), []
+        if name.startswith("corr.proj."):
+            key = _key(_role(cfg.blocks[0].scale, True), "corr:proj", name[len("corr.proj.") :])
+            rows = _displacement_layout(cfg.corr_radius, self.space.max_corr_radius)
+            return key, ([None, rows] if name.endswith("weight") else [])
         _, i, part, rest = name.split(".", 3)
         i = int(i)
         b = cfg.blocks[i]

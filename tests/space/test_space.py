@@ -4,6 +4,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import yaml
 
 from rife_core.cost.params import count_params
 from rife_core.model.ifnet import IFNet
@@ -38,6 +39,7 @@ def test_size_counts_every_combination() -> None:
             "warp_resolution=full",
             "encoder_width=0",
             "passed_feat_ch=0",
+            "corr_radius=0",
         ]
     )
     assert space.size() == 4  # only the four upsampling types remain
@@ -74,3 +76,13 @@ def test_bad_space_files(tmp_path: Path) -> None:
     bad.write_text(DEFAULT_SPACE.read_text().replace("depth:", "dept:"))
     with pytest.raises(SpaceError, match=r"unknown dimensions \['dept'\], missing \['depth'\]"):
         SearchSpace.load(bad)
+
+
+def test_a_space_file_without_the_cost_volume_dimension_has_none(tmp_path) -> None:
+    data = yaml.safe_load(DEFAULT_SPACE.read_text())
+    del data["corr_radius"]
+    path = tmp_path / "old_space.yaml"
+    path.write_text(yaml.safe_dump(data))
+    space = SearchSpace.load(path)
+    assert space.choices["corr_radius"] == (0,)
+    assert {c.corr_radius for c in space.enumerate_sample(5)} == {0}

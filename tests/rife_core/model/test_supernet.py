@@ -21,6 +21,7 @@ SPACE = SuperSpace(
     max_encoder_width=8,
     encoder_ch=4,
     max_passed_feat_ch=4,
+    max_corr_radius=2,
 )
 
 
@@ -44,6 +45,7 @@ def subnets(draw) -> ArchConfig:
         encoder_width=draw(st.sampled_from([0, 4, 8])),
         encoder_ch=4,
         passed_feat_ch=draw(st.sampled_from([0, 2, 4])),
+        corr_radius=draw(st.sampled_from([0, 1, 2])),
     )
 
 
@@ -106,3 +108,13 @@ def test_every_sample_of_the_default_space_is_a_subnet_of_its_supernet() -> None
     for cfg in space.enumerate_sample(12, seed=1):
         assert net.space.covers(cfg) is None
         assert sum(p.numel() for p in net.extract(cfg).parameters()) == count_params(cfg)
+
+
+def test_a_smaller_cost_volume_takes_its_own_displacements_of_the_largest(supernet: SuperNet) -> None:
+    blocks = (BlockConfig(4, 16, 1), BlockConfig(1, 8, 1))
+    big = supernet.extract(ArchConfig(blocks=blocks, encoder_width=0, passed_feat_ch=0, corr_radius=2)).state_dict()
+    small = supernet.extract(ArchConfig(blocks=blocks, encoder_width=8, passed_feat_ch=4, corr_radius=1)).state_dict()
+    # radius 1's 3x3 displacements sit in the middle of radius 2's 5x5 grid (row-major)
+    centre = [6, 7, 8, 11, 12, 13, 16, 17, 18]
+    assert torch.equal(small["corr.proj.weight"], big["corr.proj.weight"][:, centre])
+    assert torch.equal(small["corr.features.0.0.weight"], big["corr.features.0.0.weight"])
