@@ -110,6 +110,7 @@ def run_one(spec: AblationSpec, variant: Variant, seed: int, settings: RunSettin
     row.update(
         params=cost.params, macs=cost.macs, warp_share=cost.warp_share, latency_ms=cost.latency_ms,
         history=[[h["step"], round(h["psnr"], 3)] for h in res.history],
+        history_blend=res.blend_psnr,
     )  # fmt: skip
     return row
 

@@ -37,7 +37,7 @@ from rife_core.training.config import Stage, TrainConfig
 SPECS_DIR = Path(__file__).parent / "specs"
 TRAIN_KEYS = {
     "steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "p_resize", "resize_range", "stages",
-    "collapse_margin_db",
+    "collapse_margin_db", "val_every",
 }  # fmt: skip
 VARIANT_KEYS = {"arch", "train", "data"}
 METRICS = ("psnr", "ssim", "lpips")
@@ -78,7 +78,7 @@ class Variant:
             loss=dict(t.get("loss", {"l1": 1.0})),
             warmup_steps=min(50, total // 10),
             seed=seed,
-            val_every=max(100, total // 5),
+            val_every=int(t.get("val_every", max(100, total // 5))),
             val_items=24,
             val_crop=192,
             collapse_margin_db=t.get("collapse_margin_db", TrainConfig.collapse_margin_db),

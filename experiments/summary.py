@@ -48,6 +48,9 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
                 if len(r) > 1
                 else (f"{r[c].mean():.3f}" if len(r) else "-")
             )
+        left = plateau_exit(r)
+        if left is not None:
+            entry["left_blend_at"] = left
         for c, fmt in (("params", "{:,.0f}"), ("macs", "{:.3f}"), ("warp_share", "{:.1%}"), ("latency_ms", "{:.1f}")):
             if c in r and len(r):
                 val = r[c].mean() / 1e9 if c == "macs" else r[c].mean()
@@ -75,6 +78,24 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
             f"{r['variant']} seed {r['seed']}: {r.get('reason', r['status'])}" for r in failed.to_dict("records")
         ))  # fmt: skip
     return Summary(pd.DataFrame(table), pd.DataFrame(diffs), notes)
+
+
+def plateau_exit(runs: pd.DataFrame) -> str | None:
+    """Median step of the first validation > ``PLATEAU_DB`` above the blend of the same triplets ("never")."""
+    if "history_blend" not in runs or runs["history_blend"].isna().all():
+        return None
+    steps = []
+    for hist, b in zip(runs["history"], runs["history_blend"], strict=True):
+        if b is None or b != b or not isinstance(hist, list):
+            continue
+        first = next((step for step, psnr in hist if psnr > b + PLATEAU_DB), None)
+        steps.append(float("inf") if first is None else first)
+    if not steps:
+        return None
+    med = float(pd.Series(steps).median())
+    never = sum(s == float("inf") for s in steps)
+    text = "never" if med == float("inf") else f"{med:.0f}"
+    return text + (f" ({never} of {len(steps)} never)" if never and med != float("inf") else "")
 
 
 def plateau_notes(spec: AblationSpec, ok: pd.DataFrame, blend: dict[str, float]) -> list[str]:

@@ -47,10 +47,9 @@ def upsample_params(width: int, out_ch: int, kind: str) -> int:
     return conv_params(width, out_ch)  # bilinear
 
 
-def cost_volume_params(radius: int, feat_ch: int, width: int) -> int:
-    """``correlation.CostVolume``: two stride-2 3x3 convs (shared by both frames) and a 1x1 projection."""
-    features = conv_params(IMG_CH, feat_ch // 2) + conv_params(feat_ch // 2, feat_ch)
-    return features + conv_params((2 * radius + 1) ** 2, width, taps=1)
+def cost_volume_params(feat_ch: int) -> int:
+    """``correlation.CostVolume``: two 3x3 convs shared by both frames (the correlation has no weights)."""
+    return conv_params(IMG_CH, feat_ch // 2) + conv_params(feat_ch // 2, feat_ch)
 
 
 def block_params(cfg: ArchConfig, index: int) -> int:
@@ -60,7 +59,7 @@ def block_params(cfg: ArchConfig, index: int) -> int:
     resconv = conv3x3_params(b.width, b.width, cfg.conv_type) + b.width  # + beta
     return (
         (downsample_params(in_ch, b.scale, cfg.downsample) if has_down else 0)
-        + conv3x3_params(in_ch, b.width // 2, cfg.conv_type)
+        + conv3x3_params(in_ch + (cfg.corr_planes if index == 0 else 0), b.width // 2, cfg.conv_type)
         + conv3x3_params(b.width // 2, b.width, cfg.conv_type)
         + b.depth * resconv
         + upsample_params(b.width, cfg.out_ch, cfg.upsample)
@@ -73,5 +72,5 @@ def count_params(cfg: ArchConfig) -> int:
     if cfg.encoder_width > 0:
         total += head_params(cfg.encoder_width, cfg.encoder_ch)
     if cfg.corr_radius:
-        total += cost_volume_params(cfg.corr_radius, cfg.corr_ch, cfg.blocks[0].width)
+        total += cost_volume_params(cfg.corr_ch)
     return total

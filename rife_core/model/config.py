@@ -78,8 +78,8 @@ class ArchConfig:
     passed_feat_ch: int = 8  # hidden channels a block hands to the next (v4.25: 8, v4.15-lite: 0)
     # Output channels computed but read by nothing; v4.15-lite's ConvT emits 6 = 4 flow + 1 mask + 1 spare.
     spare_out_ch: int = 0
-    # Local correlation (cost volume) of the two frames at the first block's trunk resolution, displacements
-    # up to ``corr_radius`` trunk pixels in each direction (see ``rife_core.model.correlation``); 0 = off (RIFE).
+    # Local correlation (cost volume) of the two frames at the first block's input resolution, displacements
+    # up to ``corr_radius`` pixels of that resolution each way (see ``rife_core.model.correlation``); 0 = off.
     corr_radius: int = 0
     corr_ch: int = 16  # feature channels the cost volume's siamese encoder correlates
 
@@ -97,6 +97,11 @@ class ArchConfig:
     def out_ch(self) -> int:
         """Channels each block predicts at full resolution: flow residual, mask, passed features, spare."""
         return FLOW_CH + MASK_CH + self.passed_feat_ch + self.spare_out_ch
+
+    @property
+    def corr_planes(self) -> int:
+        """Cost-volume channels the first block's conv0 reads besides its input: one per displacement."""
+        return (2 * self.corr_radius + 1) ** 2 if self.corr_radius else 0
 
     def block_in_ch(self, index: int) -> int:
         """Input channels of block ``index`` (named arithmetic, see RIFE v4's ``7+8`` and ``8+4+8+8``)."""

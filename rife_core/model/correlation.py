@@ -4,10 +4,12 @@ RIFE learns correspondence from scratch through its convolutions, which takes th
 small net leaves the blend plateau. ``CostVolume`` hands the first (coarsest) block the correlation of the
 two frames' features over a window of displacements, so the trunk reads motion instead of discovering it.
 
-The volume is *bilateral*, centred on the middle frame: for a trunk pixel x and displacement d it correlates
+The volume is *bilateral*, centred on the middle frame: for a pixel x and displacement d it correlates
 frame0's features at x - d with frame1's at x + d, which under linear motion is the evidence for the flows
-middle->frame0 = -d and middle->frame1 = +d that the block predicts. It is computed at the trunk's
-resolution (1/(4*scale)), where a radius r spans +-4*scale*r pixels of the full frame.
+middle->frame0 = -d and middle->frame1 = +d that the block predicts. It is computed at the block's input
+resolution (1/scale), where a radius r spans +-scale*r pixels of the full frame in steps of ``scale`` pixels
+(the trunk's 1/(4*scale) would quantise motion to 4*scale pixels, coarser than most motion), and joins the
+block's input channels, so conv0 reads it.
 """
 
 from __future__ import annotations
@@ -41,27 +43,25 @@ def bilateral_correlation(a: torch.Tensor, b: torch.Tensor, radius: int) -> torc
 
 
 class CostVolume(nn.Module):
-    """Siamese features of both frames -> bilateral correlation -> 1x1 projection onto the trunk's width.
+    """Siamese features of both frames (two 3x3 convs at 1/scale) -> bilateral correlation.
 
-    ``forward(img0, img1)`` takes the padded full-resolution frames and returns (B, width, H/(4s), W/(4s)),
-    which the first block adds to its conv0 output.
+    ``forward(img0, img1)`` takes the padded full-resolution frames and returns (B, (2r+1)^2, H/s, W/s),
+    one channel per displacement, which the first block concatenates to its downsampled input.
     """
 
-    def __init__(self, radius: int, feat_ch: int, width: int, scale: int) -> None:
+    def __init__(self, radius: int, feat_ch: int, scale: int) -> None:
         super().__init__()
         self.radius = radius
         self.scale = scale
         self.features = nn.Sequential(
-            conv_act(IMG_CH, feat_ch // 2, 2, "standard"),
-            conv_act(feat_ch // 2, feat_ch, 2, "standard"),
+            conv_act(IMG_CH, feat_ch // 2, 1, "standard"),
+            conv_act(feat_ch // 2, feat_ch, 1, "standard"),
         )
-        self.proj = nn.Conv2d((2 * radius + 1) ** 2, width, 1)
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         f0 = self.features(resize(img0, 1.0 / self.scale))
         f1 = self.features(resize(img1, 1.0 / self.scale))
-        corr = F.leaky_relu(bilateral_correlation(f0, f1, self.radius), LEAKY_SLOPE)
-        return self.proj(corr)
+        return F.leaky_relu(bilateral_correlation(f0, f1, self.radius), LEAKY_SLOPE)
 
 
 __all__ = ["CostVolume", "bilateral_correlation", "displacements"]

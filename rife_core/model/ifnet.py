@@ -33,26 +33,25 @@ class IFNetOutput:
 class IFBlock(nn.Module):
     """One pyramid level: downsample, conv0 (two stride-2 convs), ResConv trunk, upsample to full res."""
 
-    def __init__(self, in_ch: int, block: BlockConfig, cfg: ArchConfig, downsample: bool) -> None:
+    def __init__(self, in_ch: int, block: BlockConfig, cfg: ArchConfig, downsample: bool, extra_ch: int = 0) -> None:
         super().__init__()
         self.scale = block.scale
         # With low-resolution warping the caller hands inputs already at 1/scale.
         self.down = Downsample(in_ch, block.scale, cfg.downsample) if downsample else None
-        self.conv0 = nn.Sequential(
-            conv_act(in_ch, block.width // 2, 2, cfg.conv_type),
+        self.conv0 = nn.Sequential(  # ``extra_ch``: channels joined after the downsampling (the cost volume)
+            conv_act(in_ch + extra_ch, block.width // 2, 2, cfg.conv_type),
             conv_act(block.width // 2, block.width, 2, cfg.conv_type),
         )
         self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
         self.lastconv = Upsample(block.width, cfg.out_ch, block.scale, cfg.upsample)
 
     def forward(self, x: torch.Tensor, cost: torch.Tensor | None = None) -> torch.Tensor:
-        """``cost``: a projected cost volume at the trunk's resolution, added to conv0's output."""
+        """``cost``: a cost volume at the block's resolution, joined to the downsampled input."""
         if self.down is not None:
             x = self.down(x)
-        x = self.conv0(x)
         if cost is not None:
-            x = x + cost
-        return self.lastconv(self.convblock(x))
+            x = torch.cat((x, cost), 1)
+        return self.lastconv(self.convblock(self.conv0(x)))
 
 
 class IFNet(nn.Module):
@@ -70,12 +69,13 @@ class IFNet(nn.Module):
         full_res = cfg.warp_resolution == "full"
         self.blocks = nn.ModuleList(
             # Block 0 sees raw frames, so it always downsamples itself.
-            IFBlock(cfg.block_in_ch(i), b, cfg, downsample=full_res or i == 0)
+            IFBlock(
+                cfg.block_in_ch(i), b, cfg, downsample=full_res or i == 0, extra_ch=cfg.corr_planes if i == 0 else 0
+            )
             for i, b in enumerate(cfg.blocks)
         )
         self.warp = BackwardWarp()
-        first = cfg.blocks[0]
-        self.corr = CostVolume(cfg.corr_radius, cfg.corr_ch, first.width, first.scale) if cfg.corr_radius else None
+        self.corr = CostVolume(cfg.corr_radius, cfg.corr_ch, cfg.blocks[0].scale) if cfg.corr_radius else None
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

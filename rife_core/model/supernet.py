@@ -8,8 +8,8 @@ elastic layers, written for this family):
 - a block's role is (scale, first block or not): the first block sees no flow, so its inputs differ;
 - learned downsamplers have one set per (role, kind), upsamplers one per (role, kind);
 - the context encoder has one set at the largest width; warp policy needs no weights;
-- the cost volume's siamese encoder has one set; its projection one per first-block scale at the largest
-  radius, of which a smaller radius takes the input channels of its own displacements;
+- the cost volume's siamese encoder has one set; its correlation channels (one per displacement) have fixed
+  positions in the first block's input, so a smaller radius reads the columns of its own displacements;
 - channels that come and go with a config (encoder features, passed features) keep fixed positions in a
   canonical input/output layout, so a subnet gathers exactly the rows and columns its config has.
 
@@ -75,14 +75,19 @@ class SuperSpace:
 
 
 # --- canonical channel layouts ---------------------------------------------------------------------------
-def _input_layout(space: SuperSpace, cfg: ArchConfig, first: bool) -> list[int]:
-    """Positions of block ``cfg``'s input channels within the supernet's widest input."""
+def _input_layout(space: SuperSpace, cfg: ArchConfig, first: bool, with_corr: bool = True) -> list[int]:
+    """Positions of block ``cfg``'s input channels within the supernet's widest input.
+
+    ``with_corr``: include the cost volume, which joins the first block's input after its downsampling.
+    """
     fc_max, fc = space.encoder_ch if space.max_encoder_width else 0, cfg.feat_ch
     idx = list(range(2 * IMG_CH))  # frame0, frame1
     idx += [2 * IMG_CH + i for i in range(fc)]  # features of frame0
     idx += [2 * IMG_CH + fc_max + i for i in range(fc)]  # features of frame1
     t_pos = 2 * IMG_CH + 2 * fc_max
     idx.append(t_pos)
+    if first and with_corr and cfg.corr_radius:
+        idx += [t_pos + TIMESTEP_CH + j for j in _displacement_layout(cfg.corr_radius, space.max_corr_radius)]
     if not first:
         idx.append(t_pos + TIMESTEP_CH)  # mask
         feat0 = t_pos + TIMESTEP_CH + MASK_CH
@@ -91,10 +96,12 @@ def _input_layout(space: SuperSpace, cfg: ArchConfig, first: bool) -> list[int]:
     return idx
 
 
-def _max_in_ch(space: SuperSpace, first: bool) -> int:
+def _max_in_ch(space: SuperSpace, first: bool, with_corr: bool = True) -> int:
     fc = space.encoder_ch if space.max_encoder_width else 0
     n = 2 * IMG_CH + 2 * fc + TIMESTEP_CH
-    return n if first else n + MASK_CH + space.max_passed_feat_ch + FLOW_CH
+    if first:
+        return n + ((2 * space.max_corr_radius + 1) ** 2 if with_corr and space.max_corr_radius else 0)
+    return n + MASK_CH + space.max_passed_feat_ch + FLOW_CH
 
 
 def _output_layout(cfg: ArchConfig) -> list[int]:
@@ -141,16 +148,14 @@ class SuperNet(nn.Module):
                     self._adopt(block.convblock, _key(role, f"trunk:{ct}", "convblock"), gen)
                 for kind in space.downsamples:
                     if kind != "bilinear" and s > 1:
-                        self._adopt(Downsample(in_ch, s, kind), _key(role, f"down:{kind}"), gen)
+                        down_ch = _max_in_ch(space, first, with_corr=False)
+                        self._adopt(Downsample(down_ch, s, kind), _key(role, f"down:{kind}"), gen)
                 for kind in space.upsamples:
                     self._adopt(Upsample(w, out_max, s, kind), _key(role, f"up:{kind}"), gen)
         if space.max_encoder_width:
             self._adopt(Head(space.max_encoder_width, space.encoder_ch), "head", gen)
         if space.max_corr_radius:
-            r = space.max_corr_radius
-            self._adopt(CostVolume(r, space.corr_ch, w, 1).features, "corr:features", gen)
-            for s in space.scales:
-                self._adopt(CostVolume(r, space.corr_ch, w, s).proj, _key(_role(s, True), "corr:proj"), gen)
+            self._adopt(CostVolume(space.max_corr_radius, space.corr_ch, 1).features, "corr:features", gen)
 
     def _adopt(self, module: nn.Module, prefix: str, gen: torch.Generator) -> None:
         from rife_core.model.init import init_parameters
@@ -171,10 +176,6 @@ class SuperNet(nn.Module):
             return _key("head", name[len("encode.") :]), []
         if name.startswith("corr.features."):
             return _key("corr:features", name[len("corr.features.") :]), []
-        if name.startswith("corr.proj."):
-            key = _key(_role(cfg.blocks[0].scale, True), "corr:proj", name[len("corr.proj.") :])
-            rows = _displacement_layout(cfg.corr_radius, self.space.max_corr_radius)
-            return key, ([None, rows] if name.endswith("weight") else [])
         _, i, part, rest = name.split(".", 3)
         i = int(i)
         b = cfg.blocks[i]
@@ -190,7 +191,8 @@ class SuperNet(nn.Module):
                 return key, [layout_in] if rest.startswith("0.0.0.") else [None, layout_in]
             return key, []
         if part == "down":
-            return _key(role, f"down:{cfg.downsample}", rest), [layout_in, layout_in]
+            layout_down = _input_layout(self.space, cfg, first, with_corr=False)
+            return _key(role, f"down:{cfg.downsample}", rest), [layout_down, layout_down]
         # lastconv: the output channels follow the canonical output layout
         out = _output_layout(cfg)
         key = _key(role, f"up:{cfg.upsample}", rest)

@@ -61,6 +61,7 @@ class TrainResult:
     message: str = ""
     seconds: float = 0.0
     data_wait: float = 0.0  # share of step time spent waiting for the loader
+    blend_psnr: float | None = None  # the 50/50 blend on the validation triplets (the plateau a net starts on)
 
 
 class StepBatches(Sampler):
@@ -189,19 +190,17 @@ def train(
             on_validation(step, m)
         return m
 
-    blend_psnr: list[float] = []  # computed at the first validation, on the same triplets
-
     def check_collapse(psnr: float) -> None:
+        if result.blend_psnr is None:  # the first validation: the blend of the same triplets
+            result.blend_psnr = evaluate(blend, val_set, device=dev, max_items=cfg.val_items, center=cfg.val_crop)[
+                "psnr"
+            ]
         if cfg.collapse_margin_db is None:
             return
-        if not blend_psnr:
-            blend_psnr.append(
-                evaluate(blend, val_set, device=dev, max_items=cfg.val_items, center=cfg.val_crop)["psnr"]
-            )
-        if not psnr >= blend_psnr[0] - cfg.collapse_margin_db:  # also catches a NaN PSNR
+        if not psnr >= result.blend_psnr - cfg.collapse_margin_db:  # also catches a NaN PSNR
             raise TrainingDiverged(
                 f"the run collapsed: validation PSNR {psnr:.2f} dB at step {step} is more than "
-                f"{cfg.collapse_margin_db:g} dB below the 50/50 blend ({blend_psnr[0]:.2f} dB) on the same triplets"
+                f"{cfg.collapse_margin_db:g} dB below the 50/50 blend ({result.blend_psnr:.2f} dB) on the same triplets"
             )
 
     model.train()

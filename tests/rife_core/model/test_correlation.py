@@ -49,18 +49,18 @@ def test_cost_volume_parameters_and_macs_are_counted_by_hand() -> None:
     with_corr = base.replace(corr_radius=r, corr_ch=c)
     d = (2 * r + 1) ** 2
     features = (3 * 9 * c // 2 + c // 2) + (c // 2 * 9 * c + c)
-    assert count_params(with_corr) - count_params(base) == features + d * width + width
+    conv0_extra = d * 9 * (width // 2)  # conv0's first conv reads d more channels
+    assert count_params(with_corr) - count_params(base) == features + conv0_extra
     assert create_model(with_corr, seed=0).num_params() == count_params(with_corr)
 
     h, w = 64, 96
-    h1, w1 = h // s, w // s  # frames brought down by the first block's scale
-    h2, w2 = h1 // 2, w1 // 2  # after the first stride-2 conv
-    h4, w4 = h2 // 2, w2 // 2  # the trunk's resolution
+    h1, w1 = h // s, w // s  # the first block's input resolution
+    h2, w2 = h1 // 2, w1 // 2  # conv0's first (stride-2) conv
     per_frame = 4 * 3 * h1 * w1  # bilinear resize, 4 taps per output
-    per_frame += (3 * 9) * (c // 2) * h2 * w2 + (c // 2) * h2 * w2  # conv + leaky_relu
-    per_frame += (c // 2 * 9) * c * h4 * w4 + c * h4 * w4
-    volume = d * c * h4 * w4 + d * h4 * w4 + d * h4 * w4  # products (sum = their accumulates), / c, leaky
-    fuse = d * width * h4 * w4 + width * h4 * w4  # 1x1 projection (bias excluded), added to conv0's output
+    per_frame += (3 * 9) * (c // 2) * h1 * w1 + (c // 2) * h1 * w1  # conv + leaky_relu
+    per_frame += (c // 2 * 9) * c * h1 * w1 + c * h1 * w1
+    volume = d * c * h1 * w1 + d * h1 * w1 + d * h1 * w1  # products (sum = their accumulates), / c, leaky
+    fuse = conv0_extra * h2 * w2  # bias excluded (fvcore's convention); the concatenation moves data only
     expected = 2 * per_frame + volume + fuse
     got = count_macs(create_model(with_corr, seed=0), (h, w))
     assert not got.unsupported

@@ -114,7 +114,9 @@ def test_a_smaller_cost_volume_takes_its_own_displacements_of_the_largest(supern
     blocks = (BlockConfig(4, 16, 1), BlockConfig(1, 8, 1))
     big = supernet.extract(ArchConfig(blocks=blocks, encoder_width=0, passed_feat_ch=0, corr_radius=2)).state_dict()
     small = supernet.extract(ArchConfig(blocks=blocks, encoder_width=8, passed_feat_ch=4, corr_radius=1)).state_dict()
-    # radius 1's 3x3 displacements sit in the middle of radius 2's 5x5 grid (row-major)
+    # conv0 reads frames (6) and t (1), then the volume; radius 1's 3x3 displacements are the middle of
+    # radius 2's 5x5 grid (row-major)
     centre = [6, 7, 8, 11, 12, 13, 16, 17, 18]
-    assert torch.equal(small["corr.proj.weight"], big["corr.proj.weight"][:, centre])
+    first = "blocks.0.conv0.0.0.weight"
+    assert torch.equal(small[first][:, 2 * 3 + 2 * 4 + 1 :], big[first][:, [2 * 3 + 1 + c for c in centre]])
     assert torch.equal(small["corr.features.0.0.weight"], big["corr.features.0.0.weight"])
