@@ -16,7 +16,8 @@ A spec is a YAML file::
     seeds: 3
 
 Arch overrides may give ``blocks`` as ``{scales: [...], widths: [...], depths: [...]}``. Train overrides
-may give ``stages`` (a list of ``{steps, crop, batch, lr, p_resize}``) for progressive training.
+may give ``stages`` (a list of ``{steps, crop, batch, lr, p_resize, loss}``) for progressive training or a
+fine-tune with another loss.
 """
 
 from __future__ import annotations

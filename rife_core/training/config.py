@@ -19,6 +19,7 @@ class Stage:
     lr: float = 3e-4  # peak learning rate of this stage
     p_resize: float = 0.0  # probability of random resize before cropping (large-motion remedy)
     resize_range: tuple[float, float] = (0.5, 2.0)
+    loss: dict[str, float] | None = None  # this stage's loss terms (e.g. a perceptual fine-tune); None: the run's
 
     def __post_init__(self) -> None:
         if self.steps is None and self.seconds is None:

@@ -145,7 +145,7 @@ def train(
     dev = resolve_device(device)
     # A config is built with initial weights drawn from cfg.seed; nothing here reads torch's global RNG.
     model = (arch if isinstance(arch, IFNet) else create_model(arch, seed=cfg.seed)).to(dev)
-    loss_fn = CompositeLoss(cfg.loss).to(dev)
+    loss_fns = [CompositeLoss(st.loss or cfg.loss).to(dev) for st in cfg.stages]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.stages[0].lr, weight_decay=cfg.weight_decay)
     step = 0
     if resume is not None:
@@ -156,7 +156,7 @@ def train(
         opt.load_state_dict(ckpt["optimizer"])
         step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, step)
-    train_set, val_set = training_datasets(cfg, loss_fn.needs_teacher)
+    train_set, val_set = training_datasets(cfg, any(f.needs_teacher for f in loss_fns))
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(status="completed", step=step, metrics={})
     workers = default_workers() if cfg.workers is None else cfg.workers
@@ -206,7 +206,7 @@ def train(
     model.train()
     try:
         for si in range(len(cfg.stages)):  # stages a resumed run already finished are skipped below
-            st = cfg.stages[si]
+            st, loss_fn = cfg.stages[si], loss_fns[si]
             stage_start = sum(s.steps or 0 for s in cfg.stages[:si])
             end = stage_start + st.steps if st.steps is not None else None
             if end is not None and step >= end:

@@ -115,3 +115,11 @@ def test_training_with_distillation_feeds_teacher_flows(tmp_path: Path, monkeypa
     result = train(TINY, cfg, device="cpu")
     assert result.status == "completed"
     assert list((tmp_path / "cache" / "teacher_flow").glob("*.npy"))  # flows were computed and cached
+
+
+def test_a_stage_can_train_with_its_own_loss() -> None:
+    stages = (Stage(steps=3, crop=48, batch_size=2), Stage(steps=3, crop=48, batch_size=2, loss={"l1": 1000.0}))
+    cfg = TrainConfig(stages=stages, val_every=100, **{**FAST, "loss": {"l1": 1.0}})
+    result = train(IFNet(TINY), cfg, device="cpu")
+    first, second = result.losses[:3], result.losses[3:]
+    assert max(first) < 1 and min(second) > 1  # a mean absolute error of images in [0, 1] is below 1
