@@ -1,7 +1,9 @@
 """Run an ablation: every (variant, seed) trained and scored once, cached, resumable, tracked in MLflow.
 
 Each finished run is one JSON line in ``OUT/<name>/runs.jsonl`` (keyed by a hash of everything that decides
-its result) and one MLflow run nested under the ablation's parent run; a re-run skips what is there.
+its result) and one MLflow run nested under the ablation's parent run; a re-run skips what is there. The key
+holds no ablation name, so a run another ablation in ``OUT`` already finished (e.g. the shared ``lite_s``
+control) is copied with ``reused_from`` naming it, not trained again.
 """
 
 from __future__ import annotations
@@ -169,6 +171,18 @@ class Tracker:
         self.client.set_terminated(self.parent, "FINISHED")
 
 
+def finished_elsewhere(out: Path, name: str) -> dict[str, dict]:
+    """Completed runs of the other ablations in ``out``, by key (a copy is never a source itself)."""
+    found: dict[str, dict] = {}
+    for path in sorted(out.glob("*/runs.jsonl")):
+        if path.parent.name == name:
+            continue
+        for key, row in RunCache(path).load().items():
+            if row.get("status") == "completed" and "reused_from" not in row:
+                found.setdefault(key, row)
+    return found
+
+
 def run_ablation(
     spec: AblationSpec,
     out: Path,
@@ -181,17 +195,27 @@ def run_ablation(
     folder = out / spec.name
     cache = RunCache(folder / "runs.jsonl")
     done = cache.load()
+    elsewhere = finished_elsewhere(out, spec.name)
     tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
     jobs = [(v, s) for s in range(spec.seeds) for v in spec.variants]  # seed-major: early seeds give pairs
     rows, t0, trained = [], time.perf_counter(), 0
     fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items}
-    todo = sum(v.key(s, fixed) not in done for v, s in jobs)
+    todo = sum(v.key(s, fixed) not in done and v.key(s, fixed) not in elsewhere for v, s in jobs)
     for k, (variant, seed) in enumerate(jobs, 1):
         key = variant.key(seed, fixed)
         if key in done:
             rows.append(done[key])
             continue
         row = {"ablation": spec.name, "variant": variant.name, "seed": seed, "key": key}
+        if key in elsewhere:
+            other = elsewhere[key]
+            row.update({k: v for k, v in other.items() if k not in row}, reused_from=other["ablation"])
+            cache.append(row)
+            tracker.log_run(variant, seed, row)
+            rows.append(row)
+            log.info("run %d/%d  %s seed %d: the same run as in %s, reused", k, len(jobs), variant.name, seed,
+                     other["ablation"])  # fmt: skip
+            continue
         row.update(run_one(spec, variant, seed, settings))
         cache.append(row)
         tracker.log_run(variant, seed, row)

@@ -50,12 +50,14 @@ def study_report(trials: pd.DataFrame, baselines: dict[str, float]) -> tuple[lis
         hv = hypervolume_over_trials(points, (-ref[0], ref[1]))
         curve = pd.DataFrame({"study": "this study", "trial": range(1, len(hv) + 1), "hypervolume": hv})
         figs.append(figures.hypervolume_figure(curve, ref))
+    if "curve" in df and df["curve"].notna().any():
+        figs.append(figures.search_curves_figure(df, baselines))
     effects = figures.dimension_effects(df)
     if len(effects):
         figs.append(figures.effects_figure(effects))
     if (df["state"] == "COMPLETE").sum() >= 2 and "config_json" in df:
         figs.append(figures.parallel_figure(df))
-    table = df.drop(columns=[c for c in ("config_json",) if c in df])
+    table = df.drop(columns=[c for c in ("config_json", "curve") if c in df])
     if "macs" in table:
         table.insert(table.columns.get_loc("macs"), "GMACs", (table.pop("macs") / 1e9).round(3))
     tables = {"trials": table, "front": table[table["pareto"].astype(bool)] if "pareto" in table else table.iloc[0:0]}
@@ -71,6 +73,8 @@ def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
     control = next((v.replace(" (control)", "") for v in variants.get("variant", []) if "(control)" in v), "")
     metrics = [c for c in runs.columns if "@" in c]
     figs = [figures.ablation_figure(runs, m, control) for m in metrics]
+    if "history" in runs and runs["history"].notna().any():
+        figs.append(figures.ablation_curves_figure(runs, control))
     if len(diffs):
         figs += [figures.differences_figure(diffs, m) for m in diffs["metric"].unique()]
     notes = (folder / "summary.md").read_text() if (folder / "summary.md").is_file() else ""

@@ -154,3 +154,45 @@ def differences_figure(diffs: pd.DataFrame, metric: str) -> go.Figure:
     fig.add_vline(x=0, line_dash="dot")
     fig.update_layout(title=f"{metric}: difference to the control, 95% interval", template=TEMPLATE)
     return fig
+
+
+PALETTE = ("#d1495b", "#5b8def", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#f28f3b")
+
+
+def search_curves_figure(df: pd.DataFrame, baselines: dict[str, float] | None = None) -> go.Figure:
+    """Validation PSNR over training steps, one line per trial; pruned trials dashed and grey."""
+    fig = go.Figure()
+    for r in df.dropna(subset=["curve"]).itertuples():
+        curve = sorted((int(k), v) for k, v in json.loads(r.curve).items())
+        pruned = r.state == "PRUNED"
+        fig.add_trace(go.Scatter(
+            x=[s for s, _ in curve], y=[v for _, v in curve], mode="lines+markers",
+            name=f"trial {r.trial}" + (" (pruned)" if pruned else ""),
+            line={"dash": "dash", "color": "#aaaaaa"} if pruned else {}, marker={"size": 4},
+        ))  # fmt: skip
+    for name, value in (baselines or {}).items():
+        fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
+    fig.update_layout(title="Validation curves of the trials (pruned dashed)", xaxis_title="training step",
+                      yaxis_title="validation PSNR (dB)", template=TEMPLATE)  # fmt: skip
+    return fig
+
+
+def ablation_curves_figure(runs: pd.DataFrame, control: str) -> go.Figure:
+    """Validation PSNR over training steps per (variant, seed), coloured by variant; the blend of the same triplets."""
+    ok = runs[(runs["status"] == "completed") & runs["history"].notna()]
+    colors = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(ok["variant"].unique())}
+    fig = go.Figure()
+    for r in ok.itertuples():
+        steps, psnr = zip(*r.history, strict=True)
+        fig.add_trace(go.Scatter(
+            x=steps, y=psnr, mode="lines+markers", legendgroup=r.variant, showlegend=bool(r.seed == ok["seed"].min()),
+            name=r.variant + (" (control)" if r.variant == control else ""),
+            line={"color": colors[r.variant], "width": 3 if r.variant == control else 1.5}, marker={"size": 4},
+            hovertext=f"{r.variant} seed {r.seed}",
+        ))  # fmt: skip
+    if "history_blend" in ok and ok["history_blend"].notna().any():
+        fig.add_hline(y=float(ok["history_blend"].mean()), line_dash="dot", annotation_text="blend",
+                      annotation_position="bottom right")  # fmt: skip
+    fig.update_layout(title="Validation curves per run (first eval set, training-time validation)",
+                      xaxis_title="training step", yaxis_title="validation PSNR (dB)", template=TEMPLATE)  # fmt: skip
+    return fig

@@ -60,6 +60,7 @@ TABLE_COLUMNS = (
     *METRIC_COLUMNS,
     "pareto",
     "pruned_by",
+    "curve",
     "reused_from",
     "fail_reason",
     "overhead_s",

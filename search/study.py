@@ -139,6 +139,7 @@ def results_table(study: optuna.Study) -> pd.DataFrame:
                 "config_json": r.config_json,
                 **{k: getattr(r, k) for k in METRIC_COLUMNS},
                 "pruned_by": json.dumps(r.pruned_by) if r.pruned_by is not None else None,
+                "curve": json.dumps(r.curve) if r.curve else None,
                 "reused_from": r.reused_from,
                 "fail_reason": r.fail_reason,
                 "overhead_s": r.overhead_s,

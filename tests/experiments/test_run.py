@@ -103,3 +103,20 @@ def test_runs_resume_log_to_mlflow_and_pair_by_seed(tmp_path: Path, capsys) -> N
     assert {r.data.tags["variant"] for r in children} == {"deconv", "bilinear"}
     assert {"summary.md", "report"} <= {a.path for a in client.list_artifacts(parents[0].info.run_id)}
     assert (out / "tiny_upsample" / "report" / "index.html").is_file()
+
+
+def test_a_run_another_ablation_finished_is_reused_not_trained(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = tiny_spec(tmp_path)
+    assert main([str(first), "--out", str(out), "--no-lpips", "--seeds", "1"]) == 0
+    raw = yaml.safe_load(first.read_text())
+    raw["name"] = "tiny_other"
+    raw["variants"] = {"deconv": raw["variants"]["deconv"], "pixelshuffle": {"arch": {"upsample": "pixelshuffle"}}}
+    second = tmp_path / "other.yaml"
+    second.write_text(yaml.safe_dump(raw))
+    assert main([str(second), "--out", str(out), "--no-lpips", "--seeds", "1"]) == 0
+    a = {r["variant"]: r for r in map(json.loads, (out / "tiny_upsample" / "runs.jsonl").read_text().splitlines())}
+    b = {r["variant"]: r for r in map(json.loads, (out / "tiny_other" / "runs.jsonl").read_text().splitlines())}
+    assert b["deconv"]["reused_from"] == "tiny_upsample" and b["deconv"]["ablation"] == "tiny_other"
+    assert b["deconv"]["psnr@default"] == a["deconv"]["psnr@default"] and b["deconv"]["key"] == a["deconv"]["key"]
+    assert "reused_from" not in b["pixelshuffle"]  # a new variant is trained

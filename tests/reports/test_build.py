@@ -84,3 +84,31 @@ def test_fidelity_folder_gives_the_scatter_and_the_agreement(tmp_path: Path) -> 
     page = build(src).read_text()
     assert page.count('class="figure"') == 1 and "kendall_tau +0.67 [-0.20, +1.00]" in page
     assert "config_json" not in (src / "report" / "architectures.csv").read_text()
+
+
+def test_validation_curves_of_trials_and_of_ablation_runs(tmp_path: Path) -> None:
+    from reports.figures import ablation_curves_figure, search_curves_figure
+
+    df = trials()
+    df["curve"] = [json.dumps({"200": 29.0 + t * 0.1, "400": 29.5 + t * 0.2}) if t != 5 else None for t in df["trial"]]
+    fig = search_curves_figure(df, {"blend (baseline)": 30.29})
+    assert len(fig.data) == 5  # trial 5 has no curve
+    pruned = [t for t in fig.data if "pruned" in t.name]
+    assert [t.name for t in pruned] == ["trial 3 (pruned)"] and pruned[0].line.dash == "dash"
+    assert list(fig.data[0].x) == [200, 400]
+
+    src = tmp_path / "search"
+    src.mkdir()
+    df.to_csv(src / "trials.csv", index=False)
+    (src / "baselines.json").write_text(json.dumps({"blend (baseline)": 30.29}))
+    page = build(src).read_text()
+    assert page.count('class="figure"') == 8 and "Validation curves" in page
+    assert "curve" not in pd.read_csv(src / "report" / "trials.csv")
+
+    runs = pd.DataFrame([{"variant": v, "seed": s, "status": "completed", "history": [[100, 30.0], [200, 31.0 + s]],
+                          "history_blend": 30.5} for v in ("a", "b") for s in range(2)])  # fmt: skip
+    fig = ablation_curves_figure(runs, "a")
+    assert len(fig.data) == 4 and sum(t.showlegend for t in fig.data) == 2  # one legend entry per variant
+    assert {t.line.color for t in fig.data if t.legendgroup == "a"} != {
+        t.line.color for t in fig.data if t.legendgroup == "b"
+    }
