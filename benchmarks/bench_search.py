@@ -17,7 +17,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from search.record import TrialRecord
+from reports.record import TrialRecord
 
 
 def main(argv: list[str] | None = None) -> int:

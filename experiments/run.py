@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = build(folder)
     Tracker(uri, spec, args.out / "mlartifacts").finish(
-        [folder / "summary.md", folder / "variants.csv", folder / "differences.csv"], report.parent
+        [folder / "summary.md", folder / "variants.csv", folder / "differences.csv", folder / "runs.jsonl"],
+        report.parent,
     )
     print(text)
     print(f"summary: {folder / 'summary.md'}\nreport:  {report}")

@@ -2,14 +2,18 @@
 
 SOURCE is a search's output folder (``trials.csv``, ``baselines.json``), an ablation's folder
 (``runs.jsonl``, ``differences.csv``), a ``search.fidelity`` folder (``summary.json``, ``fidelity_*.csv``),
-or a results CSV in the search's table format. The report folder
-holds ``index.html`` (works offline: plotly.js is written beside it once), and every table as CSV and
-Markdown. Needs pandas and plotly only.
+or a results CSV in the search's table format. Instead of SOURCE, a study is found by name in any Optuna
+storage (``--storage URL --study NAME``) and an ablation by name in an MLflow store (``--mlflow-uri URI
+--ablation NAME``: its parent run's logged tables). The report folder holds ``index.html`` (works offline:
+plotly.js is written beside it once), and every table as CSV and Markdown. Needs pandas and plotly (and
+Optuna or MLflow to read those stores); no torch.
 
 Examples:
     python -m reports.build runs/search                  # -> runs/search/report/index.html
     python -m reports.build runs/ablations/upsample --out report_upsample
     python -m reports.build trials.csv
+    python -m reports.build --storage postgresql://host/db --study rife-nas-0.5M --out report_study
+    python -m reports.build --mlflow-uri sqlite:///runs/ablations/mlflow.db --ablation upsample --out report_up
 """
 
 from __future__ import annotations
@@ -156,14 +160,81 @@ def build(source: Path, out: Path | None = None) -> Path:
     )
 
 
+ABLATION_TABLES = ("runs.jsonl", "summary.md", "variants.csv", "differences.csv")
+
+
+def study_from_storage(url: str, name: str, folder: Path) -> Path:
+    """Write the study's results table and baselines into ``folder`` (a search folder for ``build``)."""
+    import optuna
+
+    from reports.study_table import StorageError, open_storage, results_table
+
+    try:
+        storage = open_storage(url)
+    except StorageError as e:
+        raise ReportError(str(e)) from e
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError as e:
+        names = optuna.get_all_study_names(storage)
+        raise ReportError(f"no study {name!r} in {url}; studies there: {', '.join(names) or 'none'}") from e
+    folder.mkdir(parents=True, exist_ok=True)
+    results_table(study).to_csv(folder / "trials.csv", index=False)
+    (folder / "baselines.json").write_text(json.dumps(study.user_attrs.get("baselines", {})))
+    return folder
+
+
+def ablation_from_mlflow(uri: str, name: str, folder: Path) -> Path:
+    """Download an ablation's tables from its MLflow parent run into ``folder`` (an ablation folder)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("rife-nas-ablations")
+    found = (
+        client.search_runs([exp.experiment_id], f"tags.kind = 'ablation' and tags.ablation = '{name}'")
+        if exp is not None and "'" not in name
+        else []
+    )
+    if not found:
+        raise ReportError(f"no ablation {name!r} in the MLflow store {uri} (experiment rife-nas-ablations)")
+    run_id = found[0].info.run_id
+    logged = {a.path for a in client.list_artifacts(run_id)}
+    if "runs.jsonl" not in logged:
+        raise ReportError(
+            f"ablation {name!r} in {uri} has no runs.jsonl logged (it finished before the runner logged it): "
+            "build from its folder instead, or re-run the ablation command (finished runs are skipped)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in ABLATION_TABLES:
+        if table in logged:
+            client.download_artifacts(run_id, table, str(folder))
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m reports.build", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("source", type=Path)
+    p.add_argument("source", type=Path, nargs="?", help="a search, ablation or fidelity folder, or a results CSV")
     p.add_argument("--out", type=Path, default=None, help="report folder (default: SOURCE/report)")
+    p.add_argument("--storage", help="Optuna storage URL holding the study named by --study")
+    p.add_argument("--study", help="study name in --storage")
+    p.add_argument("--mlflow-uri", help="MLflow tracking URI holding the ablation named by --ablation")
+    p.add_argument("--ablation", help="ablation name in --mlflow-uri")
     args = p.parse_args(argv)
+    by_study, by_ablation = bool(args.storage or args.study), bool(args.mlflow_uri or args.ablation)
+    if sum((args.source is not None, by_study, by_ablation)) != 1:
+        p.error("give one of: SOURCE, --storage URL --study NAME, or --mlflow-uri URI --ablation NAME")
+    if (by_study and not (args.storage and args.study)) or (by_ablation and not (args.mlflow_uri and args.ablation)):
+        p.error("--storage needs --study (and --mlflow-uri needs --ablation): a store and a name in it")
     try:
-        index = build(args.source, args.out)
+        if by_study:
+            out = args.out or Path("runs") / "reports" / args.study
+            index = build(study_from_storage(args.storage, args.study, out / args.study), out)
+        elif by_ablation:
+            out = args.out or Path("runs") / "reports" / args.ablation
+            index = build(ablation_from_mlflow(args.mlflow_uri, args.ablation, out / args.ablation), out)
+        else:
+            index = build(args.source, args.out)
     except ReportError as e:
         p.error(str(e))
     print(f"report: {index}")

@@ -10,6 +10,7 @@ import numpy as np
 import optuna
 import torch
 
+from reports.record import TrialRecord
 from reports.schema import objective_info
 from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
@@ -18,7 +19,6 @@ from rife_core.model.ifnet import IFNet
 from rife_core.model.supernet import SuperNet
 from search.candidate import CandidateFailed, run_candidate, weight_seed
 from search.pruner import OPTUNA, PARETO, ParetoPruner, Reference, pruning_mode
-from search.record import TrialRecord
 from search.spec import SearchSpec
 from space.space import SearchSpace
 
@@ -44,10 +44,6 @@ def record_constraints(trial: optuna.Trial, record: TrialRecord, excess: list[fl
     if NATIVE_CONSTRAINTS:
         for key in keys:
             trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
-
-
-def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:
-    return bool(trial.user_attrs.get("infeasible", False))
 
 
 def trial_dir(out: Path, number: int) -> Path:
@@ -203,4 +199,4 @@ class Objective:
         Image.fromarray(np.concatenate([tri.img0, pred_u8, tri.imgt, err], axis=1)).save(out_dir / "strip.png")
 
 
-__all__ = ["Objective", "TrialFailed", "constraints", "is_infeasible"]
+__all__ = ["Objective", "TrialFailed", "constraints"]

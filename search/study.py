@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -12,17 +11,16 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
-from reports.schema import METRIC_COLUMNS, QUALITY, TABLE_COLUMNS, objective_info
-from search.objective import NATIVE_CONSTRAINTS, Objective, constraints, is_infeasible
+from reports.record import TrialRecord
+from reports.schema import QUALITY, objective_info
+from reports.study_table import StorageError, counted, is_infeasible, open_storage, results_table
+from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.pruner import OPTUNA, pruning_mode
-from search.record import TrialRecord
 from search.spec import SearchSpec, fingerprint, settings_diff
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
-GRACE_S = 180
 MAX_INFEASIBLE_IN_A_ROW = 500  # the budget admits (almost) nothing in this space
 
 
@@ -31,20 +29,11 @@ class SearchError(RuntimeError):
 
 
 def make_storage(url: str) -> optuna.storages.BaseStorage:
-    """Any Optuna storage URL; ``journal:///path/file.log`` for a journal file shared by local processes."""
-    if url.startswith("journal://"):
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-        path = url[len("journal://") :]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(path))
+    """Any Optuna storage URL (see ``reports.study_table.open_storage``); an unusable one is a SearchError."""
     try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
-    except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
-        raise SearchError(
-            f"cannot open the Optuna storage {url!r}: {e}. Check the URL and that the database "
-            "server is running (or drop --storage to use a local SQLite file)."
-        ) from e
+        return open_storage(url)
+    except StorageError as e:
+        raise SearchError(str(e)) from e
 
 
 def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
@@ -106,51 +95,6 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
             "for the new settings, or re-run with the study's settings (its search_spec.json) to resume it."
         )
     return fp
-
-
-def counted(trial: optuna.trial.FrozenTrial) -> bool:
-    """Trials that count toward --trials: finished and feasible (they trained, or reused a result).
-
-    A failed trial counts when it failed in the objective (its record holds the reason); one that Optuna
-    failed because its process died mid-run (a stale heartbeat) does not, so a resumed search redoes it.
-    """
-    if is_infeasible(trial):
-        return False
-    if trial.state == TrialState.FAIL:
-        return TrialRecord.of(trial.user_attrs).fail_reason is not None
-    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-def results_table(study: optuna.Study) -> pd.DataFrame:
-    """One row per feasible finished trial, ``reports.schema.TABLE_COLUMNS``: the engine-reports contract.
-
-    ``pareto`` marks the study's own front (Optuna's N-dimensional ``best_trials``).
-    """
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        if not counted(t):
-            continue
-        r = TrialRecord.of(t.user_attrs)
-        rows.append(
-            {
-                "trial": t.number,
-                "state": t.state.name,
-                "arch_id": r.arch_id,
-                "config_json": r.config_json,
-                **{k: getattr(r, k) for k in METRIC_COLUMNS},
-                "pruned_by": json.dumps(r.pruned_by) if r.pruned_by is not None else None,
-                "curve": json.dumps(r.curve) if r.curve else None,
-                "reused_from": r.reused_from,
-                "fail_reason": r.fail_reason,
-                "overhead_s": r.overhead_s,
-                "train_s": r.train_s,
-                "duration_s": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None,
-            }
-        )
-    df = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "pareto"])
-    pareto = {t.number for t in study.best_trials} if len(df) and (df["state"] == "COMPLETE").any() else set()
-    df.insert(TABLE_COLUMNS.index("pareto"), "pareto", df["trial"].isin(pareto))
-    return df
 
 
 class Progress:
@@ -283,6 +227,8 @@ def run_search(
     already = sum(counted(t) for t in study.get_trials(deepcopy=False))
     if already:
         log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
+    if baselines:
+        study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:

@@ -17,7 +17,7 @@ import optuna
 import torch
 
 from reports.dashboard import PLOTLY_JS
-from search.record import TrialRecord
+from reports.record import TrialRecord
 from search.spec import SearchSpec
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -103,6 +104,13 @@ def test_runs_resume_log_to_mlflow_and_pair_by_seed(tmp_path: Path, capsys) -> N
     assert {r.data.tags["variant"] for r in children} == {"deconv", "bilinear"}
     assert {"summary.md", "report"} <= {a.path for a in client.list_artifacts(parents[0].info.run_id)}
     assert (out / "tiny_upsample" / "report" / "index.html").is_file()
+    from reports.build import main as build_main
+
+    by_name = tmp_path / "by_name"
+    uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
+    assert build_main(["--mlflow-uri", uri, "--ablation", "tiny_upsample", "--out", str(by_name)]) == 0
+    assert (by_name / "tiny_upsample" / "runs.jsonl").read_text().splitlines() == lines
+    assert sorted(pd.read_csv(by_name / "runs.csv")["variant"]) == ["bilinear", "bilinear", "deconv", "deconv"]
 
 
 def test_a_run_another_ablation_finished_is_reused_not_trained(tmp_path: Path) -> None:

@@ -112,3 +112,41 @@ def test_validation_curves_of_trials_and_of_ablation_runs(tmp_path: Path) -> Non
     assert {t.line.color for t in fig.data if t.legendgroup == "a"} != {
         t.line.color for t in fig.data if t.legendgroup == "b"
     }
+
+
+def test_a_study_is_found_by_name_in_its_storage(tmp_path: Path) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    study = optuna.create_study(study_name="s1", storage=url, directions=["maximize", "minimize"])
+    study.set_user_attr("baselines", {"blend (baseline)": 29.5})
+    for r in trials().itertuples():
+        attrs = {"arch_id": r.arch_id, "config_json": r.config_json, "params": r.params, "macs": r.macs,
+                 "latency_ms": r.latency_ms, "psnr": r.psnr, "ssim": r.ssim, "curve": {"100": r.psnr - 1}}  # fmt: skip
+        t = study.ask()
+        for k, v in attrs.items():
+            t.set_user_attr(k, v)
+        if r.state == "PRUNED":
+            study.tell(t, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(t, [r.psnr, r.macs])
+    out = tmp_path / "report"
+    assert main(["--storage", url, "--study", "s1", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "trials.csv")
+    assert sorted(table["trial"]) == list(range(6)) and table.loc[table["trial"] == 3, "state"].item() == "PRUNED"
+    assert sorted(pd.read_csv(out / "front.csv")["trial"]) == [0, 1, 4]  # Optuna's own front of (psnr, macs)
+    page = (out / "index.html").read_text()
+    assert "blend (baseline)" in page and "Validation curves" in page
+
+
+def test_a_missing_study_or_half_a_store_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    optuna.create_study(study_name="there", storage=url)
+    with pytest.raises(SystemExit) as e:
+        main(["--storage", url, "--study", "missing"])
+    assert e.value.code == 2 and "studies there: there" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["--storage", url])
+    assert e.value.code == 2 and "--storage needs --study" in capsys.readouterr().err

@@ -1,0 +1,97 @@
+"""A study as a results table: open any Optuna storage, count its trials, build ``TABLE_COLUMNS`` rows.
+
+The search writes its table with these functions and ``python -m reports.build --storage URL --study NAME``
+reads a study by name with the same ones (no torch; Optuna is imported when a study is read, so that the
+rest of ``reports`` stays usable where only pandas and plotly are installed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from reports.record import TrialRecord
+from reports.schema import METRIC_COLUMNS, TABLE_COLUMNS
+
+HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
+GRACE_S = 180
+
+if TYPE_CHECKING:
+    import optuna
+
+
+class StorageError(RuntimeError):
+    """A storage URL that cannot be opened; the message says what to check."""
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """Any Optuna storage URL; ``journal:///path/file.log`` for a journal file shared by local processes."""
+    import optuna
+
+    if url.startswith("journal://"):
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        path = url[len("journal://") :]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(path))
+    try:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+    except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
+        raise StorageError(
+            f"cannot open the Optuna storage {url!r}: {e}. Check the URL and that the database "
+            "server is running (or drop --storage to use a local SQLite file)."
+        ) from e
+
+
+def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:
+    return bool(trial.user_attrs.get("infeasible", False))
+
+
+def counted(trial: optuna.trial.FrozenTrial) -> bool:
+    """Trials that count toward --trials: finished and feasible (they trained, or reused a result).
+
+    A failed trial counts when it failed in the objective (its record holds the reason); one that Optuna
+    failed because its process died mid-run (a stale heartbeat) does not, so a resumed search redoes it.
+    """
+    from optuna.trial import TrialState
+
+    if is_infeasible(trial):
+        return False
+    if trial.state == TrialState.FAIL:
+        return TrialRecord.of(trial.user_attrs).fail_reason is not None
+    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def results_table(study: optuna.Study) -> pd.DataFrame:
+    """One row per feasible finished trial, ``reports.schema.TABLE_COLUMNS``: the engine-reports contract.
+
+    ``pareto`` marks the study's own front (Optuna's N-dimensional ``best_trials``).
+    """
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if not counted(t):
+            continue
+        r = TrialRecord.of(t.user_attrs)
+        rows.append(
+            {
+                "trial": t.number,
+                "state": t.state.name,
+                "arch_id": r.arch_id,
+                "config_json": r.config_json,
+                **{k: getattr(r, k) for k in METRIC_COLUMNS},
+                "pruned_by": json.dumps(r.pruned_by) if r.pruned_by is not None else None,
+                "curve": json.dumps(r.curve) if r.curve else None,
+                "reused_from": r.reused_from,
+                "fail_reason": r.fail_reason,
+                "overhead_s": r.overhead_s,
+                "train_s": r.train_s,
+                "duration_s": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None,
+            }
+        )
+    df = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "pareto"])
+    pareto = {t.number for t in study.best_trials} if len(df) and (df["state"] == "COMPLETE").any() else set()
+    df.insert(TABLE_COLUMNS.index("pareto"), "pareto", df["trial"].isin(pareto))
+    return df
