@@ -83,17 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "summary.md").write_text(text)
     (folder / "blend.json").write_text(json.dumps(blend))
     from experiments.runner import Tracker
+    from search.tracking import ui_hint
 
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
     from reports.build import build
 
     report = build(folder)
-    Tracker(uri, spec, args.out / "mlartifacts").finish(
+    tracker = Tracker(uri, spec, args.out / "mlartifacts")
+    tracker.finish(
         [folder / "summary.md", folder / "variants.csv", folder / "differences.csv", folder / "runs.jsonl"],
         report.parent,
     )
     print(text)
-    print(f"summary: {folder / 'summary.md'}\nreport:  {report}")
+    print(f"summary: {folder / 'summary.md'}\nreport:  {report}\nMLflow:  {ui_hint(uri, tracker.exp_id)}")
     return 0
 
 

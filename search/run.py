@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         results_table,
         run_search,
     )
-    from search.tracking import MlflowTracker
+    from search.tracking import MlflowTracker, ui_hint
 
     quiet_third_party_loggers()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     report = build(spec.out)
     tracker.log_report(report.parent)
     print(f"\nfront:      {csv}\ndashboard:  {html}\nreport:     {report}")
-    print(f"MLflow UI:  mlflow ui --backend-store-uri {spec.tracking_uri}")
+    print(f"MLflow UI:  {ui_hint(spec.tracking_uri, tracker.experiment_id)}")
     print(f"Optuna:     optuna-dashboard {spec.storage_url}")
     return 0
 

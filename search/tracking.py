@@ -23,9 +23,21 @@ from search.spec import SearchSpec
 log = logging.getLogger(__name__)
 
 EXPERIMENT = "rife-nas"
-# MLflow 3's UI opens an experiment it cannot classify on its GenAI overview (empty here); this tag makes it
-# a model-development experiment, which opens on the runs table.
+# Marks the experiment as model development for MLflow 3's UI. Seen in headless Chromium (MLflow 3.17.2):
+# the tag alone does not stop the UI from opening an experiment on its GenAI overview (empty here); the
+# address ``#/experiments/ID/runs`` (``ui_hint``) lands on the runs table with parents and nested runs.
 ML_EXPERIMENT = {"mlflow.experimentKind": "custom_model_development"}
+UI_PORT = 5000  # ``mlflow ui``'s default
+
+
+def ui_hint(tracking_uri: str, experiment_id: str) -> str:
+    """The command that serves ``tracking_uri`` and the address of the experiment's runs table."""
+    return (
+        f"mlflow ui --backend-store-uri {tracking_uri}\n"
+        f"            then open http://127.0.0.1:{UI_PORT}/#/experiments/{experiment_id}/runs"
+    )
+
+
 STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 FLOP_COUNTER = "fvcore FlopCountAnalysis (1 multiply-add = 1 MAC; grid_sample 4 MACs per output value)"
 
