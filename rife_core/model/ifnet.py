@@ -45,10 +45,13 @@ class IFBlock(nn.Module):
         self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
         self.lastconv = Upsample(block.width, cfg.out_ch, block.scale, cfg.upsample)
 
+    @property
+    def learned_down(self) -> bool:
+        """Whether this block brings its input down with learned convolutions (they read full resolution)."""
+        return self.down is not None and self.down.convs is not None
+
     def forward(self, x: torch.Tensor, cost: torch.Tensor | None = None) -> torch.Tensor:
-        """``cost``: a cost volume at the block's resolution, joined to the downsampled input."""
-        if self.down is not None:
-            x = self.down(x)
+        """``x``: the block input already at 1/scale (``IFNet`` brings it down); ``cost``: a cost volume."""
         if cost is not None:
             x = torch.cat((x, cost), 1)
         return self.lastconv(self.convblock(self.conv0(x)))
@@ -91,8 +94,8 @@ class IFNet(nn.Module):
         if ph or pw:
             img0 = F.pad(img0, (0, pw, 0, ph), mode="replicate")
             img1 = F.pad(img1, (0, pw, 0, ph), mode="replicate")
-        t = self._timestep_plane(timestep, img0)
-        out = self._forward_padded(img0, img1, t)
+        self._timestep_plane(timestep, img0)  # checks the batch size before any work
+        out = self._forward_padded(img0, img1, timestep)
         if ph or pw:
             out = IFNetOutput(
                 frame=out.frame[..., :h, :w],
@@ -102,14 +105,15 @@ class IFNet(nn.Module):
         return out
 
     @staticmethod
-    def _timestep_plane(timestep: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    def _timestep_plane(timestep: float | torch.Tensor, like: torch.Tensor, scale: int = 1) -> torch.Tensor:
+        """t as a (B, 1, H/scale, W/scale) plane (a broadcast view: constant, so no resize is needed)."""
         b, _, h, w = like.shape
         t = torch.as_tensor(timestep, dtype=like.dtype, device=like.device).reshape(-1, 1, 1, 1)
         if t.shape[0] not in (1, b):
             raise ValueError(f"timestep has {t.shape[0]} values for a batch of {b}")
-        return t.expand(b, 1, h, w)
+        return t.expand(b, 1, h // scale, w // scale)
 
-    def _forward_padded(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> IFNetOutput:
+    def _forward_padded(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor) -> IFNetOutput:
         cfg = self.cfg
         f0 = self.encode(img0) if self.encode is not None else None
         f1 = self.encode(img1) if self.encode is not None else None
@@ -122,18 +126,22 @@ class IFNet(nn.Module):
         flows, masks = [], []
         for i, (block, bcfg) in enumerate(zip(self.blocks, cfg.blocks, strict=True)):
             s = bcfg.scale
-            if flow is None:
-                x = torch.cat((*_frames_then_feats(warped0, warped1), t), 1)
+            frames = _frames_then_feats(warped0, warped1)
+            # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
+            state = [] if flow is None else [mask] + ([feat] if feat is not None else []) + [flow / s]
+            if block.learned_down:  # learned downsampling reads the full-resolution concatenation
+                x = block.down(torch.cat((*frames, self._timestep_plane(timestep, img0), *state), 1))
             else:
-                # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
-                extra = [t, mask] + ([feat] if feat is not None else []) + [flow / s]
-                if block.down is None:  # low-resolution warping: bring the rest down to 1/s here
-                    extra = [resize(e, 1.0 / s) for e in extra]
-                    w0 = self._at_scale(warped0, warped_scale, s)
-                    w1 = self._at_scale(warped1, warped_scale, s)
-                else:
-                    w0, w1 = warped0, warped1
-                x = torch.cat((*_frames_then_feats(w0, w1), *extra), 1)
+                # Bilinear resizing is per channel, so resizing each input before concatenating equals
+                # resizing the concatenation (RIFE), without a full-resolution concatenation.
+                x = torch.cat(
+                    (
+                        *(self._at_scale(f, warped_scale, s) for f in frames),
+                        self._timestep_plane(timestep, img0, s),
+                        *(resize(e, 1.0 / s) for e in state),
+                    ),
+                    1,
+                )
             tmp = block(x, self.corr(img0, img1) if i == 0 and self.corr is not None else None)
             gain = block.lastconv.flow_gain
             delta = tmp[:, :FLOW_CH] * gain
