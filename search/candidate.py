@@ -80,7 +80,9 @@ def run_candidate(
     """
     model = inherit.extract(cfg) if inherit is not None else build_candidate(cfg, proxy.seed)
     t0 = time.perf_counter()
-    cost = measure_cost(cfg, proxy.size, model=model, repeats=LATENCY_REPEATS, warmup=LATENCY_WARMUP)
+    cost = measure_cost(
+        cfg, proxy.size, model=model, repeats=LATENCY_REPEATS, warmup=LATENCY_WARMUP, backend=proxy.latency_backend
+    )
     result = CandidateResult(model=model, cost=cost, cost_s=time.perf_counter() - t0)
     if on_cost is not None:
         on_cost(cost)

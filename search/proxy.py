@@ -28,6 +28,7 @@ class ProxySettings:
     val_crop: int = 192
     lpips: bool = False  # also score LPIPS at the end
     size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
+    latency_backend: str = "torch"  # torch (eager) or onnxruntime (the ONNX export)
     seed: int = 0
     device: str = "auto"
     workers: int | None = None
@@ -49,9 +50,9 @@ class ProxySettings:
         )
 
     def result_settings(self) -> dict[str, Any]:
-        """The settings that change a candidate's scores (device and loader workers do not)."""
+        """The settings that change a candidate's scores (device, loader workers and latency backend do not)."""
         d = asdict(self)
-        for k in ("device", "workers"):
+        for k in ("device", "workers", "latency_backend"):
             d.pop(k)
         return json.loads(json.dumps(d))
 

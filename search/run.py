@@ -24,6 +24,7 @@ import pandas as pd
 
 from reports.schema import OBJECTIVES
 from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers
+from rife_core.cost.latency import BACKENDS
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from search.proxy import large_motion
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
     p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
+    p.add_argument("--latency-backend", choices=BACKENDS, default="torch",
+                   help="latency (objective, limit) in torch eager or in onnxruntime on the ONNX export")  # fmt: skip
     p.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs/latency (256x256)")
     p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
     p.add_argument(
@@ -112,6 +115,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             fixes=tuple(args.fix),
             max_macs=max_macs,
             max_latency_ms=args.max_latency_ms,
+            latency_backend=args.latency_backend,
             size=args.size,
             data=data,
             val_data=tuple(args.val_data) if args.val_data else large_motion(data),

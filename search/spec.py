@@ -56,6 +56,7 @@ class SearchSpec:
     fixes: tuple[str, ...] = ()
     max_macs: int | None = None
     max_latency_ms: float | None = None
+    latency_backend: str = "torch"  # what measures latency: torch (eager) or onnxruntime (the ONNX export)
     size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
     data: tuple[str, ...] = ("default",)
     val_data: tuple[str, ...] | None = None
@@ -122,6 +123,7 @@ class SearchSpec:
             val_crop=self.val_crop,
             lpips=self.lpips,
             size=self.size,
+            latency_backend=self.latency_backend,
             seed=self.seed,
             device=self.device,
             workers=self.workers,
@@ -161,6 +163,8 @@ class SearchSpec:
         """The settings that change results, plus the space (after --fix), as plain JSON data."""
         d = self.to_dict()
         settings = {k: d[k] for k in RESULT_SETTINGS}
+        if d["latency_backend"] != "torch":  # latency values from another backend are not comparable
+            settings["latency_backend"] = d["latency_backend"]
         settings["space"] = space_choices
         return json.loads(json.dumps(settings))  # tuples -> lists, as stored
 

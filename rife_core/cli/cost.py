@@ -3,6 +3,7 @@
 Examples:
     python -m rife_core.cost --preset rife_v4_25 --size 720x1280
     python -m rife_core.cost --config my_arch.json --size 256x256 --threads 2 --json
+    python -m rife_core.cost --preset lite_s --size 480x640 --threads 2 --backend onnxruntime
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict
 import torch
 
 from rife_core.cli.args import add_arch_arguments, configure_output, parse_size, read_arch
+from rife_core.cost.latency import BACKENDS
 from rife_core.cost.report import format_report, measure_cost
 
 
@@ -29,16 +31,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=10, help="timed forward passes (median reported)")
     parser.add_argument("--no-latency", action="store_true", help="only parameters and MACs")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="torch", help="latency in torch eager or the ONNX export in onnxruntime"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
     configure_output(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible; use --device cpu")
+    if args.backend == "onnxruntime" and args.device != "cpu":
+        parser.error("--backend onnxruntime runs on the CPU here; use --device cpu")
     name, cfg = read_arch(parser, args)
     report = measure_cost(
-        cfg, args.size, latency=not args.no_latency, repeats=args.repeats, threads=args.threads, device=args.device
-    )
+        cfg, args.size, latency=not args.no_latency, repeats=args.repeats, threads=args.threads, device=args.device,
+        backend=args.backend,
+    )  # fmt: skip
     print(json.dumps({"name": name, **asdict(report)}) if args.json else format_report(name, report))
     return 0
 

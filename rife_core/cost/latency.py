@@ -1,14 +1,23 @@
-"""Wall-clock latency and peak memory of one inference forward pass."""
+"""Wall-clock latency and peak memory of one inference forward pass, in PyTorch or in onnxruntime.
+
+Backends: ``torch`` (eager, ``torch.inference_mode()``) and ``onnxruntime`` (the model exported to ONNX as
+``python -m rife_core.export`` does, run by the CPU execution provider with the same intra-op threads and
+all graph optimisations): where users deploy, not only where they train.
+"""
 
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -28,8 +37,12 @@ class Latency:
     device: str
     size: tuple[int, int]
     # Most tensor memory the forward holds at once, beyond weights and inputs (on CPU: live tensor storages
-    # seen by a dispatch mode; on CUDA: the allocator's peak).
-    peak_mem_mb: float
+    # seen by a dispatch mode; on CUDA: the allocator's peak); None where not measured (onnxruntime).
+    peak_mem_mb: float | None
+    backend: str = "torch"
+
+
+BACKENDS = ("torch", "onnxruntime")
 
 
 @contextmanager
@@ -93,8 +106,9 @@ def measure_latency(
     threads: int | None = None,
     timestep: float = 0.5,
     measure_memory: bool = True,
+    backend: str = "torch",
 ) -> Latency:
-    """Median wall time of ``model(img0, img1, t)`` under ``torch.inference_mode()``.
+    """Median wall time of ``model(img0, img1, t)`` under ``torch.inference_mode()``, or of its ONNX export.
 
     Args:
         model: an IFNet-like module; its first parameter decides device and dtype.
@@ -102,7 +116,12 @@ def measure_latency(
         repeats: timed passes; the median is reported.
         warmup: untimed passes first (allocator, caches, lazy init).
         threads: intra-op CPU threads for the measurement (default: torch's current setting).
+        backend: ``torch`` or ``onnxruntime`` (CPU only; exports the model at ``size`` first).
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"latency backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "onnxruntime":
+        return _onnxruntime_latency(model, size, repeats=repeats, warmup=warmup, threads=threads, timestep=timestep)
     p = next(model.parameters())
     device = p.device
     h, w = size
@@ -142,3 +161,46 @@ def measure_latency(
         size=(h, w),
         peak_mem_mb=peak / 2**20,
     )
+
+
+def onnx_session(path: str, threads: int) -> Any:
+    """An onnxruntime CPU session with ``threads`` intra-op threads, one inter-op thread, all optimisations."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def _onnxruntime_latency(
+    model: nn.Module, size: tuple[int, int], *, repeats: int, warmup: int, threads: int | None, timestep: float
+) -> Latency:
+    from rife_core.export.exporters import export_onnx
+
+    h, w = size
+    n_threads = threads or torch.get_num_threads()
+    g = torch.Generator().manual_seed(0)
+    feeds = {
+        "img0": torch.rand(1, 3, h, w, generator=g).numpy(),
+        "img1": torch.rand(1, 3, h, w, generator=g).numpy(),
+        "t": np.full((1,), timestep, dtype=np.float32),
+    }
+    was_training = model.training
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_onnx(model, Path(tmp) / "model.onnx", size)
+        session = onnx_session(str(path), n_threads)
+    model.train(was_training)
+    for _ in range(warmup):
+        session.run(None, feeds)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        times.append((time.perf_counter() - start) * 1e3)
+    return Latency(
+        median_ms=statistics.median(times), min_ms=min(times), max_ms=max(times), repeats=repeats, warmup=warmup,
+        threads=n_threads, device="cpu", size=(h, w), peak_mem_mb=None, backend="onnxruntime",
+    )  # fmt: skip

@@ -29,6 +29,7 @@ class CostReport:
     peak_mem_mb: float | None
     device: str
     mac_unit: str = UNIT
+    backend: str = "torch"  # what ran the latency measurement: torch (eager) or onnxruntime
 
 
 def measure_cost(
@@ -41,6 +42,7 @@ def measure_cost(
     warmup: int = 3,
     threads: int | None = None,
     device: str = "cpu",
+    backend: str = "torch",
 ) -> CostReport:
     """Measure everything the search and the benchmarks report about ``cfg`` at ``size`` = (H, W).
 
@@ -54,7 +56,11 @@ def measure_cost(
     was_training = model.training
     model.eval()
     macs = count_macs(model, size)
-    lat = measure_latency(model, size, repeats=repeats, warmup=warmup, threads=threads) if latency else None
+    lat = (
+        measure_latency(model, size, repeats=repeats, warmup=warmup, threads=threads, backend=backend)
+        if latency
+        else None
+    )
     model.train(was_training)
     padded = cfg.padded_size(*size)
     return CostReport(
@@ -71,6 +77,7 @@ def measure_cost(
         threads=lat.threads if lat else None,
         peak_mem_mb=lat.peak_mem_mb if lat else None,
         device=device,
+        backend=backend,
     )
 
 
@@ -85,6 +92,7 @@ def format_report(name: str, r: CostReport) -> str:
         "               fvcore, one multiply-add = 1 MAC; warp = grid_sample at 4 MACs per output value",
     ]
     if r.latency_ms is not None:
-        lines.append(f"latency        {r.latency_ms:.2f} ms median on {r.device}, {r.threads} thread(s)")
-        lines.append(f"peak memory    {r.peak_mem_mb:.1f} MB of tensors held by the forward")
+        lines.append(f"latency        {r.latency_ms:.2f} ms median in {r.backend} on {r.device}, {r.threads} thread(s)")
+        if r.peak_mem_mb is not None:
+            lines.append(f"peak memory    {r.peak_mem_mb:.1f} MB of tensors held by the forward")
     return "\n".join(lines)

@@ -243,3 +243,15 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
     assert "search_psnr" in printed and "test_psnr default" in printed and "test_psnr large_motion:default" in printed
     assert "baselines on test default: blend" in printed and "dis" in printed
     assert len(list((out / "retrain").glob("*/last.pt"))) == 1
+
+
+def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:
+    from search.spec import SearchSpec, fingerprint
+
+    torch_spec = SearchSpec(budget=500_000, out=tmp_path)
+    ort_spec = SearchSpec(budget=500_000, out=tmp_path, latency_backend="onnxruntime")
+    space = {"width": [16]}
+    assert "latency_backend" not in torch_spec.fingerprint_settings(space)  # studies made before it resume
+    assert fingerprint(torch_spec.fingerprint_settings(space)) != fingerprint(ort_spec.fingerprint_settings(space))
+    # latency does not change a candidate's scores: cached proxy results stay valid
+    assert torch_spec.proxy.key() == ort_spec.proxy.key() and ort_spec.proxy.latency_backend == "onnxruntime"

@@ -42,3 +42,26 @@ def test_latency_report_fields() -> None:
     assert torch.get_num_threads() == before, "measuring with threads=1 must restore the thread count"
     # The output frame alone is 3*64*64 float32 values; the forward holds much more than that.
     assert lat.peak_mem_mb * 2**20 > 3 * 64 * 64 * 4
+
+
+def test_onnxruntime_backend_times_the_exported_model(tmp_path) -> None:
+    import numpy as np
+    import pytest
+
+    from rife_core.cost.latency import onnx_session
+    from rife_core.export.exporters import export_onnx
+
+    model = create_model("lite_s", seed=0)
+    lat = measure_latency(model, (64, 96), repeats=3, warmup=1, threads=1, backend="onnxruntime")
+    assert lat.backend == "onnxruntime" and lat.threads == 1 and lat.peak_mem_mb is None
+    assert 0 < lat.min_ms <= lat.median_ms <= lat.max_ms
+    # what is timed computes the model: the same session setup reproduces torch's frame
+    session = onnx_session(str(export_onnx(model, tmp_path / "m.onnx", (64, 96))), 1)
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.rand(1, 3, 64, 96, generator=g), torch.rand(1, 3, 64, 96, generator=g)
+    (got,) = session.run(None, {"img0": a.numpy(), "img1": b.numpy(), "t": np.full((1,), 0.5, np.float32)})
+    with torch.no_grad():
+        want = model(a, b, 0.5).frame.numpy()
+    assert np.abs(got - want).max() < 1e-4
+    with pytest.raises(ValueError, match="choose one of torch, onnxruntime"):
+        measure_latency(model, (64, 96), backend="tensorrt")
