@@ -1,78 +1,111 @@
-"""Cost of the presets and a few sampled sub-0.5M architectures at three resolutions.
+"""Cost of the presets and sampled sub-0.5M architectures: MACs, latency per backend, per-op time shares.
 
-Prints params, MACs split into conv / warp / other, median latency (inference mode, batch 1, this
-machine's threads) and the latency ratio to the RIFE v4.25 preset measured in the same run.
+Prints params, MACs split into conv / warp / other, median latency (batch 1, ``--threads`` intra-op
+threads) on each backend (torch eager under ``inference_mode``; the ONNX export in onnxruntime) and the
+latency ratio to the RIFE v4.25 preset on the same backend in the same run; then, for one small member,
+the share of CPU time per operator (torch.profiler, eager).
 
-    python benchmarks/bench_cost.py            # 256x256, 480x640, 720x1280
-    python benchmarks/bench_cost.py --quick    # 256x256 only, fewer repeats
+    python benchmarks/bench_cost.py                          # 256x256, 480x640, 720x1280; both backends
+    python benchmarks/bench_cost.py --quick                  # 256x256 only, torch only, fewer repeats
+    python benchmarks/bench_cost.py --sizes 480x640 --backends torch,onnxruntime --profile lite_s
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 
+import numpy as np
 import torch
 
+from rife_core.cli.args import parse_size
 from rife_core.cost import measure_cost
+from rife_core.cost.latency import BACKENDS
 from rife_core.cost.params import count_params
-from rife_core.model.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
-from rife_core.model.presets import PRESETS
+from rife_core.model.config import ArchConfig
+from rife_core.model.presets import PRESETS, create_model
+from space.space import SearchSpace
 
 REFERENCE = "rife_v4_25"
 BUDGET = 500_000
 
 
 def sample_configs(n: int, seed: int) -> list[tuple[str, ArchConfig]]:
-    """``n`` random architectures under the budget, drawn over every dimension of the family."""
-    rng = random.Random(seed)
+    """``n`` random architectures of the default search space under the budget."""
+    space, rng = SearchSpace.load(), np.random.default_rng(seed)
     out: list[tuple[str, ArchConfig]] = []
     while len(out) < n:
-        levels = rng.randint(2, 5)
-        # Coarsest scale 2**(levels-1) or 2**levels (the latter skips scale 2), finest always 1.
-        top = levels - 1 + rng.randint(0, 1)
-        scales = [2**e for e in range(top, top - levels + 1, -1)] + [1]
-        warp_res = rng.choice(("full", "block"))
-        cfg = ArchConfig(
-            blocks=tuple(BlockConfig(s, rng.choice((16, 24, 32, 48, 64, 96)), rng.randint(1, 6)) for s in scales),
-            conv_type=rng.choice(CONV_TYPES),
-            downsample="bilinear" if warp_res == "block" else rng.choice(DOWNSAMPLE_TYPES),
-            upsample=rng.choice(UPSAMPLE_TYPES),
-            warp_every=rng.choice((0, 1, 2)),
-            warp_resolution=warp_res,
-            encoder_width=rng.choice((0, 8, 16)),
-            passed_feat_ch=rng.choice((0, 4, 8)),
-        )
+        cfg = space.random_config(rng)
         if count_params(cfg) < BUDGET:
             out.append((f"sample_{cfg.arch_id[:6]}", cfg))
     return out
 
 
+def op_shares(cfg: ArchConfig, size: tuple[int, int], threads: int, repeats: int = 3) -> list[tuple[str, float, int]]:
+    """(operator, share of self CPU time, calls per forward) of the eager forward, largest first."""
+    model = create_model(cfg, seed=0).eval()
+    x0, x1 = torch.rand(1, 3, *size), torch.rand(1, 3, *size)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            model(x0, x1)
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                for _ in range(repeats):
+                    model(x0, x1)
+    finally:
+        torch.set_num_threads(previous)
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
+    return sorted(rows, key=lambda r: -r[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="256x256 only, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="256x256 only, torch only, 3 repeats")
+    parser.add_argument("--sizes", default="256x256,480x640,720x1280", help="comma-separated HEIGHTxWIDTH")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: torch, onnxruntime")
+    parser.add_argument("--threads", type=int, default=2, help="intra-op threads for every measurement (2)")
     parser.add_argument("--samples", type=int, default=3, help="sampled architectures (default 3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", default="smallest", help="member whose per-op time shares are printed")
+    parser.add_argument("--profile-size", type=parse_size, default=(480, 640))
     args = parser.parse_args(argv)
-    sizes = [(256, 256)] if args.quick else [(256, 256), (480, 640), (720, 1280)]
+    sizes = [(256, 256)] if args.quick else [parse_size(s) for s in args.sizes.split(",")]
+    backends = ["torch"] if args.quick else args.backends.split(",")
+    if unknown := set(backends) - set(BACKENDS):
+        parser.error(f"--backends: unknown {sorted(unknown)}; choose from {', '.join(BACKENDS)}")
     repeats = 3 if args.quick else 7
     archs = list(PRESETS.items()) + sample_configs(args.samples, args.seed)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; MACs from fvcore (1 multiply-add = 1)")
-    for size in sizes:
-        rows = {name: measure_cost(cfg, size, repeats=repeats) for name, cfg in archs}
-        ref = rows[REFERENCE].latency_ms
-        print(f"\n{size[0]}x{size[1]}")
-        print(
-            f"{'arch':<20}{'params':>10}{'GMACs':>9}{'conv':>9}{'warp':>8}{'other':>8}{'warp%':>7}"
-            f"{'ms':>9}{'x v4.25':>9}{'MB':>8}"
-        )
-        for name, r in rows.items():
+    print(f"torch {torch.__version__}, {args.threads} threads, CPU; MACs from fvcore (1 multiply-add = 1)")
+    for backend in backends:
+        for size in sizes:
+            rows = {
+                name: measure_cost(cfg, size, repeats=repeats, threads=args.threads, backend=backend)
+                for name, cfg in archs
+            }
+            ref = rows[REFERENCE].latency_ms
+            print(f"\n{backend}, {size[0]}x{size[1]}")
             print(
-                f"{name:<20}{r.params:>10,}{r.macs / 1e9:>9.3f}{r.macs_conv / 1e9:>9.3f}{r.macs_warp / 1e9:>8.4f}"
-                f"{r.macs_other / 1e9:>8.4f}{100 * r.warp_share:>6.2f}%{r.latency_ms:>9.1f}"
-                f"{r.latency_ms / ref:>9.3f}{r.peak_mem_mb:>8.1f}"
+                f"{'arch':<20}{'params':>10}{'GMACs':>9}{'conv':>9}{'warp':>8}{'other':>8}{'warp%':>7}"
+                f"{'ms':>9}{'x v4.25':>9}"
             )
+            for name, r in rows.items():
+                print(
+                    f"{name:<20}{r.params:>10,}{r.macs / 1e9:>9.3f}{r.macs_conv / 1e9:>9.3f}"
+                    f"{r.macs_warp / 1e9:>8.4f}{r.macs_other / 1e9:>8.4f}{100 * r.warp_share:>6.2f}%"
+                    f"{r.latency_ms:>9.1f}{ref / r.latency_ms:>8.2f}x"
+                )
+    if args.profile:
+        named = dict(archs)
+        name = min(named, key=lambda n: count_params(named[n])) if args.profile == "smallest" else args.profile
+        if name not in named:
+            parser.error(f"--profile {name!r}: choose one of {', '.join(named)} or 'smallest'")
+        h, w = args.profile_size
+        print(f"\nper-op share of eager CPU time, {name} ({count_params(named[name]):,} params) at {h}x{w}")
+        for op, share, calls in op_shares(named[name], args.profile_size, args.threads)[:12]:
+            print(f"  {op:<32}{100 * share:>6.1f}%  {calls:>4} calls/forward")
     return 0
 
 
