@@ -72,6 +72,12 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
                  "pairs": d.n, "verdict": d.verdict}
             )  # fmt: skip
     notes = plateau_notes(spec, ok, blend)
+    if "train_seconds" in df and df["train_seconds"].notna().any():
+        own = df[df["reused_from"].isna()] if "reused_from" in df else df
+        notes.append(
+            f"training time: {own['train_seconds'].sum() / 60:.1f} min over {len(own)} run(s) trained here "
+            f"({own['train_seconds'].median() / 60:.1f} min median per run; wall time includes any other load)"
+        )
     failed = df[df["status"] != "completed"] if "status" in df else df.iloc[0:0]
     if len(failed):
         notes.append(f"{len(failed)} run(s) did not complete: " + "; ".join(
