@@ -138,7 +138,9 @@ class SearchSpace:
             )
             for i, s in enumerate(scales)
         )
-        g = {k: trial.suggest_categorical(k, list(c[k])) for k in GLOBAL}
+        # An optional dimension at its only default is not asked: the trial's parameters (and so what
+        # a sampler draws) stay those of a space without it.
+        g = {k: trial.suggest_categorical(k, list(c[k])) if OPTIONAL.get(k) != c[k] else c[k][0] for k in GLOBAL}
         if g["warp_resolution"] == "block":
             # Low-resolution warping hands blocks inputs already at their scale: no learned downsampler.
             g["downsample"] = "bilinear"
@@ -178,7 +180,13 @@ class SearchSpace:
         )
 
     def to_dict(self) -> dict[str, list]:
-        return {k: [list(x) if isinstance(x, tuple) else x for x in v] for k, v in self.choices.items()}
+        """Plain data; an optional dimension left at its only default choice is omitted, so that a space
+        without it (and the study fingerprints and supernet keys made from it) reads as before it existed."""
+        return {
+            k: [list(x) if isinstance(x, tuple) else x for x in v]
+            for k, v in self.choices.items()
+            if OPTIONAL.get(k) != tuple(v)
+        }
 
 
 class _RngTrial:

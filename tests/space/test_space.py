@@ -86,3 +86,9 @@ def test_a_space_file_without_the_cost_volume_dimension_has_none(tmp_path) -> No
     space = SearchSpace.load(path)
     assert space.choices["corr_radius"] == (0,)
     assert {c.corr_radius for c in space.enumerate_sample(5)} == {0}
+    # it reads as a space from before the dimension: same description, same trial parameters
+    assert space.to_dict() == data and space.to_dict() == SearchSpace.load().fix(["corr_radius=0"]).to_dict()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    space.sample(trial)
+    assert "corr_radius" not in trial.params
