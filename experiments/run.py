@@ -37,7 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (it downloads AlexNet weights once)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
+    p.add_argument(
+        "--costs", action="store_true", help="only print each variant's params, MACs and latency (torch, onnxruntime)"
+    )
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads for --costs latencies (2)")
     return p
+
+
+def print_costs(spec, threads: int) -> None:
+    """Each variant's params, MACs and latency on both backends at the spec's size, measured in one run."""
+    from rife_core.cost import measure_cost
+
+    h, w = spec.size
+    head = f"{'variant':<24}{'params':>10}{'GMACs':>8}{'warp%':>7}{'torch ms':>10}{'ort ms':>9}"
+    print(f"{head}  ({h}x{w}, {threads} threads)")
+    for v in spec.variants:
+        t = measure_cost(v.arch, spec.size, repeats=10, threads=threads)
+        o = measure_cost(v.arch, spec.size, repeats=10, threads=threads, backend="onnxruntime")
+        print(f"{v.name:<24}{t.params:>10,}{t.macs / 1e9:>8.3f}{100 * t.warp_share:>6.1f}%{t.latency_ms:>10.1f}"
+              f"{o.latency_ms:>9.1f}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             parse_spec(s)
     except (SpecError, DataError) as e:
         p.error(str(e))
+    if args.costs:
+        print_costs(spec, args.threads)
+        return 0
     from experiments.runner import RunSettings, baselines, run_ablation
     from experiments.summary import summarize
 

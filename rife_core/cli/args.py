@@ -66,7 +66,7 @@ def configure_output(level: int = logging.INFO, fmt: str = "%(message)s") -> Non
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
 
-NOISY_LOGGERS = ("alembic", "mlflow", "urllib3", "fvcore", "iopath")
+NOISY_LOGGERS = ("alembic", "mlflow", "urllib3", "fvcore", "iopath", "onnx_ir", "onnxscript")
 
 
 def quiet_third_party_loggers() -> None:

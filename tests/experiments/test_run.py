@@ -128,3 +128,12 @@ def test_a_run_another_ablation_finished_is_reused_not_trained(tmp_path: Path) -
     assert b["deconv"]["reused_from"] == "tiny_upsample" and b["deconv"]["ablation"] == "tiny_other"
     assert b["deconv"]["psnr@default"] == a["deconv"]["psnr@default"] and b["deconv"]["key"] == a["deconv"]["key"]
     assert "reused_from" not in b["pixelshuffle"]  # a new variant is trained
+
+
+def test_costs_prints_every_variant_without_training(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main([str(tiny_spec(tmp_path)), "--out", str(out), "--costs", "--threads", "1"]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()[1:] if line.strip()]
+    assert sorted(r[0] for r in lines) == ["bilinear", "deconv"]
+    assert all(float(r[-1]) > 0 and float(r[-2]) > 0 for r in lines)  # torch and onnxruntime milliseconds
+    assert not out.exists()  # nothing trained or recorded
