@@ -83,7 +83,10 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
         notes.append(f"{len(failed)} run(s) did not complete: " + "; ".join(
             f"{r['variant']} seed {r['seed']}: {r.get('reason', r['status'])}" for r in failed.to_dict("records")
         ))  # fmt: skip
-    return Summary(pd.DataFrame(table), pd.DataFrame(diffs), notes)
+    variants = pd.DataFrame(table)
+    if "left_blend_at" in variants:
+        variants["left_blend_at"] = variants["left_blend_at"].fillna("-")
+    return Summary(variants, pd.DataFrame(diffs), notes)
 
 
 def plateau_exit(runs: pd.DataFrame) -> str | None:
@@ -101,7 +104,9 @@ def plateau_exit(runs: pd.DataFrame) -> str | None:
     med = float(pd.Series(steps).median())
     never = sum(s == float("inf") for s in steps)
     text = "never" if med == float("inf") else f"{med:.0f}"
-    return text + (f" ({never} of {len(steps)} never)" if never and med != float("inf") else "")
+    text += f" ({never} of {len(steps)} never)" if never and med != float("inf") else ""
+    # Runs recorded before the trainer kept the blend have no exit step: say how many runs this rests on.
+    return text + (f" [{len(steps)} of {len(runs)} runs]" if len(steps) < len(runs) else "")
 
 
 def plateau_notes(spec: AblationSpec, ok: pd.DataFrame, blend: dict[str, float]) -> list[str]:

@@ -49,3 +49,9 @@ def test_the_summary_states_the_training_time_of_the_runs_trained_here() -> None
     ]  # fmt: skip
     notes = summarize(spec, rows, {"default": 30.0}).notes
     assert "training time: 6.0 min over 2 run(s) trained here (3.0 min median per run" in " ".join(notes)
+
+
+def test_an_exit_step_resting_on_some_runs_only_says_how_many() -> None:
+    b = 30.0
+    runs = pd.DataFrame({"history": [[[100, b + 1]], [[100, b]], [[100, b + 1]]], "history_blend": [b, None, None]})
+    assert plateau_exit(runs) == "100 [1 of 3 runs]"
