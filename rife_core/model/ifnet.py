@@ -95,6 +95,8 @@ class IFNet(nn.Module):
             img0 = F.pad(img0, (0, pw, 0, ph), mode="replicate")
             img1 = F.pad(img1, (0, pw, 0, ph), mode="replicate")
         self._timestep_plane(timestep, img0)  # checks the batch size before any work
+        # Once per forward, not once per block: every block's plane is a view of this tensor.
+        timestep = torch.as_tensor(timestep, dtype=img0.dtype, device=img0.device).reshape(-1, 1, 1, 1)
         out = self._forward_padded(img0, img1, timestep)
         if ph or pw:
             out = IFNetOutput(
