@@ -12,6 +12,7 @@ deterministic. On CUDA, grid_sample's backward uses atomic adds and is not bit-r
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -145,7 +146,14 @@ def train(
     dev = resolve_device(device)
     # A config is built with initial weights drawn from cfg.seed; nothing here reads torch's global RNG.
     model = (arch if isinstance(arch, IFNet) else create_model(arch, seed=cfg.seed)).to(dev)
-    loss_fns = [CompositeLoss(st.loss or cfg.loss).to(dev) for st in cfg.stages]
+    # One loss module per distinct set of terms: stages that share a loss share its (e.g. VGG) weights.
+    by_terms: dict[str, CompositeLoss] = {}
+    for st in cfg.stages:
+        terms = st.loss or cfg.loss
+        key = json.dumps(terms, sort_keys=True)
+        if key not in by_terms:
+            by_terms[key] = CompositeLoss(terms).to(dev)
+    loss_fns = [by_terms[json.dumps(st.loss or cfg.loss, sort_keys=True)] for st in cfg.stages]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.stages[0].lr, weight_decay=cfg.weight_decay)
     step = 0
     if resume is not None:
