@@ -107,14 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     from search.tracking import ui_hint
 
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
-    from reports.build import build
+    from reports.build import ABLATION_TABLES, build
 
     report = build(folder)
     tracker = Tracker(uri, spec, args.out / "mlartifacts")
-    tracker.finish(
-        [folder / "summary.md", folder / "variants.csv", folder / "differences.csv", folder / "runs.jsonl"],
-        report.parent,
-    )
+    tracker.finish([folder / name for name in ABLATION_TABLES], report.parent)
     print(text)
     print(f"summary: {folder / 'summary.md'}\nreport:  {report}\nMLflow:  {ui_hint(uri, tracker.exp_id)}")
     return 0
