@@ -25,9 +25,10 @@ GLOBAL = (
     "encoder_ch",
     "passed_feat_ch",
     "corr_radius",
+    "flow_resolution",
 )
 # Dimensions a space file may leave out, and the one choice they then have (spaces written before them).
-OPTIONAL = {"corr_radius": (0,)}
+OPTIONAL = {"corr_radius": (0,), "flow_resolution": ("full",)}
 DIMENSIONS = ("scales", *PER_LEVEL, *GLOBAL)
 
 

@@ -22,7 +22,10 @@ CONV_TYPES = ("standard", "dsconv")
 DOWNSAMPLE_TYPES = ("bilinear", "conv", "dsconv")
 UPSAMPLE_TYPES = ("bilinear", "deconv", "dsdeconv", "pixelshuffle")
 WARP_RESOLUTIONS = ("full", "block")
+FLOW_RESOLUTIONS = ("full", "block")
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
+# Fields added after architectures were first stored: written only when they differ from this default.
+WRITTEN_WHEN_SET = {"flow_resolution": "full"}
 
 
 class ConfigError(ValueError):
@@ -82,6 +85,12 @@ class ArchConfig:
     # up to ``corr_radius`` pixels of that resolution each way (see ``rife_core.model.correlation``); 0 = off.
     corr_radius: int = 0
     corr_ch: int = 16  # feature channels the cost volume's siamese encoder correlates
+    # Where a block's output (flow, mask, passed features) lives. "full": upsampled to full resolution, and
+    # the next block shrinks it again (RIFE). "block": left where the upsampler's learned part puts it
+    # (1/scale for deconv kinds, 1/(2*scale) pixelshuffle, 1/(4*scale) bilinear), handed to the next block by
+    # one resize, brought to full resolution only for the final merge. Changes the function (up then down is
+    # a blur), not the weights.
+    flow_resolution: str = "full"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -139,6 +148,7 @@ class ArchConfig:
             "downsample": DOWNSAMPLE_TYPES,
             "upsample": UPSAMPLE_TYPES,
             "warp_resolution": WARP_RESOLUTIONS,
+            "flow_resolution": FLOW_RESOLUTIONS,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -161,15 +171,19 @@ class ArchConfig:
 
     # --- serialisation ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; the cost volume's fields are written only when it is on.
+        """Plain data; the cost volume's fields are written only when it is on, ``WRITTEN_WHEN_SET`` ones only
+        when not at their default.
 
-        Leaving them out when off keeps the description (and so ``arch_id``, the initial weights seeded from
-        it, and stored checkpoints) of every architecture without a cost volume what it was before they existed.
+        Leaving them out keeps the description (and so ``arch_id``, the initial weights seeded from it, and
+        stored checkpoints) of every architecture that does not use them what it was before they existed.
         """
         d = asdict(self)
         d["blocks"] = [asdict(b) for b in self.blocks]
         if not self.corr_radius:
             for name in OFF_WHEN_NO_CORR:
+                d.pop(name)
+        for name, default in WRITTEN_WHEN_SET.items():
+            if d[name] == default:
                 d.pop(name)
         return d
 
@@ -216,6 +230,7 @@ __all__ = [
     "CONV_TYPES",
     "DOWNSAMPLE_TYPES",
     "FLOW_CH",
+    "FLOW_RESOLUTIONS",
     "IMG_CH",
     "MASK_CH",
     "TIMESTEP_CH",

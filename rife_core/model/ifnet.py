@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,6 @@ from rife_core.model.layers import Downsample, Head, ResConv, Upsample, conv_act
 from rife_core.model.warp import BackwardWarp
 
 
-@dataclass
 class IFNetOutput:
     """What one forward pass returns.
 
@@ -23,15 +22,41 @@ class IFNetOutput:
         flows: per-block accumulated flows (B, 4, H, W) in pixels; channels 0-1 point from the target
             into frame0, 2-3 into frame1.
         masks: per-block fusion masks (B, 1, H, W) after the sigmoid: weight of warped frame0.
+
+    The blocks' flows and mask logits are kept as produced: blocks that keep their output at their own
+    resolution (``flow_resolution="block"``) hand over smaller ones, brought to (H, W) only when ``flows`` or
+    ``masks`` is first read, so inference, which reads only ``frame``, never pays for them.
     """
 
-    frame: torch.Tensor
-    flows: list[torch.Tensor]
-    masks: list[torch.Tensor]
+    def __init__(
+        self,
+        frame: torch.Tensor,
+        flows: list[torch.Tensor],
+        mask_logits: list[torch.Tensor],
+        padded: tuple[int, int] | None = None,
+    ) -> None:
+        """``padded``: the (H, W) the network ran at, when larger than ``frame``'s (outputs are cropped)."""
+        self.frame = frame
+        self.block_flows, self.mask_logits = flows, mask_logits
+        self._padded = padded or tuple(frame.shape[-2:])
+
+    @cached_property
+    def flows(self) -> list[torch.Tensor]:
+        return [self._full(f) for f in self.block_flows]
+
+    @cached_property
+    def masks(self) -> list[torch.Tensor]:
+        return [torch.sigmoid(self._full(m)) for m in self.mask_logits]
+
+    def _full(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = self.frame.shape[-2:]
+        x = resize(x, self._padded[-1] // x.shape[-1])  # resizing keeps flows in full-resolution pixels
+        return x[..., :h, :w]
 
 
 class IFBlock(nn.Module):
-    """One pyramid level: downsample, conv0 (two stride-2 convs), ResConv trunk, upsample to full res."""
+    """One pyramid level: downsample, conv0 (two stride-2 convs), ResConv trunk, upsample (to full resolution,
+    or to the block's own 1/scale with ``flow_resolution="block"``)."""
 
     def __init__(self, in_ch: int, block: BlockConfig, cfg: ArchConfig, downsample: bool, extra_ch: int = 0) -> None:
         super().__init__()
@@ -43,7 +68,9 @@ class IFBlock(nn.Module):
             conv_act(block.width // 2, block.width, 2, cfg.conv_type),
         )
         self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
-        self.lastconv = Upsample(block.width, cfg.out_ch, block.scale, cfg.upsample)
+        self.lastconv = Upsample(
+            block.width, cfg.out_ch, block.scale, cfg.upsample, to_full=cfg.flow_resolution == "full"
+        )
 
     @property
     def learned_down(self) -> bool:
@@ -99,11 +126,7 @@ class IFNet(nn.Module):
         timestep = torch.as_tensor(timestep, dtype=img0.dtype, device=img0.device).reshape(-1, 1, 1, 1)
         out = self._forward_padded(img0, img1, timestep)
         if ph or pw:
-            out = IFNetOutput(
-                frame=out.frame[..., :h, :w],
-                flows=[f[..., :h, :w] for f in out.flows],
-                masks=[mk[..., :h, :w] for mk in out.masks],
-            )
+            out = IFNetOutput(out.frame[..., :h, :w], out.block_flows, out.mask_logits, padded=(padded_h, padded_w))
         return out
 
     @staticmethod
@@ -124,14 +147,16 @@ class IFNet(nn.Module):
         src1 = img1 if f1 is None else torch.cat((img1, f1), 1)
         warped0, warped1 = src0, src1  # not yet warped: the first blocks see the frames as they are
         warped_scale = 1  # resolution factor of warped0/warped1
+        state_scale = 1  # resolution factor of flow, mask and feat (below full with flow_resolution="block")
         flow = mask = feat = None
-        flows, masks = [], []
+        flows, mask_logits = [], []
         for i, (block, bcfg) in enumerate(zip(self.blocks, cfg.blocks, strict=True)):
             s = bcfg.scale
             frames = _frames_then_feats(warped0, warped1)
             # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
             state = [] if flow is None else [mask] + ([feat] if feat is not None else []) + [flow / s]
             if block.learned_down:  # learned downsampling reads the full-resolution concatenation
+                state = [resize(e, state_scale) for e in state]
                 x = block.down(torch.cat((*frames, self._timestep_plane(timestep, img0), *state), 1))
             else:
                 # Bilinear resizing is per channel, so resizing each input before concatenating equals
@@ -140,34 +165,38 @@ class IFNet(nn.Module):
                     (
                         *(self._at_scale(f, warped_scale, s) for f in frames),
                         self._timestep_plane(timestep, img0, s),
-                        *(resize(e, 1.0 / s) for e in state),
+                        *(resize(e, state_scale / s) for e in state),
                     ),
                     1,
                 )
             tmp = block(x, self.corr(img0, img1) if i == 0 and self.corr is not None else None)
-            gain = block.lastconv.flow_gain
-            delta = tmp[:, :FLOW_CH] * gain
+            delta = tmp[:, :FLOW_CH] * block.lastconv.flow_gain
+            grid = block.lastconv.out_scale  # the resolution factor of this block's outputs
+            if flow is not None and grid != state_scale:
+                flow = resize(flow, state_scale / grid)
             flow = delta if flow is None else flow + delta
+            state_scale = grid
             mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
             feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
             flows.append(flow)
-            masks.append(torch.sigmoid(mask))
+            mask_logits.append(mask)
             if cfg.warps_after(i):
                 nxt = cfg.blocks[i + 1].scale if cfg.warp_resolution == "block" else 1
-                warped0 = self._warp_at(src0, flow[:, :2], nxt)
-                warped1 = self._warp_at(src1, flow[:, 2:4], nxt)
+                warped0 = self._warp_at(src0, flow[:, :2], state_scale, nxt)
+                warped1 = self._warp_at(src1, flow[:, 2:4], state_scale, nxt)
                 warped_scale = nxt
         # The final merge always warps the frames at full resolution.
-        w0 = self.warp(img0, flow[:, :2])
-        w1 = self.warp(img1, flow[:, 2:4])
-        m = masks[-1]
-        frame = w0 * m + w1 * (1 - m)
-        return IFNetOutput(frame=frame, flows=flows, masks=masks)
+        flow, m = resize(flow, state_scale), torch.sigmoid(resize(mask, state_scale))
+        frame = self.warp(img0, flow[:, :2]) * m + self.warp(img1, flow[:, 2:4]) * (1 - m)
+        return IFNetOutput(frame, flows, mask_logits)
 
-    def _warp_at(self, src: torch.Tensor, flow: torch.Tensor, scale: int) -> torch.Tensor:
-        if scale == 1:
-            return self.warp(src, flow)
-        return self.warp(resize(src, 1.0 / scale), resize(flow, 1.0 / scale) / scale)
+    def _warp_at(self, src: torch.Tensor, flow: torch.Tensor, flow_scale: int, scale: int) -> torch.Tensor:
+        """Warp full-resolution ``src`` at 1/``scale`` by ``flow`` (full-resolution pixels, at 1/``flow_scale``)."""
+        if flow_scale != scale:
+            flow = resize(flow, flow_scale / scale)  # onto the target grid
+        if scale != 1:
+            flow = flow / scale  # into the target grid's pixels
+        return self.warp(src if scale == 1 else resize(src, 1.0 / scale), flow)
 
     @staticmethod
     def _at_scale(x: torch.Tensor, current: int, target: int) -> torch.Tensor:

@@ -85,37 +85,37 @@ class Downsample(nn.Module):
 
 
 class Upsample(nn.Module):
-    """Maps the trunk's features (at 1/(4*scale)) to ``out_ch`` channels at full resolution.
+    """Maps the trunk's features (at 1/(4*scale)) to ``out_ch`` channels at full resolution, or, when
+    ``to_full`` is False, leaves them where the learned part puts them (1/``out_scale`` of full resolution).
 
-    ``flow_gain`` is the factor of the final bilinear resize: flows predicted in low-resolution pixels are
-    multiplied by it, as RIFE multiplies by ``scale``.
+    ``flow_gain`` turns flows predicted in pixels of the learned part's resolution into full-resolution
+    pixels, as RIFE multiplies by ``scale``; it does not depend on ``to_full`` (flows are always in
+    full-resolution pixels, whatever grid they sit on).
     """
 
-    def __init__(self, width: int, out_ch: int, scale: int, kind: str) -> None:
+    def __init__(self, width: int, out_ch: int, scale: int, kind: str, to_full: bool = True) -> None:
         super().__init__()
         self.kind = kind
         if kind == "deconv":
             # RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1) + PixelShuffle(2) gives 4x, then bilinear by scale.
             self.learned = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
-            self.bilinear_factor = scale
+            gain = scale
         elif kind == "dsdeconv":
             self.learned = nn.Sequential(
                 nn.ConvTranspose2d(width, width, 4, 2, 1, groups=width),
                 nn.Conv2d(width, 4 * out_ch, 1),
                 nn.PixelShuffle(2),
             )
-            self.bilinear_factor = scale
+            gain = scale
         elif kind == "pixelshuffle":
             self.learned = nn.Sequential(nn.Conv2d(width, 4 * out_ch, 3, 1, 1), nn.PixelShuffle(2))
-            self.bilinear_factor = 2 * scale
+            gain = 2 * scale
         else:  # bilinear
             self.learned = nn.Conv2d(width, out_ch, 3, 1, 1)
-            self.bilinear_factor = 4 * scale
-
-    @property
-    def flow_gain(self) -> int:
-        """Flows come out in pixels of the learned part's resolution; this rescales them to full res."""
-        return self.bilinear_factor
+            gain = 4 * scale
+        self.flow_gain = gain  # also the learned part's resolution factor
+        self.bilinear_factor = gain if to_full else 1
+        self.out_scale = 1 if to_full else gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return resize(self.learned(x), self.bilinear_factor)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from rife_core.model.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
+from rife_core.model.config import (
+    CONV_TYPES,
+    DOWNSAMPLE_TYPES,
+    FLOW_RESOLUTIONS,
+    UPSAMPLE_TYPES,
+    ArchConfig,
+    BlockConfig,
+)
 
 
 @st.composite
@@ -30,4 +37,5 @@ def arch_configs(draw: st.DrawFn, max_width: int = 48, max_depth: int = 3) -> Ar
         encoder_ch=draw(st.integers(1, 8)),
         passed_feat_ch=draw(st.integers(0, 8)),
         spare_out_ch=draw(st.integers(0, 2)),
+        flow_resolution=draw(st.sampled_from(FLOW_RESOLUTIONS)),
     )

@@ -92,6 +92,7 @@ def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
         "encoder_width=0",
         "passed_feat_ch=0",
         "corr_radius=0",
+        "flow_resolution=full",
     ]
     out = tmp_path / "d"
     assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
@@ -250,6 +251,8 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
             "4",
             "--fix",
             "corr_radius=0",
+            "--fix",
+            "flow_resolution=full",
         )
         == 0  # the architecture this test was written with: 4 steps train it sanely
     )

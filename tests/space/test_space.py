@@ -8,7 +8,7 @@ import yaml
 
 from rife_core.cost.params import count_params
 from rife_core.model.ifnet import IFNet
-from space.space import DEFAULT_SPACE, SearchSpace, SpaceError
+from space.space import DEFAULT_SPACE, OPTIONAL, SearchSpace, SpaceError
 
 
 def test_default_space_loads_and_samples_valid_configs() -> None:
@@ -40,6 +40,7 @@ def test_size_counts_every_combination() -> None:
             "encoder_width=0",
             "passed_feat_ch=0",
             "corr_radius=0",
+            "flow_resolution=full",
         ]
     )
     assert space.size() == 4  # only the four upsampling types remain
@@ -78,17 +79,19 @@ def test_bad_space_files(tmp_path: Path) -> None:
         SearchSpace.load(bad)
 
 
-def test_a_space_file_without_the_cost_volume_dimension_has_none(tmp_path) -> None:
+@pytest.mark.parametrize("name", sorted(OPTIONAL))
+def test_a_space_file_without_an_optional_dimension_reads_as_before_it(tmp_path, name: str) -> None:
     data = yaml.safe_load(DEFAULT_SPACE.read_text())
-    del data["corr_radius"]
+    del data[name]
     path = tmp_path / "old_space.yaml"
     path.write_text(yaml.safe_dump(data))
     space = SearchSpace.load(path)
-    assert space.choices["corr_radius"] == (0,)
-    assert {c.corr_radius for c in space.enumerate_sample(5)} == {0}
+    default = OPTIONAL[name][0]
+    assert space.choices[name] == (default,)
+    assert {getattr(c, name) for c in space.enumerate_sample(5)} == {default}
     # it reads as a space from before the dimension: same description, same trial parameters
-    assert space.to_dict() == data and space.to_dict() == SearchSpace.load().fix(["corr_radius=0"]).to_dict()
+    assert space.to_dict() == data and space.to_dict() == SearchSpace.load().fix([f"{name}={default}"]).to_dict()
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     trial = study.ask()
     space.sample(trial)
-    assert "corr_radius" not in trial.params
+    assert name not in trial.params

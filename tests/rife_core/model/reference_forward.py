@@ -23,7 +23,7 @@ def reference_forward(model: IFNet, img0: torch.Tensor, img1: torch.Tensor, time
     src1 = img1 if f1 is None else torch.cat((img1, f1), 1)
     warped0, warped1, warped_scale = src0, src1, 1
     flow = mask = feat = None
-    flows, masks = [], []
+    flows, logits = [], []
     for i, (block, bcfg) in enumerate(zip(model.blocks, cfg.blocks, strict=True)):
         s = bcfg.scale
         if flow is None:
@@ -47,7 +47,7 @@ def reference_forward(model: IFNet, img0: torch.Tensor, img1: torch.Tensor, time
         mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
         feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
         flows.append(flow)
-        masks.append(torch.sigmoid(mask))
+        logits.append(mask)
         if cfg.warps_after(i):
             nxt = cfg.blocks[i + 1].scale if cfg.warp_resolution == "block" else 1
             if nxt == 1:
@@ -57,6 +57,6 @@ def reference_forward(model: IFNet, img0: torch.Tensor, img1: torch.Tensor, time
                 warped0 = model.warp(resize(src0, 1.0 / nxt), small[:, :2])
                 warped1 = model.warp(resize(src1, 1.0 / nxt), small[:, 2:4])
             warped_scale = nxt
-    m = masks[-1]
+    m = torch.sigmoid(logits[-1])
     frame = model.warp(img0, flow[:, :2]) * m + model.warp(img1, flow[:, 2:4]) * (1 - m)
-    return IFNetOutput(frame=frame, flows=flows, masks=masks)
+    return IFNetOutput(frame, flows, logits)
