@@ -67,10 +67,10 @@ def test_odd_sizes_give_full_size_flows_and_masks_in_range() -> None:
     a, b = torch.rand(2, 3, 67, 131), torch.rand(2, 3, 67, 131)
     with torch.inference_mode():
         out = model(a, b, torch.tensor([0.25, 0.75]))
-    assert out.frame.shape == a.shape and 0 <= out.frame.min() and out.frame.max() <= 1
+    assert out.frame.shape == a.shape and out.frame.min() >= 0 and out.frame.max() <= 1
     assert [f.shape[-1] for f in out.block_flows] == [160 // 8, 160 // 4, 160 // 2, 160]  # 131 padded to 160
     assert all(f.shape == (2, 4, 67, 131) for f in out.flows)
-    assert all(m.shape == (2, 1, 67, 131) and 0 <= m.min() and m.max() <= 1 for m in out.masks)
+    assert all(m.shape == (2, 1, 67, 131) and m.min() >= 0 and m.max() <= 1 for m in out.masks)
 
 
 def test_description_and_validation() -> None:
