@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from rife_core.cli.args import configure_output, parse_size
-from rife_core.export.exporters import ONNX_OPSET, export_onnx, export_torchscript
+from rife_core.export.exporters import ONNX_OPSET, ONNX_WARP, export_onnx, export_torchscript
+from rife_core.model.warp import BackwardWarp
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--torchscript", type=Path, help="write a TorchScript model here")
     p.add_argument("--size", type=parse_size, default=(256, 448), help="HEIGHTxWIDTH baked into the graph")
     p.add_argument("--opset", type=int, default=ONNX_OPSET)
+    p.add_argument(
+        "--onnx-warp",
+        choices=BackwardWarp.MODES,
+        default=ONNX_WARP,
+        help=f"how the ONNX graph warps: gathers or one GridSample node; same result ({ONNX_WARP})",
+    )
     args = p.parse_args(argv)
     configure_output()
     if not (args.onnx or args.torchscript):
@@ -40,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))
     if args.onnx:
-        print(f"ONNX (opset {args.opset}): {export_onnx(model, args.onnx, args.size, args.opset)}")
+        print(f"ONNX (opset {args.opset}): {export_onnx(model, args.onnx, args.size, args.opset, args.onnx_warp)}")
     if args.torchscript:
         print(f"TorchScript: {export_torchscript(model, args.torchscript, args.size)}")
     return 0

@@ -13,8 +13,12 @@ import torch
 from torch import nn
 
 from rife_core.model.ifnet import FrameOnly
+from rife_core.model.warp import warp_mode
 
 ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
+# How the exported graph warps: "gather" (four Gathers) or "grid_sample" (one GridSample node). Same
+# result; onnxruntime's CPU GridSample kernel is the slower (README Results, "Latency backends").
+ONNX_WARP = "gather"
 
 
 def _example(size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -23,9 +27,12 @@ def _example(size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.T
     return torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g), torch.full((1,), 0.5)
 
 
-def export_onnx(model: nn.Module, path: Path, size: tuple[int, int], opset: int = ONNX_OPSET) -> Path:
+def export_onnx(
+    model: nn.Module, path: Path, size: tuple[int, int], opset: int = ONNX_OPSET, warp: str = ONNX_WARP
+) -> Path:
+    """``warp``: how the graph samples warped frames (``ONNX_WARP``); the model is left as it was."""
     wrapped = FrameOnly(model.eval().cpu())
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), warp_mode(wrapped, warp):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapped,

@@ -1,6 +1,13 @@
-"""Backward warping with ``grid_sample``, the base grid cached by the module that owns it."""
+"""Backward warping, the base grid cached by the module that owns it.
+
+Two implementations of the same bilinear sampling: ``grid_sample`` (fastest in PyTorch) and four gathers
+(``gather``), which exporters switch to because onnxruntime's CPU GridSample kernel is slow.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -15,8 +22,13 @@ class BackwardWarp(nn.Module):
     pixel-to-normalised conversion ``2 / (size - 1)`` exact (RIFE's convention).
     """
 
-    def __init__(self) -> None:
+    MODES = ("grid_sample", "gather")
+
+    def __init__(self, mode: str = "grid_sample") -> None:
         super().__init__()
+        if mode not in self.MODES:
+            raise ValueError(f"warp mode {mode!r}: choose one of {', '.join(self.MODES)}")
+        self.mode = mode
         self._grids: dict[tuple[torch.device, torch.dtype, int, int], torch.Tensor] = {}
         self._norms: dict[tuple[torch.device, torch.dtype, int, int], torch.Tensor] = {}
 
@@ -39,6 +51,8 @@ class BackwardWarp(nn.Module):
         return grid
 
     def forward(self, x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        if self.mode == "gather":
+            return gather_warp(x, flow)
         _, _, h, w = x.shape
         # Pixels to normalised units; a 1-pixel-wide axis has no extent, so its flow is ignored.
         key = (flow.device, flow.dtype, int(h), int(w))
@@ -49,3 +63,46 @@ class BackwardWarp(nn.Module):
         offset = (flow * norm).permute(0, 2, 3, 1)
         grid = self.base_grid(h, w, x.device, x.dtype) + offset
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def gather_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``BackwardWarp``'s sampling written as four gathers of whole pixels (all channels at once).
+
+    Border padding with align_corners=True is clamping the sample position to the pixel centres.
+    """
+    b, c, h, w = x.shape
+    ys = torch.arange(h, dtype=flow.dtype, device=flow.device).view(1, h, 1)
+    xs = torch.arange(w, dtype=flow.dtype, device=flow.device).view(1, 1, w)
+    px = (xs + flow[:, 0]).clamp(0, w - 1)
+    py = (ys + flow[:, 1]).clamp(0, h - 1)
+    x0, y0 = px.floor(), py.floor()
+    wx, wy = (px - x0).unsqueeze(1), (py - y0).unsqueeze(1)
+    x0, y0 = x0.long(), y0.long()
+    x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
+    # Channels first, then (batch, pixel): a gather picks whole columns, one index per output pixel.
+    table = x.transpose(0, 1).reshape(c, b * h * w)
+    offset = (torch.arange(b, device=x.device) * (h * w)).view(b, 1, 1)
+
+    def at(yi: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
+        idx = (offset + yi * w + xi).reshape(-1)
+        return table.index_select(1, idx).view(c, b, h, w).transpose(0, 1)
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+    return top * (1 - wy) + bottom * wy
+
+
+@contextmanager
+def warp_mode(model: nn.Module, mode: str) -> Iterator[nn.Module]:
+    """Every ``BackwardWarp`` in ``model`` samples with ``mode`` inside the block (e.g. while exporting)."""
+    warps = [m for m in model.modules() if isinstance(m, BackwardWarp)]
+    if mode not in BackwardWarp.MODES:
+        raise ValueError(f"warp mode {mode!r}: choose one of {', '.join(BackwardWarp.MODES)}")
+    before = [m.mode for m in warps]
+    for m in warps:
+        m.mode = mode
+    try:
+        yield model
+    finally:
+        for m, old in zip(warps, before, strict=True):
+            m.mode = old

@@ -1,10 +1,12 @@
-"""Every preset's ONNX export computes what PyTorch computes, at an even and an odd-sized resolution."""
+"""Every preset's ONNX export computes what PyTorch computes, at an even and an odd-sized resolution, with
+either warp the exporter can write."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
@@ -16,12 +18,23 @@ from rife_core.model.presets import PRESETS, create_model
 @pytest.mark.parametrize("size", [(64, 96), (45, 71)], ids=["64x96", "45x71"])
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_onnx_export_matches_pytorch(tmp_path: Path, name: str, size: tuple[int, int]) -> None:
+    _check(tmp_path, name, size, "gather")
+
+
+def test_grid_sample_export_matches_pytorch(tmp_path: Path) -> None:
+    _check(tmp_path, "lite_s", (45, 71), "grid_sample")
+
+
+def _check(tmp_path: Path, name: str, size: tuple[int, int], warp: str) -> None:
     model = create_model(name, seed=0).eval()
     g = torch.Generator().manual_seed(4)
     a, b = torch.rand(1, 3, *size, generator=g), torch.rand(1, 3, *size, generator=g)
     t = torch.tensor([0.3])
     with torch.no_grad():
         want = model(a, b, t).frame.numpy()
-    session = onnx_session(str(export_onnx(model, tmp_path / "m.onnx", size)), 1)
-    (got,) = session.run(None, {"img0": a.numpy(), "img1": b.numpy(), "t": t.numpy()})
+    path = export_onnx(model, tmp_path / "m.onnx", size, warp=warp)
+    assert model.warp.mode == "grid_sample"  # the exporter puts the model back as it was
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert ("GridSample" in ops) == (warp == "grid_sample")
+    (got,) = onnx_session(str(path), 1).run(None, {"img0": a.numpy(), "img1": b.numpy(), "t": t.numpy()})
     assert got.shape == want.shape and np.abs(got - want).max() < 1e-4

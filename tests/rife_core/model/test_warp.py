@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rife_core.model.warp import BackwardWarp
+from rife_core.model.warp import BackwardWarp, gather_warp, warp_mode
 
 
 def test_zero_flow_is_identity() -> None:
@@ -44,3 +44,20 @@ def test_base_grid_cached_per_size_and_dropped_on_cast() -> None:
     assert len(warp._grids) == 0
     out = warp(x.double(), torch.zeros(1, 2, 8, 8, dtype=torch.float64))
     assert out.dtype == torch.float64
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 37, 53), (3, 7, 16, 16), (1, 1, 1, 9), (2, 2, 5, 1)])
+def test_gather_warp_samples_what_grid_sample_samples(shape: tuple[int, int, int, int]) -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(*shape, generator=g, dtype=torch.float64)
+    flow = torch.randn(shape[0], 2, *shape[2:], generator=g, dtype=torch.float64) * 6  # many samples off the edge
+    torch.testing.assert_close(gather_warp(x, flow), BackwardWarp()(x, flow), atol=1e-12, rtol=0)
+
+
+def test_warp_mode_switches_every_warp_and_restores_it() -> None:
+    model = torch.nn.Sequential(BackwardWarp(), torch.nn.Sequential(BackwardWarp()))
+    with warp_mode(model, "gather"):
+        assert [m.mode for m in model.modules() if isinstance(m, BackwardWarp)] == ["gather", "gather"]
+    assert [m.mode for m in model.modules() if isinstance(m, BackwardWarp)] == ["grid_sample", "grid_sample"]
+    with pytest.raises(ValueError, match="choose one of grid_sample, gather"), warp_mode(model, "nearest"):
+        pass
