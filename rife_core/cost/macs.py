@@ -8,7 +8,8 @@ output element:
 - ``grid_sampler`` (the warp): 4 MACs per output value, the four bilinear taps (the per-pixel coordinate
   arithmetic, shared across channels, is left out);
 - bilinear resize: 4 MACs per output value, as for the warp;
-- add, sub, mul, div, rsub, sigmoid, leaky_relu: 1 per output value;
+- add, sub, mul, div, rsub, neg, sigmoid, leaky_relu: 1 per output value (neg: replicate padding's index
+  arithmetic when the input is padded);
 - sum: 0, its adds are the accumulates of the products counted by ``mul`` (the cost volume's correlation:
   C MACs per displacement and pixel, as a dot product);
 - pixel_shuffle and padding: 0, they only move data (registered so that they are counted, not unknown);
@@ -48,7 +49,7 @@ def _per_output(cost: float):
 
 
 WARP_OP = "aten::grid_sampler"
-_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "sigmoid", "leaky_relu")
+_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "neg", "sigmoid", "leaky_relu")
 HANDLES: dict[str, Any] = {
     WARP_OP: _per_output(BILINEAR_TAPS),
     "aten::upsample_bilinear2d": _per_output(BILINEAR_TAPS),

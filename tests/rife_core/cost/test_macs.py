@@ -114,3 +114,10 @@ def test_conv_macs_agree_with_ptflops_up_to_bias_adds(name: str) -> None:
     )
     assert macs is not None, "ptflops returned (None, None): it failed on this model"
     assert macs == count_macs(model, (h, w)).conv + bias_adds
+
+
+def test_padded_inputs_leave_no_operator_uncounted() -> None:
+    # 45x71 is padded to 64x96 (replicate), whose index arithmetic traces as aten::neg.
+    counted = count_macs(create_model("lite_s").eval(), (45, 71))
+    assert counted.unsupported == {}
+    assert counted.total == sum(counted.by_operator.values())
