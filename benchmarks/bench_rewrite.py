@@ -1,0 +1,76 @@
+"""The exact rewrite of ``IFNet.forward`` against the forward it replaced, in one run, interleaved.
+
+The old forward (concatenate every block input at full resolution, then downsample) is kept in the tests as
+the reference the rewrite must match (``tests/rife_core/model/reference_forward.py``). This prints, for one
+preset at one size: the median latency of both on the same weights and inputs, alternating old / new so
+that drift on a shared machine hits both, their largest output difference, and the per-op share of eager
+CPU time of each (torch.profiler).
+
+    python benchmarks/bench_rewrite.py                       # lite_s, 480x640, 2 threads
+    python benchmarks/bench_rewrite.py --preset rife_v4_25 --size 720x1280
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the tests' reference
+
+from rife_core.cli.args import parse_size
+from rife_core.model.presets import PRESETS, create_model
+from tests.rife_core.model.reference_forward import reference_forward
+
+
+def op_shares(fn: Callable[[], object], repeats: int = 3) -> list[tuple[str, float, int]]:
+    """(operator, share of self CPU time, calls per call of ``fn``), largest first."""
+    fn()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(repeats):
+            fn()
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
+    return sorted(rows, key=lambda r: -r[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="lite_s", choices=sorted(PRESETS))
+    p.add_argument("--size", type=parse_size, default=(480, 640))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=10, help="timed calls of each forward (10)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = PRESETS[args.preset]
+    model = create_model(cfg, seed=0).eval()
+    h, w = cfg.padded_size(*args.size)  # the reference takes padded inputs
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g)
+    forwards = {"before": lambda: reference_forward(model, a, b), "after": lambda: model(a, b)}
+    times: dict[str, list[float]] = {k: [] for k in forwards}
+    with torch.inference_mode():
+        diff = float((forwards["before"]().frame - forwards["after"]().frame).abs().max())
+        for _ in range(args.repeats):
+            for name, fn in forwards.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(1000 * (time.perf_counter() - t0))
+        before, after = (statistics.median(times[k]) for k in forwards)
+        print(f"{args.preset} at {args.size[0]}x{args.size[1]}, {args.threads} threads, torch {torch.__version__}")
+        print(f"before {before:.1f} ms, after {after:.1f} ms: {before / after:.2f}x; max |frame diff| {diff:.1e}")
+        for name, fn in forwards.items():
+            print(f"\nper-op share of eager CPU time, {name}")
+            for op, share, calls in op_shares(fn)[:10]:
+                print(f"  {op:<32}{100 * share:>6.1f}%  {calls:>4} calls/forward")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
