@@ -8,12 +8,13 @@ control) is copied with ``reused_from`` naming it, not trained again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,28 @@ def baselines(spec: AblationSpec) -> dict[str, float]:
     }
 
 
-def run_one(spec: AblationSpec, variant: Variant, seed: int, settings: RunSettings) -> dict:
-    """Train ``variant`` at ``seed``, then measure its cost and score it on every eval set."""
+def stage_keys(variant: Variant, cfg: Any, weight_seed: int, device: str) -> list[str]:
+    """Key of the training state after each stage but the last: equal keys, equal weights at that point.
+
+    Variants that differ only in later stages (a fine-tune with another loss, say) share these, so the
+    common stages train once (``trainer.train`` resumes exactly where a straight run would be).
+    """
+    out = []
+    for k in range(1, len(cfg.stages)):
+        train = {n: v for n, v in replace(cfg, stages=cfg.stages[:k]).to_dict().items() if n != "workers"}
+        d = {"arch": variant.arch.to_dict(), "weight_seed": weight_seed, "train": train, "device": device}
+        out.append(hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12])
+    return out
+
+
+def run_one(
+    spec: AblationSpec, variant: Variant, seed: int, settings: RunSettings, stage_dir: Path | None = None
+) -> dict:
+    """Train ``variant`` at ``seed``, then measure its cost and score it on every eval set.
+
+    ``stage_dir``: where the states after shared first stages are kept (see ``stage_keys``); None trains
+    every stage.
+    """
     from rife_core.cost.report import measure_cost
     from rife_core.evaluation.evaluate import evaluate, model_predictor
     from rife_core.model.presets import create_model
@@ -94,10 +115,19 @@ def run_one(spec: AblationSpec, variant: Variant, seed: int, settings: RunSettin
     from search.candidate import weight_seed
 
     cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale)
-    model = create_model(variant.arch, seed=weight_seed(seed, variant.arch.arch_id))
+    wseed = weight_seed(seed, variant.arch.arch_id)
+    model = create_model(variant.arch, seed=wseed)
+    resume, save, shared = None, {}, 0
+    if stage_dir is not None:
+        paths = [stage_dir / f"{k}.pt" for k in stage_keys(variant, cfg, wseed, settings.device)]
+        shared = max((i + 1 for i, p in enumerate(paths) if p.is_file()), default=0)
+        resume = paths[shared - 1] if shared else None
+        save = {i: p for i, p in enumerate(paths) if i >= shared}
     t0 = time.perf_counter()
-    res = train(model, cfg, device=settings.device)
+    res = train(model, cfg, device=settings.device, resume=resume, stage_checkpoints=save)
     row: dict[str, Any] = {"status": res.status, "train_seconds": time.perf_counter() - t0, "steps": res.step}
+    if shared:
+        row["shared_stages"] = shared  # trained by an earlier run; train_seconds counts only the rest
     if res.status != "completed":
         row["reason"] = res.message
         return row
@@ -216,7 +246,7 @@ def run_ablation(
             log.info("run %d/%d  %s seed %d: the same run as in %s, reused", k, len(jobs), variant.name, seed,
                      other["ablation"])  # fmt: skip
             continue
-        row.update(run_one(spec, variant, seed, settings))
+        row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages"))
         cache.append(row)
         tracker.log_run(variant, seed, row)
         rows.append(row)

@@ -74,9 +74,11 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
     notes = plateau_notes(spec, ok, blend)
     if "train_seconds" in df and df["train_seconds"].notna().any():
         own = df[df["reused_from"].isna()] if "reused_from" in df else df
+        started = int(own["shared_stages"].notna().sum()) if "shared_stages" in own else 0
         notes.append(
             f"training time: {own['train_seconds'].sum() / 60:.1f} min over {len(own)} run(s) trained here "
             f"({own['train_seconds'].median() / 60:.1f} min median per run; wall time includes any other load)"
+            + (f"; {started} of them started from first stages another run had trained" if started else "")
         )
     failed = df[df["status"] != "completed"] if "status" in df else df.iloc[0:0]
     if len(failed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -20,20 +21,30 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def save_checkpoint(path: Path, model: IFNet, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig) -> Path:
-    """Write config, weights, optimiser state and step to ``path`` via a temporary file and a rename."""
+def save_checkpoint(
+    path: Path,
+    model: IFNet,
+    opt: torch.optim.Optimizer,
+    step: int,
+    cfg: TrainConfig,
+    progress: dict[str, Any] | None = None,
+) -> Path:
+    """Write config, weights, optimiser state and step to ``path`` via a temporary file and a rename.
+
+    ``progress``: plain data a resumed run carries on from (its validation history, losses, blend level).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save(
-        {
-            "arch": model.cfg.to_dict(),
-            "model": model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "step": step,
-            "train_config": cfg.to_dict(),
-        },
-        tmp,
-    )
+    ckpt = {
+        "arch": model.cfg.to_dict(),
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "step": step,
+        "train_config": cfg.to_dict(),
+    }
+    if progress is not None:
+        ckpt["progress"] = progress
+    torch.save(ckpt, tmp)
     tmp.replace(path)  # never leave a half-written checkpoint behind
     return path
 

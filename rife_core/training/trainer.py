@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +132,7 @@ def train(
     device: str = "auto",
     on_validation: ValidationHook | None = None,
     progress: bool = False,
+    stage_checkpoints: Mapping[int, Path] | None = None,
 ) -> TrainResult:
     """Train ``arch`` under ``cfg``.
 
@@ -142,6 +143,8 @@ def train(
         on_validation: called as ``hook(step, metrics)`` after each validation; it may raise to stop
             the run (the search's pruner does), and the exception propagates.
         progress: show a tqdm bar (CLIs turn this on).
+        stage_checkpoints: stage index -> where to save a resumable checkpoint when that stage ends (runs
+            that share their first stages start from it; resuming gives what an uninterrupted run gives).
     """
     dev = resolve_device(device)
     # A config is built with initial weights drawn from cfg.seed; nothing here reads torch's global RNG.
@@ -164,9 +167,15 @@ def train(
         opt.load_state_dict(ckpt["optimizer"])
         step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, step)
+    done_before = ckpt.get("progress", {}) if resume is not None else {}
     train_set, val_set = training_datasets(cfg, any(f.needs_teacher for f in loss_fns))
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(status="completed", step=step, metrics={})
+    result.history = list(done_before.get("history", []))
+    result.losses = list(done_before.get("losses", []))
+    result.blend_psnr = done_before.get("blend_psnr")
+    result.metrics = dict(result.history[-1]) if result.history else {}
+    result.metrics.pop("step", None)
     workers = default_workers() if cfg.workers is None else cfg.workers
     t_start = time.perf_counter()
     waited = 0.0
@@ -259,6 +268,9 @@ def train(
                 if out is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                     save_checkpoint(out / f"step{step:07d}.pt", model, opt, step, cfg)
             del batches, loader
+            if stage_checkpoints and si in stage_checkpoints and end is not None and step == end:
+                progress_so_far = {"history": result.history, "losses": result.losses, "blend_psnr": result.blend_psnr}
+                save_checkpoint(stage_checkpoints[si], model, opt, step, cfg, progress=progress_so_far)
         if not result.history or result.history[-1]["step"] != step:
             validate()
     except TrainingDiverged as e:

@@ -137,3 +137,29 @@ def test_costs_prints_every_variant_without_training(tmp_path: Path, capsys) -> 
     assert sorted(r[0] for r in lines) == ["bilinear", "deconv"]
     assert all(float(r[-1]) > 0 and float(r[-2]) > 0 for r in lines)  # torch and onnxruntime milliseconds
     assert not out.exists()  # nothing trained or recorded
+
+
+def test_variants_that_share_their_first_stage_train_it_once(tmp_path: Path) -> None:
+    raw = yaml.safe_load(tiny_spec(tmp_path).read_text())
+    first = {"steps": 3, "crop": 48, "batch": 2, "lr": 1e-3}
+    raw.update(name="tiny_finetune", control="l1")
+    raw["train"]["stages"] = [first, {"steps": 2, "crop": 48, "batch": 2, "lr": 2e-4}]
+    raw["variants"] = {
+        "l1": {},
+        "charbonnier": {"train": {"stages": [first, {**first, "steps": 2, "loss": {"charbonnier": 1.0}}]}},
+    }
+    rows = {}
+    for order in (["l1", "charbonnier"], ["charbonnier", "l1"]):
+        raw["variants"] = {k: raw["variants"][k] for k in order}
+        path, out = tmp_path / f"{order[0]}.yaml", tmp_path / order[0]
+        path.write_text(yaml.safe_dump(raw, sort_keys=False))  # the runner trains variants in file order
+        assert main([str(path), "--out", str(out), "--no-lpips", "--seeds", "1"]) == 0
+        lines = (out / "tiny_finetune" / "runs.jsonl").read_text().splitlines()
+        rows[order[0]] = {r["variant"]: r for r in map(json.loads, lines)}
+    # the second variant of each order started from the first one's first stage; the same one trained
+    # straight in the other order scores exactly the same
+    assert rows["l1"]["charbonnier"]["shared_stages"] == 1 and "shared_stages" not in rows["l1"]["l1"]
+    assert rows["charbonnier"]["l1"]["shared_stages"] == 1
+    for v in ("l1", "charbonnier"):
+        assert rows["l1"][v]["psnr@default"] == rows["charbonnier"][v]["psnr@default"]
+        assert rows["l1"][v]["history"] == rows["charbonnier"][v]["history"]

@@ -64,6 +64,29 @@ def test_resume_continues_exactly(tmp_path: Path) -> None:
     assert resumed.losses == pytest.approx(full.losses[3:], rel=1e-5)
 
 
+def test_a_run_started_from_another_runs_first_stage_ends_as_if_trained_straight(tmp_path: Path) -> None:
+    first = Stage(steps=4, crop=48, batch_size=2, lr=1e-3)
+    cfg_a = TrainConfig(stages=(first, Stage(steps=2, crop=48, batch_size=2, lr=2e-4)), val_every=2, **FAST)
+    cfg_b = TrainConfig(
+        stages=(first, Stage(steps=3, crop=64, batch_size=2, lr=5e-4, loss={"charbonnier": 1.0})), val_every=2, **FAST
+    )
+    shared = tmp_path / "stage0.pt"
+    torch.manual_seed(0)  # both runs begin from the same weights
+    train(IFNet(TINY), cfg_a, device="cpu", stage_checkpoints={0: shared})
+    torch.manual_seed(0)
+    straight_model = IFNet(TINY)
+    straight = train(straight_model, cfg_b, device="cpu")
+    torch.manual_seed(123)  # the resumed model's own initial weights are overwritten by the checkpoint
+    resumed_model = IFNet(TINY)
+    resumed = train(resumed_model, cfg_b, device="cpu", resume=shared)
+    assert resumed.step == straight.step == 7
+    assert resumed.losses == straight.losses  # the shared stage's losses carried over, the rest recomputed
+    assert [h["step"] for h in resumed.history] == [h["step"] for h in straight.history] == [2, 4, 6, 7]
+    assert resumed.blend_psnr == straight.blend_psnr
+    for (name, p), q in zip(straight_model.state_dict().items(), resumed_model.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+
+
 def test_progressive_stages_and_time_budget() -> None:
     cfg = TrainConfig(
         stages=(
