@@ -1,11 +1,13 @@
 """``python -m experiments.samplers``: which Optuna sampler finds the better PSNR/MACs front?
 
 Each (sampler, seed) is one real ``search.run`` study in its own folder (resumable like any search) with
-the same trials, budget and scoring; the comparison is the hypervolume of each study's front of
-(PSNR, MACs) against a fixed, stated reference point, at the end and over trials, and the paired (by
-seed) difference of each sampler to random sampling with its 95% interval. The one-shot strategy is the
-default scoring here: a trial costs seconds once the supernet is trained, so many trials per sampler are
-affordable on a CPU (it ranks architectures less faithfully than trained proxies; see the README).
+the same trials, budget and scoring (the seed seeds the sampler alone: an architecture scores the same in
+every study, and the one-shot strategy's supernet is trained once); the comparison is the hypervolume of
+each study's front of (PSNR, MACs) against a fixed, stated reference point, at the end and over trials,
+and the paired (by seed) difference of each sampler to random sampling with its 95% interval. The
+one-shot strategy is the default scoring here: a trial costs seconds once the supernet is trained, so many
+trials per sampler are affordable on a CPU (it ranks architectures less faithfully than trained proxies;
+see the README).
 
 Examples:
     python -m experiments.samplers --budget 0.5M
@@ -57,8 +59,10 @@ def run_study(args: argparse.Namespace, sampler: str, seed: int) -> Path:
     extra = [a for a in args.search_args if a != "--"]
     if not any(a.startswith("--strategy") for a in extra):
         extra = ["--strategy", "oneshot", *extra]
+    # --seed 0 for all: every study scores an architecture the same way (proxy weights, data order, the
+    # supernet); the seeds vary the sampler only.
     cmd = [sys.executable, "-m", "search.run", "--budget", args.budget, "--trials", str(args.trials),
-           "--sampler", sampler, "--seed", str(seed), "--out", str(folder), *extra]  # fmt: skip
+           "--sampler", sampler, "--seed", "0", "--sampler-seed", str(seed), "--out", str(folder), *extra]  # fmt: skip
     log.info("%s", " ".join(cmd[1:]))
     subprocess.run(cmd, check=True)
     return folder
@@ -112,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     final_df.to_csv(args.out / "hypervolume_final.csv", index=False)
     curve_df.to_csv(args.out / "hypervolume_over_trials.csv", index=False)
     (args.out / "summary.md").write_text("\n\n".join(lines) + "\n")
+    meta = {"reference": list(reference), "trials": args.trials, "seeds": args.seeds, "samplers": samplers}
+    (args.out / "samplers.json").write_text(json.dumps(meta, indent=1))
     print("\n".join(lines))
+    from reports.build import build
+
+    print(f"\nreport: {build(args.out)}")
     return 0
 
 

@@ -2,9 +2,10 @@
 
 SOURCE is a search's output folder (``trials.csv``, ``baselines.json``), an ablation's folder
 (``runs.jsonl``, ``differences.csv``), a ``search.fidelity`` folder (``summary.json``, ``fidelity_*.csv``),
-or a results CSV in the search's table format. Instead of SOURCE, a study is found by name in any Optuna
-storage (``--storage URL --study NAME``) and an ablation by name in an MLflow store (``--mlflow-uri URI
---ablation NAME``: its parent run's logged tables). The report folder holds ``index.html`` (works offline:
+an ``experiments.samplers`` folder (``samplers.json``, hypervolume tables), or a results CSV in the
+search's table format. Instead of SOURCE, a study is found by name in any Optuna storage (``--storage URL
+--study NAME``) and an ablation by name in an MLflow store (``--mlflow-uri URI --ablation NAME``: its
+parent run's logged tables). The report folder holds ``index.html`` (works offline:
 plotly.js is written beside it once), and every table as CSV and Markdown. Needs pandas and plotly (and
 Optuna or MLflow to read those stores); no torch.
 
@@ -108,6 +109,18 @@ def fidelity_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
     return [fig], {"architectures": df.drop(columns=["config_json"], errors="ignore")}, notes
 
 
+def sampler_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
+    """An ``experiments.samplers`` folder: hypervolume over trials of every study, final hypervolumes."""
+    meta = json.loads((folder / "samplers.json").read_text())
+    reference = tuple(meta["reference"])
+    curves = pd.read_csv(folder / "hypervolume_over_trials.csv")
+    curves["study"] = curves["sampler"] + " seed " + curves["seed"].astype(str)
+    final = pd.read_csv(folder / "hypervolume_final.csv")
+    figs = [figures.hypervolume_figure(curves, reference), figures.sampler_figure(final, reference)]
+    notes = (folder / "summary.md").read_text() if (folder / "summary.md").is_file() else ""
+    return figs, {"final_hypervolume": final}, notes
+
+
 def write_report(
     figs: list[go.Figure], tables: dict[str, pd.DataFrame], out: Path, title: str, notes: str = ""
 ) -> Path:
@@ -143,6 +156,10 @@ def build(source: Path, out: Path | None = None) -> Path:
     if source.is_dir() and (source / "summary.json").is_file() and list(source.glob("fidelity_*.csv")):
         figs, tables, notes = fidelity_report(source)
         return write_report(figs, tables, out or source / "report", f"rife-nas proxy fidelity: {source.name}", notes)
+    if source.is_dir() and (source / "samplers.json").is_file():
+        figs, tables, notes = sampler_report(source)
+        title = f"rife-nas sampler comparison: {source.name}"
+        return write_report(figs, tables, out or source / "report", title, notes)
     if source.is_dir() and (source / "trials.csv").is_file():
         trials = pd.read_csv(source / "trials.csv")
         base_file = source / "baselines.json"

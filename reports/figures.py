@@ -59,6 +59,21 @@ def hypervolume_figure(curves: pd.DataFrame, reference: tuple[float, float]) -> 
     return fig
 
 
+def sampler_figure(final: pd.DataFrame, reference: tuple[float, float]) -> go.Figure:
+    """Final hypervolume of each sampler: every seed as a point, the mean as a bar."""
+    fig = go.Figure()
+    means = final.groupby("sampler", sort=False)["hypervolume"].mean()
+    fig.add_trace(go.Bar(x=means.index, y=means.values, name="mean over seeds", marker_color="#8ab6d6"))
+    seeds = [f"seed {s}" for s in final["seed"]]
+    fig.add_trace(go.Scatter(x=final["sampler"], y=final["hypervolume"], mode="markers", name="one seed",
+                             text=seeds, marker={"size": 10, "color": "#d1495b"}))  # fmt: skip
+    fig.update_layout(
+        title=f"Final hypervolume per sampler (reference: PSNR {reference[0]:.2f} dB, {reference[1]:.3g} GMACs)",
+        xaxis_title="sampler", yaxis_title="hypervolume (dB x GMACs)", template=TEMPLATE,
+    )  # fmt: skip
+    return fig
+
+
 def space_columns(df: pd.DataFrame) -> pd.DataFrame:
     """The architecture dimensions of each trial, read from its ``config_json``."""
     rows = []

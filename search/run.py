@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder (default runs/search)")
     p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(OBJECTIVES)}")
     p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the sampler and the scoring (weights, data order)")
+    p.add_argument("--sampler-seed", type=int, default=None, help="seed the sampler alone with this (default: --seed)")
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
@@ -111,6 +112,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             objectives=tuple(args.objectives.split(",")),
             sampler=args.sampler,
             seed=args.seed,
+            sampler_seed=args.sampler_seed,
             space=str(args.space) if args.space else None,
             fixes=tuple(args.fix),
             max_macs=max_macs,

@@ -52,6 +52,10 @@ class SearchSpec:
     objectives: tuple[str, ...] = ("psnr", "macs")
     sampler: str = "tpe"
     seed: int = 0
+    # The sampler's own seed when it should differ from ``seed`` (which also seeds the scoring: proxy
+    # weights, data order, the supernet); None = ``seed``. Not part of the fingerprint: it changes which
+    # architectures are proposed, never how one is scored.
+    sampler_seed: int | None = None
     space: str | None = None  # YAML file; None = the default space
     fixes: tuple[str, ...] = ()
     max_macs: int | None = None

@@ -37,7 +37,7 @@ def make_storage(url: str) -> optuna.storages.BaseStorage:
 
 
 def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
-    kw: dict = {"seed": spec.seed}
+    kw: dict = {"seed": spec.seed if spec.sampler_seed is None else spec.sampler_seed}
     con = {} if NATIVE_CONSTRAINTS else {"constraints_func": constraints}
     if spec.sampler == "tpe":
         # multivariate+group: the per-level widths/depths exist only for the sampled number of levels.

@@ -18,7 +18,7 @@ def test_each_sampler_and_seed_is_a_study_compared_by_hypervolume(tmp_path: Path
     out = tmp_path / "samplers"
     args = ["--budget", "0.5M", "--trials", "2", "--seeds", "2", "--samplers", "tpe,random", "--out", str(out)]
     assert main([*args, *TINY_SEARCH]) == 0
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and p.name != "report") == [
         "random_seed0", "random_seed1", "tpe_seed0", "tpe_seed1",
     ]  # fmt: skip
     final = pd.read_csv(out / "hypervolume_final.csv")
@@ -28,3 +28,5 @@ def test_each_sampler_and_seed_is_a_study_compared_by_hypervolume(tmp_path: Path
         assert g["hypervolume"].is_monotonic_increasing
     printed = capsys.readouterr().out
     assert "reference point: PSNR" in printed and "tpe: hypervolume" in printed and "vs random" in printed
+    page = (out / "report" / "index.html").read_text()
+    assert page.count('class="figure"') == 2 and "Final hypervolume per sampler" in page

@@ -73,3 +73,17 @@ def test_only_failures_of_the_objective_count_toward_the_total() -> None:
     study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, user_attrs={"infeasible": True}))
     study.add_trial(optuna.trial.create_trial(state=TrialState.COMPLETE, value=1.0))
     assert [counted(t) for t in study.get_trials()] == [True, False, False, True]
+
+
+def test_the_sampler_seed_seeds_the_sampler_alone(tmp_path: Path) -> None:
+    from search.study import make_sampler
+
+    def proposals(**kw) -> list[float]:
+        sampler = make_sampler(SearchSpec(budget=500_000, out=tmp_path, sampler="random", **kw))
+        study = optuna.create_study(sampler=sampler)
+        return [study.ask().suggest_float("x", 0, 1) for _ in range(3)]
+
+    assert proposals(seed=0, sampler_seed=7) == proposals(seed=3, sampler_seed=7)
+    assert proposals(seed=0, sampler_seed=7) != proposals(seed=0)
+    assert proposals(seed=0) == proposals(seed=0, sampler_seed=0)
+    assert SearchSpec(budget=500_000, sampler_seed=7).supernet == SearchSpec(budget=500_000).supernet
