@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,26 @@ def save_checkpoint(
     return path
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> IFNet:
-    """Rebuild the network a checkpoint describes and load its weights strictly."""
+def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint's contents, loaded as data only: a file holding pickled code is refused, never run."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
-    ckpt = torch.load(path, map_location=device, weights_only=False)
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(
+            f"{path}: refused: it holds Python objects other than tensors and plain data, which loading would "
+            "execute; rife-nas checkpoints never do (only load checkpoints you trust with other tools)"
+        ) from e
+    except (RuntimeError, EOFError) as e:  # truncated or not a torch file at all
+        raise ValueError(f"{path}: not a readable checkpoint ({e}); was it cut short? train or copy it again") from e
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> IFNet:
+    """Rebuild the network a checkpoint describes and load its weights strictly."""
+    path = Path(path)
+    ckpt = read_checkpoint(path, device)
     if not isinstance(ckpt, dict) or "arch" not in ckpt or "model" not in ckpt:
         raise ValueError(f"{path}: not a rife-nas checkpoint (no 'arch'/'model' entries)")
     model = IFNet(ArchConfig.from_dict(ckpt["arch"]))

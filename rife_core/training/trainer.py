@@ -34,7 +34,7 @@ from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
-from rife_core.training.checkpoint import resolve_device, save_checkpoint
+from rife_core.training.checkpoint import read_checkpoint, resolve_device, save_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
 
@@ -160,7 +160,7 @@ def train(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.stages[0].lr, weight_decay=cfg.weight_decay)
     step = 0
     if resume is not None:
-        ckpt = torch.load(resume, map_location=dev, weights_only=False)
+        ckpt = read_checkpoint(resume, dev)
         if ckpt["arch"] != model.cfg.to_dict():
             raise ValueError(f"{resume}: checkpoint architecture differs from the one being trained")
         model.load_state_dict(ckpt["model"], strict=True)
