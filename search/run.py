@@ -189,16 +189,20 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         return
     best = done["psnr"].max()
     if best - blend < SEPARATION_DB:
-        log.warning(
-            "no trial beat the blend baseline by %.1f dB (best %.2f vs blend %.2f): %d-step proxies are too short "
-            "for these networks to learn motion, so the front is decided by cost. Use longer proxies "
-            "(e.g. --proxy-steps 3000, three times the time per trial) or a GPU (--device cuda) for a front that ranks "
-            "quality.",
-            SEPARATION_DB,
-            best,
-            blend,
-            spec.proxy_steps,
-        )
+        head = f"no trial beat the blend baseline by {SEPARATION_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
+        if spec.strategy == "oneshot":
+            why = (
+                f"the supernet ({spec.supernet_steps} steps) has not taught its subnets motion, so the front is "
+                "decided by cost. Train it longer (--supernet-steps, best on a GPU with --device cuda) or fine-tune "
+                "each subnet (--finetune-steps 300)."
+            )
+        else:
+            why = (
+                f"{spec.proxy_steps}-step proxies are too short for these networks to learn motion, so the front is "
+                "decided by cost. Use longer proxies (e.g. --proxy-steps 3000, three times the time per trial) or a "
+                "GPU (--device cuda) for a front that ranks quality."
+            )
+        log.warning("%s%s", head, why)
 
 
 def retrain(spec: SearchSpec, df: pd.DataFrame) -> None:

@@ -273,3 +273,14 @@ def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tm
     assert fingerprint(torch_spec.fingerprint_settings(space)) != fingerprint(ort_spec.fingerprint_settings(space))
     # latency does not change a candidate's scores: cached proxy results stay valid
     assert torch_spec.proxy.key() == ort_spec.proxy.key() and ort_spec.proxy.latency_backend == "onnxruntime"
+
+
+@pytest.mark.parametrize(("strategy", "advice"), [("proxy", "--proxy-steps"), ("oneshot", "--supernet-steps")])
+def test_flat_front_warning_gives_the_advice_of_the_strategy(strategy: str, advice: str, caplog) -> None:
+    from search.run import warn_if_uninformative
+    from search.spec import SearchSpec
+
+    df = pd.DataFrame({"state": ["COMPLETE"], "psnr": [30.3]})
+    with caplog.at_level("WARNING", logger="search"):
+        warn_if_uninformative(df, {"blend (baseline)": 30.29}, SearchSpec(budget=500_000, strategy=strategy))
+    assert advice in caplog.text and ("proxies are too short" in caplog.text) is (strategy == "proxy")
