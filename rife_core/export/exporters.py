@@ -16,9 +16,10 @@ from rife_core.model.ifnet import FrameOnly
 from rife_core.model.warp import warp_mode
 
 ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
-# How the exported graph warps: "gather" (four Gathers) or "grid_sample" (one GridSample node). Same
-# result; onnxruntime's CPU GridSample kernel is the slower (README Results, "Latency backends").
-ONNX_WARP = "gather"
+# How the exported graph warps: "grid_sample" (one GridSample node, opset >= 16) or "gather" (four Gathers
+# and arithmetic, for runtimes and converters without GridSample). Same result; in onnxruntime's CPU provider
+# the Gathers are slower still than its slow GridSample kernel (README Results).
+ONNX_WARP = "grid_sample"
 
 
 def _example(size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

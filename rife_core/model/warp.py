@@ -1,7 +1,7 @@
 """Backward warping, the base grid cached by the module that owns it.
 
 Two implementations of the same bilinear sampling: ``grid_sample`` (fastest in PyTorch) and four gathers
-(``gather``), which exporters switch to because onnxruntime's CPU GridSample kernel is slow.
+(``gather``), which an exporter can switch to for runtimes and converters that lack GridSample.
 """
 
 from __future__ import annotations

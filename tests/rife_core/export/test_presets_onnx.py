@@ -11,18 +11,18 @@ import pytest
 import torch
 
 from rife_core.cost.latency import onnx_session
-from rife_core.export import export_onnx
+from rife_core.export import ONNX_WARP, export_onnx
 from rife_core.model.presets import PRESETS, create_model
 
 
 @pytest.mark.parametrize("size", [(64, 96), (45, 71)], ids=["64x96", "45x71"])
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_onnx_export_matches_pytorch(tmp_path: Path, name: str, size: tuple[int, int]) -> None:
-    _check(tmp_path, name, size, "gather")
+    _check(tmp_path, name, size, ONNX_WARP)
 
 
-def test_grid_sample_export_matches_pytorch(tmp_path: Path) -> None:
-    _check(tmp_path, "lite_s", (45, 71), "grid_sample")
+def test_gather_warp_export_matches_pytorch(tmp_path: Path) -> None:
+    _check(tmp_path, "lite_s", (45, 71), "gather")
 
 
 def _check(tmp_path: Path, name: str, size: tuple[int, int], warp: str) -> None:

@@ -25,8 +25,9 @@ def _compare(cfg: ArchConfig, size: tuple[int, int], dtype=torch.float64) -> Non
         assert (x - y).abs().max() < 1e-5
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
+@pytest.mark.parametrize("name", sorted(n for n, c in PRESETS.items() if c.flow_resolution == "full"))
 def test_every_preset_matches_the_reference_forward(name: str) -> None:
+    # flow_resolution="block" changes the function on purpose (tests/rife_core/model/test_flow_resolution.py)
     _compare(PRESETS[name], (96, 160))
 
 
