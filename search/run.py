@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
     p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
     p.add_argument("--retrain-steps", type=int, default=2000)
-    p.add_argument("--dump-space", type=int, default=0, metavar="N", help="print space size and N sample configs, exit")
+    p.add_argument(
+        "--dump-space", type=int, default=None, metavar="N", help="print the space size and N samples (0: size), exit"
+    )
     return p
 
 
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_output()
     spec, space = spec_from_args(p, args)
 
-    if args.dump_space:
+    if args.dump_space is not None:
         from rife_core.cost.params import count_params
 
         print(f"space size: {space.size():,} architectures")

@@ -123,10 +123,13 @@ def test_dead_database_is_one_clear_error(tmp_path: Path, capsys: pytest.Capture
     assert "cannot open the Optuna storage" in capsys.readouterr().err
 
 
-def test_dump_space(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dump_space(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--budget", "0.5M", "--dump-space", "3"]) == 0
     out = capsys.readouterr().out
     assert "space size:" in out and out.count('"blocks"') == 3
+    assert main(["--budget", "0.5M", "--dump-space", "0", "--out", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert "space size:" in out and '"blocks"' not in out and not (tmp_path / "none").exists()  # no search ran
 
 
 def test_single_objective_reports_validation_psnr_to_optunas_pruner(tmp_path: Path) -> None:
