@@ -54,7 +54,7 @@ PRESETS: dict[str, ArchConfig] = {
     ),
     # lite_s's blocks (same 440,728 parameters) with no full-resolution work before the final merge: the
     # pyramid ends at 1/2 (16/8/4/2), block outputs stay at the block's resolution (flow_resolution="block")
-    # and only the final merge warps. 3.6x faster than lite_s was before the forward's rewrite and 5.2x faster
+    # and only the final merge warps. 3.4x faster than lite_s was before the forward's rewrite and 4.7x faster
     # than rife_v4_25 at 480x640 in torch (README Results).
     "lite_fast": ArchConfig(
         blocks=uniform_blocks([16, 8, 4, 2], [64, 48, 40, 32], [3, 3, 2, 2]),
