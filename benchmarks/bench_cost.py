@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -41,24 +42,29 @@ def sample_configs(n: int, seed: int) -> list[tuple[str, ArchConfig]]:
     return out
 
 
+def call_shares(fn: Callable[[], object], repeats: int = 3) -> list[tuple[str, float, int]]:
+    """(operator, share of self CPU time, calls per call of ``fn``) after one warm-up call, largest first."""
+    fn()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(repeats):
+            fn()
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
+    return sorted(rows, key=lambda r: -r[1])
+
+
 def op_shares(cfg: ArchConfig, size: tuple[int, int], threads: int, repeats: int = 3) -> list[tuple[str, float, int]]:
-    """(operator, share of self CPU time, calls per forward) of the eager forward, largest first."""
+    """``call_shares`` of the eager forward of ``cfg`` at ``size`` with ``threads`` threads."""
     model = create_model(cfg, seed=0).eval()
     x0, x1 = torch.rand(1, 3, *size), torch.rand(1, 3, *size)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         with torch.inference_mode():
-            model(x0, x1)
-            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-                for _ in range(repeats):
-                    model(x0, x1)
+            return call_shares(lambda: model(x0, x1), repeats)
     finally:
         torch.set_num_threads(previous)
-    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
-    total = sum(e.self_cpu_time_total for e in events)
-    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
-    return sorted(rows, key=lambda r: -r[1])
 
 
 def main(argv: list[str] | None = None) -> int:

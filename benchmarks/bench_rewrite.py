@@ -17,28 +17,16 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the tests' reference
 
+from benchmarks.bench_cost import call_shares
 from rife_core.cli.args import parse_size
 from rife_core.model.presets import PRESETS, create_model
 from tests.rife_core.model.reference_forward import reference_forward
-
-
-def op_shares(fn: Callable[[], object], repeats: int = 3) -> list[tuple[str, float, int]]:
-    """(operator, share of self CPU time, calls per call of ``fn``), largest first."""
-    fn()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        for _ in range(repeats):
-            fn()
-    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
-    total = sum(e.self_cpu_time_total for e in events)
-    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
-    return sorted(rows, key=lambda r: -r[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"after {ms['after'] / ms[name]:.2f}x")  # fmt: skip
         for name, fn in list(forwards.items())[:2]:
             print(f"\nper-op share of eager CPU time, {name}")
-            for op, share, calls in op_shares(fn)[:10]:
+            for op, share, calls in call_shares(fn)[:10]:
                 print(f"  {op:<32}{100 * share:>6.1f}%  {calls:>4} calls/forward")
     return 0
 
