@@ -140,22 +140,41 @@ def _eval_only(name: str, split: str) -> None:
 
 
 def middlebury(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:
-    """Middlebury "other": ``other-data/<Seq>/frame10.png, frame11.png`` + ``other-gt-interp/<Seq>/frame10i11.png``."""
+    """Middlebury "other" in its official layout (``other-data/<Seq>/frame10.png, frame11.png`` +
+    ``other-gt-interp/<Seq>/frame10i11.png``) or in the ``input/`` + ``gt/`` layout of VFI releases."""
     _require_dir(root, "middlebury")
     _eval_only("middlebury", split)
-    data, gt = root / "other-data", root / "other-gt-interp"
-    _require_dir(data, "Middlebury other-data")
-    _require_dir(gt, "Middlebury other-gt-interp")
+    if (root / "input").is_dir() and not (root / "other-data").is_dir():
+        return _input_gt(root, "middlebury")
+    return _pairs_and_gt(root / "other-data", root / "other-gt-interp", "middlebury", "Middlebury other-")
+
+
+def davis(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:
+    """DAVIS as VFI releases ship it for testing: ``input/<seq>/frame10.png, frame11.png`` +
+    ``gt/<seq>/frame10i11.png`` (the Middlebury naming)."""
+    _require_dir(root, "davis")
+    _eval_only("davis", split)
+    return _input_gt(root, "davis")
+
+
+def _input_gt(root: Path, name: str) -> FileTriplets:
+    return _pairs_and_gt(root / "input", root / "gt", name, f"{name} ")
+
+
+def _pairs_and_gt(data: Path, gt: Path, name: str, what: str) -> FileTriplets:
+    """``data/<seq>/frame10.png, frame11.png`` with ``gt/<seq>/frame10i11.png``, one triplet at t=0.5 per seq."""
+    _require_dir(data, f"{what}{data.name}")
+    _require_dir(gt, f"{what}{gt.name}")
     items = []
     for seq in sorted(p for p in gt.iterdir() if p.is_dir()):
         paths = (data / seq.name / "frame10.png", seq / "frame10i11.png", data / seq.name / "frame11.png")
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
-            raise DataError(f"Middlebury sequence {seq.name}: missing {', '.join(missing)}")
+            raise DataError(f"{name} sequence {seq.name}: missing {', '.join(missing)}")
         items.append((*paths, 0.5))
     if not items:
         raise DataError(f"{gt}: holds no sequences")
-    return FileTriplets("middlebury", items)
+    return FileTriplets(name, items)
 
 
 def ucf101(root: Path, split: str, spans: Sequence[int] = (2,)) -> FileTriplets:

@@ -21,6 +21,7 @@ LOADERS: dict[str, Loader] = {
     "adobe240": layouts.frame_folders,
     "atd12k": layouts.atd12k,
     "middlebury": layouts.middlebury,
+    "davis": layouts.davis,
     "ucf101": layouts.ucf101,
     "video": layouts.videos,
 }

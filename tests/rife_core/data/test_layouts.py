@@ -89,6 +89,30 @@ def test_atd12k_middlebury_and_frame_folders(tmp_path: Path) -> None:
     ds = load(f"middlebury:{mb}", "test")
     assert len(ds) == 2 and ds[0].name.endswith("frame10i11.png")
 
+
+def test_input_gt_layout_of_vfi_releases(tmp_path: Path) -> None:
+    """``input/<seq>/frame10.png, frame11.png`` + ``gt/<seq>/frame10i11.png``: Middlebury and DAVIS as shipped."""
+    rng = np.random.default_rng(3)
+    root = tmp_path / "davis"
+    imgs = {}
+    for seq in ("bear", "car-turn", "dog"):
+        for rel in (f"input/{seq}/frame10.png", f"input/{seq}/frame11.png", f"gt/{seq}/frame10i11.png"):
+            imgs[rel] = rand_img(rng)
+            save(root / rel, imgs[rel])
+    for name in ("davis", "middlebury"):
+        ds = load(f"{name}:{root}", "test")
+        assert len(ds) == 3
+        tri = ds[1]
+        assert np.array_equal(tri.img0, imgs["input/car-turn/frame10.png"])
+        assert np.array_equal(tri.imgt, imgs["gt/car-turn/frame10i11.png"])
+        assert np.array_equal(tri.img1, imgs["input/car-turn/frame11.png"])
+        assert tri.t == 0.5
+    (root / "gt" / "dog" / "frame10i11.png").unlink()
+    with pytest.raises(DataError, match="dog"):
+        load(f"davis:{root}", "test")
+    with pytest.raises(DataError, match="evaluation set"):
+        load(f"davis:{root}", "train")
+
     for seq in ("a", "b"):
         for i in range(12):
             save(tmp_path / "adobe" / seq / f"{i:05d}.png", rand_img(rng))
