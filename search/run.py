@@ -152,6 +152,8 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error(str(e))
     if args.trials < 1:
         p.error("--trials must be at least 1")
+    if args.strategy == "oneshot" and set(space.choices["flow_init"]) != {"none"}:
+        p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
     return spec, space
 
 

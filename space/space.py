@@ -26,9 +26,10 @@ GLOBAL = (
     "passed_feat_ch",
     "corr_radius",
     "flow_resolution",
+    "flow_init",
 )
 # Dimensions a space file may leave out, and the one choice they then have (spaces written before them).
-OPTIONAL = {"corr_radius": (0,), "flow_resolution": ("full",)}
+OPTIONAL = {"corr_radius": (0,), "flow_resolution": ("full",), "flow_init": ("none",)}
 DIMENSIONS = ("scales", *PER_LEVEL, *GLOBAL)
 
 

@@ -23,6 +23,9 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
+from rife_core.model.config import ArchConfig
+from rife_core.model.flow_prior import dis_prior
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -47,13 +50,18 @@ BACKENDS = ("torch", "onnxruntime")
 
 @contextmanager
 def _num_threads(n: int | None) -> Iterator[int]:
-    previous = torch.get_num_threads()
+    """torch's intra-op threads, and OpenCV's for a flow prior's DIS, set to ``n`` inside the block."""
+    import cv2
+
+    previous, previous_cv = torch.get_num_threads(), cv2.getNumThreads()
     if n:
         torch.set_num_threads(n)
+        cv2.setNumThreads(n)
     try:
         yield torch.get_num_threads()
     finally:
         torch.set_num_threads(previous)
+        cv2.setNumThreads(previous_cv)
 
 
 def _sync(device: torch.device) -> None:
@@ -109,6 +117,9 @@ def measure_latency(
     backend: str = "torch",
 ) -> Latency:
     """Median wall time of ``model(img0, img1, t)`` under ``torch.inference_mode()``, or of its ONNX export.
+
+    A flow prior (``cfg.flow_init``) is part of the time on both backends: the torch forward computes it,
+    and onnxruntime's timed call computes it before running the graph that takes it as an input.
 
     Args:
         model: an IFNet-like module; its first parameter decides device and dtype.
@@ -193,14 +204,39 @@ def _onnxruntime_latency(
         path = export_onnx(model, Path(tmp) / "model.onnx", size)
         session = onnx_session(str(path), n_threads)
     model.train(was_training)
-    for _ in range(warmup):
+    cfg = getattr(model, "cfg", None)
+    x0, x1, t = (torch.from_numpy(feeds[k]) for k in ("img0", "img1", "t"))
+
+    def run() -> None:
+        if cfg is not None and cfg.has_prior:
+            feeds["flow_init"] = dis_prior(x0, x1, t, cfg.flow_init).numpy()
         session.run(None, feeds)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(None, feeds)
-        times.append((time.perf_counter() - start) * 1e3)
+
+    with _num_threads(n_threads):
+        for _ in range(warmup):
+            run()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - start) * 1e3)
     return Latency(
         median_ms=statistics.median(times), min_ms=min(times), max_ms=max(times), repeats=repeats, warmup=warmup,
         threads=n_threads, device="cpu", size=(h, w), peak_mem_mb=None, backend="onnxruntime",
     )  # fmt: skip
+
+
+def prior_latency_ms(cfg: ArchConfig, size: tuple[int, int], repeats: int = 10, threads: int | None = None) -> float:
+    """Median wall ms of ``cfg``'s classical flow prior alone (DIS both ways) on a pair of ``size`` frames."""
+    h, w = size
+    g = torch.Generator().manual_seed(0)
+    x0, x1 = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g)
+    t = torch.full((1,), 0.5)
+    times = []
+    with _num_threads(threads):
+        dis_prior(x0, x1, t, cfg.flow_init)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            dis_prior(x0, x1, t, cfg.flow_init)
+            times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)

@@ -8,8 +8,8 @@ output element:
 - ``grid_sampler`` (the warp): 4 MACs per output value, the four bilinear taps (the per-pixel coordinate
   arithmetic, shared across channels, is left out);
 - bilinear resize: 4 MACs per output value, as for the warp;
-- add, sub, mul, div, rsub, neg, sigmoid, leaky_relu: 1 per output value (neg: replicate padding's index
-  arithmetic when the input is padded);
+- add, sub, mul, div, rsub, neg, sigmoid, leaky_relu, log: 1 per output value (neg: replicate padding's
+  index arithmetic when the input is padded; log: a flow prior's blend weights, one value per frame pair);
 - sum: 0, its adds are the accumulates of the products counted by ``mul`` (the cost volume's correlation:
   C MACs per displacement and pixel, as a dot product);
 - pixel_shuffle and padding: 0, they only move data (registered so that they are counted, not unknown);
@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rife_core.model.ifnet import FrameOnly
+from rife_core.model.ifnet import FrameOnly, example_inputs
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _per_output(cost: float):
 
 
 WARP_OP = "aten::grid_sampler"
-_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "neg", "sigmoid", "leaky_relu")
+_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "neg", "sigmoid", "leaky_relu", "log")
 HANDLES: dict[str, Any] = {
     WARP_OP: _per_output(BILINEAR_TAPS),
     "aten::upsample_bilinear2d": _per_output(BILINEAR_TAPS),
@@ -97,11 +97,10 @@ def count_macs(model: nn.Module, size: tuple[int, int], timestep: float = 0.5) -
 
     h, w = size
     p = next(model.parameters())
-    # Values do not change the count; a private generator leaves torch's global RNG alone.
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(1, 3, h, w, generator=g).to(p.device, p.dtype)
-    t = torch.full((1,), timestep, device=p.device, dtype=p.dtype)
-    analysis = FlopCountAnalysis(FrameOnly(model).eval(), (x, x.clone(), t))
+    # Values do not change the count; a private generator leaves torch's global RNG alone. A flow prior
+    # enters as an input: its classical work is not MACs (``prior_cost`` reports it).
+    inputs = tuple(x.to(p.device, p.dtype) for x in example_inputs(getattr(model, "cfg", None), size, timestep))
+    analysis = FlopCountAnalysis(FrameOnly(model).eval(), inputs)
     analysis.set_op_handle(**HANDLES)
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     with warnings.catch_warnings(), torch.no_grad():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from rife_core.cost.latency import measure_latency
+from rife_core.cost.latency import measure_latency, prior_latency_ms
 from rife_core.cost.macs import UNIT, count_macs
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
@@ -30,6 +30,9 @@ class CostReport:
     device: str
     mac_unit: str = UNIT
     backend: str = "torch"  # what ran the latency measurement: torch (eager) or onnxruntime
+    # A classical flow prior (cfg.flow_init): not in the MACs; its time alone, also inside latency_ms.
+    prior: str | None = None
+    prior_ms: float | None = None
 
 
 def measure_cost(
@@ -62,6 +65,7 @@ def measure_cost(
         else None
     )
     model.train(was_training)
+    prior_ms = prior_latency_ms(cfg, size, repeats, threads) if latency and cfg.has_prior else None
     padded = cfg.padded_size(*size)
     return CostReport(
         arch_id=cfg.arch_id,
@@ -78,7 +82,16 @@ def measure_cost(
         peak_mem_mb=lat.peak_mem_mb if lat else None,
         device=device,
         backend=backend,
+        prior=describe_prior(cfg),
+        prior_ms=prior_ms,
     )
+
+
+def describe_prior(cfg: ArchConfig) -> str | None:
+    """The non-neural work of ``cfg`` in words (None without a prior)."""
+    if not cfg.has_prior:
+        return None
+    return f"OpenCV DIS ({cfg.flow_init.removeprefix('dis_')} preset) both ways on the CPU, outside the network"
 
 
 def format_report(name: str, r: CostReport) -> str:
@@ -95,4 +108,7 @@ def format_report(name: str, r: CostReport) -> str:
         lines.append(f"latency        {r.latency_ms:.2f} ms median in {r.backend} on {r.device}, {r.threads} thread(s)")
         if r.peak_mem_mb is not None:
             lines.append(f"peak memory    {r.peak_mem_mb:.1f} MB of tensors held by the forward")
+    if r.prior is not None:
+        took = f": {r.prior_ms:.2f} ms median, included in the latency" if r.prior_ms is not None else ""
+        lines.append(f"flow prior     {r.prior}{took}; not counted in the MACs")
     return "\n".join(lines)

@@ -11,15 +11,20 @@ import numpy as np
 
 # OpenCV's DIS preset: MEDIUM is the usual accuracy/speed balance for frame interpolation baselines.
 DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+DIS_PRESETS = {
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+}
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY)
 
 
-def dis_flow(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def dis_flow(src: np.ndarray, dst: np.ndarray, preset: int = DIS_PRESET) -> np.ndarray:
     """(H, W, 2) float32 DIS flow between two uint8 RGB frames: ``src(p) ~ dst(p + flow(p))``."""
-    return cv2.DISOpticalFlow_create(DIS_PRESET).calc(_gray(src), _gray(dst), None)
+    return cv2.DISOpticalFlow_create(preset).calc(_gray(src), _gray(dst), None)
 
 
 def backward_warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:

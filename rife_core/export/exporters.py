@@ -2,6 +2,8 @@
 
 The exported graph takes (img0, img1, t) with img0/img1 of shape (1, 3, H, W) in [0, 1] and t of shape
 (1,), and returns the interpolated frame. H and W are fixed at export (the input padding is baked in).
+An architecture with a flow prior (``flow_init``) takes a fourth input, ``flow_init`` (1, 4, H, W): the
+classical flows computed outside the graph, as ``rife_core.model.flow_prior.dis_prior`` computes them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rife_core.model.ifnet import FrameOnly
+from rife_core.model.ifnet import FrameOnly, example_inputs
 from rife_core.model.warp import warp_mode
 
 ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
@@ -20,12 +22,7 @@ ONNX_OPSET = 18  # GridSample is in the default domain from opset 16
 # and arithmetic, for runtimes and converters without GridSample). Same result; in onnxruntime's CPU provider
 # the Gathers are slower still than its slow GridSample kernel (README Results).
 ONNX_WARP = "grid_sample"
-
-
-def _example(size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    h, w = size
-    return torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g), torch.full((1,), 0.5)
+INPUT_NAMES = ("img0", "img1", "t", "flow_init")
 
 
 def export_onnx(
@@ -33,15 +30,16 @@ def export_onnx(
 ) -> Path:
     """``warp``: how the graph samples warped frames (``ONNX_WARP``); the model is left as it was."""
     wrapped = FrameOnly(model.eval().cpu())
+    inputs = example_inputs(getattr(model, "cfg", None), size)
     with warnings.catch_warnings(), warp_mode(wrapped, warp):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapped,
-            _example(size),
+            inputs,
             str(path),
             opset_version=opset,
             dynamo=True,
-            input_names=["img0", "img1", "t"],
+            input_names=list(INPUT_NAMES[: len(inputs)]),
             output_names=["frame"],
             verbose=False,
         )
@@ -53,6 +51,6 @@ def export_torchscript(model: nn.Module, path: Path, size: tuple[int, int]) -> P
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracing and torch.jit deprecation warnings
         # check_trace=False: the warp caches its base grid, so a re-trace records a (harmlessly) different graph.
-        traced = torch.jit.trace(wrapped, _example(size), check_trace=False)
+        traced = torch.jit.trace(wrapped, example_inputs(getattr(model, "cfg", None), size), check_trace=False)
     traced.save(str(path))
     return path

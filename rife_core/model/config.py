@@ -23,9 +23,11 @@ DOWNSAMPLE_TYPES = ("bilinear", "conv", "dsconv")
 UPSAMPLE_TYPES = ("bilinear", "deconv", "dsdeconv", "pixelshuffle")
 WARP_RESOLUTIONS = ("full", "block")
 FLOW_RESOLUTIONS = ("full", "block")
+# A classical flow prior the first block refines: OpenCV DIS both ways at one of its presets ("none" = RIFE).
+FLOW_INITS = ("none", "dis_ultrafast", "dis_fast", "dis_medium")
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 # Fields added after architectures were first stored: written only when they differ from this default.
-WRITTEN_WHEN_SET = {"flow_resolution": "full"}
+WRITTEN_WHEN_SET = {"flow_resolution": "full", "flow_init": "none"}
 
 
 class ConfigError(ValueError):
@@ -91,6 +93,12 @@ class ArchConfig:
     # one resize, brought to full resolution only for the final merge. Changes the function (up then down is
     # a blur), not the weights.
     flow_resolution: str = "full"
+    # Start from a classical flow instead of none: OpenCV DIS both ways, scaled to time t (see
+    # ``rife_core.model.flow_prior``). The first block then sees frames warped by it, the flow and the
+    # blend's mask, as later blocks see their predecessor's, and learns a residual; every block's mask is
+    # relative to the baseline's blend weights (logit(1 - t)). Not a neural cost: its
+    # time is part of measured latency, not of MACs. A hybrid beyond RIFE; "none" is RIFE.
+    flow_init: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -115,9 +123,14 @@ class ArchConfig:
     def block_in_ch(self, index: int) -> int:
         """Input channels of block ``index`` (named arithmetic, see RIFE v4's ``7+8`` and ``8+4+8+8``)."""
         first = 2 * IMG_CH + 2 * self.feat_ch + TIMESTEP_CH
-        if index == 0:
-            return first
+        if index == 0:  # with a prior, the first block also reads its mask and flow (no passed features yet)
+            return first + (MASK_CH + FLOW_CH if self.has_prior else 0)
         return first + MASK_CH + self.passed_feat_ch + FLOW_CH
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether the network starts from a classical flow (``flow_init``) computed outside the network."""
+        return self.flow_init != "none"
 
     @property
     def pad_multiple(self) -> int:
@@ -149,6 +162,7 @@ class ArchConfig:
             "upsample": UPSAMPLE_TYPES,
             "warp_resolution": WARP_RESOLUTIONS,
             "flow_resolution": FLOW_RESOLUTIONS,
+            "flow_init": FLOW_INITS,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -230,6 +244,7 @@ __all__ = [
     "CONV_TYPES",
     "DOWNSAMPLE_TYPES",
     "FLOW_CH",
+    "FLOW_INITS",
     "FLOW_RESOLUTIONS",
     "IMG_CH",
     "MASK_CH",

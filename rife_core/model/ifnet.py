@@ -10,6 +10,7 @@ from torch import nn
 
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, ArchConfig, BlockConfig
 from rife_core.model.correlation import CostVolume
+from rife_core.model.flow_prior import dis_prior, prior_mask_logit
 from rife_core.model.layers import Downsample, Head, ResConv, Upsample, conv_act, resize
 from rife_core.model.warp import BackwardWarp
 
@@ -110,21 +111,38 @@ class IFNet(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> IFNetOutput:
+    def forward(
+        self,
+        img0: torch.Tensor,
+        img1: torch.Tensor,
+        timestep: float | torch.Tensor = 0.5,
+        flow_init: torch.Tensor | None = None,
+    ) -> IFNetOutput:
+        """``flow_init``: the (B, 4, H, W) prior of ``cfg.flow_init`` computed elsewhere (the ONNX graph takes
+        it as an input); None computes it here (``flow_prior.dis_prior``). Refused without ``cfg.flow_init``."""
         if img0.shape != img1.shape or img0.dim() != 4 or img0.shape[1] != 3:
             raise ValueError(
                 f"img0 and img1 must both be (B, 3, H, W); got {tuple(img0.shape)} and {tuple(img1.shape)}"
             )
-        _b, _, h, w = img0.shape
+        b, _, h, w = img0.shape
+        self._timestep_plane(timestep, img0)  # checks the batch size before any work
+        # Once per forward, not once per block: every block's plane is a view of this tensor.
+        timestep = torch.as_tensor(timestep, dtype=img0.dtype, device=img0.device).reshape(-1, 1, 1, 1)
+        if flow_init is not None and not self.cfg.has_prior:
+            raise ValueError("flow_init given, but this architecture has no flow prior (cfg.flow_init='none')")
+        if self.cfg.has_prior:
+            if flow_init is None:
+                flow_init = dis_prior(img0, img1, timestep, self.cfg.flow_init)
+            elif flow_init.shape != (b, FLOW_CH, h, w):
+                raise ValueError(f"flow_init must be (B, 4, H, W) = {(b, FLOW_CH, h, w)}; got {tuple(flow_init.shape)}")
         padded_h, padded_w = self.cfg.padded_size(h, w)
         ph, pw = padded_h - h, padded_w - w
         if ph or pw:
             img0 = F.pad(img0, (0, pw, 0, ph), mode="replicate")
             img1 = F.pad(img1, (0, pw, 0, ph), mode="replicate")
-        self._timestep_plane(timestep, img0)  # checks the batch size before any work
-        # Once per forward, not once per block: every block's plane is a view of this tensor.
-        timestep = torch.as_tensor(timestep, dtype=img0.dtype, device=img0.device).reshape(-1, 1, 1, 1)
-        out = self._forward_padded(img0, img1, timestep)
+            if flow_init is not None:
+                flow_init = F.pad(flow_init, (0, pw, 0, ph), mode="replicate")
+        out = self._forward_padded(img0, img1, timestep, flow_init)
         if ph or pw:
             out = IFNetOutput(out.frame[..., :h, :w], out.block_flows, out.mask_logits, padded=(padded_h, padded_w))
         return out
@@ -138,7 +156,9 @@ class IFNet(nn.Module):
             raise ValueError(f"timestep has {t.shape[0]} values for a batch of {b}")
         return t.expand(b, 1, h // scale, w // scale)
 
-    def _forward_padded(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor) -> IFNetOutput:
+    def _forward_padded(
+        self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor, prior: torch.Tensor | None
+    ) -> IFNetOutput:
         cfg = self.cfg
         f0 = self.encode(img0) if self.encode is not None else None
         f1 = self.encode(img1) if self.encode is not None else None
@@ -150,6 +170,13 @@ class IFNet(nn.Module):
         state_scale = 1  # resolution factor of flow, mask and feat (below full with flow_resolution="block")
         flow = mask = feat = None
         flows, mask_logits = [], []
+        if prior is not None:  # the first block refines the prior as later blocks refine their predecessor
+            prior_logit = prior_mask_logit(timestep)
+            flow, mask = prior, prior_logit.expand(img0.shape[0], 1, *img0.shape[2:])
+            nxt = cfg.blocks[0].scale if cfg.warp_resolution == "block" else 1
+            warped0 = self._warp_at(src0, flow[:, :2], 1, nxt)
+            warped1 = self._warp_at(src1, flow[:, 2:4], 1, nxt)
+            warped_scale = nxt
         for i, (block, bcfg) in enumerate(zip(self.blocks, cfg.blocks, strict=True)):
             s = bcfg.scale
             frames = _frames_then_feats(warped0, warped1)
@@ -177,6 +204,8 @@ class IFNet(nn.Module):
             flow = delta if flow is None else flow + delta
             state_scale = grid
             mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
+            if prior is not None:  # with a prior, masks are relative to the baseline's blend weights
+                mask = mask + prior_logit
             feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
             flows.append(flow)
             mask_logits.append(mask)
@@ -214,8 +243,23 @@ class FrameOnly(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return self.model(img0, img1, t).frame
+    def forward(
+        self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, flow_init: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if flow_init is None:
+            return self.model(img0, img1, t).frame
+        return self.model(img0, img1, t, flow_init).frame
+
+
+def example_inputs(
+    cfg: ArchConfig | None, size: tuple[int, int], timestep: float = 0.5, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, ...]:
+    """``FrameOnly``'s inputs for tracing and export at ``size``: img0, img1, t and, with a prior, flow_init
+    (zeros: its values change neither the graph nor the count). ``cfg`` None: a model without a config."""
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    h, w = size
+    x = (torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g), torch.full((1,), timestep))
+    return (*x, torch.zeros(1, FLOW_CH, h, w)) if cfg is not None and cfg.has_prior else x
 
 
 def _frames_then_feats(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, ...]:

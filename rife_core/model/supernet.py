@@ -69,6 +69,7 @@ class SuperSpace:
             (cfg.spare_out_ch == 0, "spare output channels"),
             (cfg.corr_radius <= self.max_corr_radius, f"corr_radius {cfg.corr_radius}"),
             (cfg.corr_radius == 0 or cfg.corr_ch == self.corr_ch, f"corr_ch {cfg.corr_ch}"),
+            (not cfg.has_prior, f"flow_init {cfg.flow_init} (the supernet shares no weights with a flow prior)"),
         ]
         bad = [what for ok, what in checks if not ok]
         return ", ".join(bad) if bad else None
