@@ -129,6 +129,11 @@ def train_supernet(
         step = int(ckpt["step"])
         if step >= settings.steps:
             log.info("supernet %s: trained (%d steps), loaded from %s", key, step, path)
+            if "super_space" not in ckpt["meta"]:  # written before checkpoints recorded it
+                ckpt["meta"]["super_space"] = asdict(space.super_space())
+                tmp = path.with_suffix(".tmp")
+                torch.save(ckpt, tmp)
+                tmp.replace(path)
             return net.eval()
         if "optimizer" not in ckpt:
             raise ValueError(f"{path} holds weights after {step} steps without optimizer state: delete it to retrain")
@@ -147,7 +152,9 @@ def train_supernet(
     train_set, _ = training_datasets(cfg, loss_fn.needs_teacher)
     workers = default_workers() if cfg.workers is None else cfg.workers
     loader = step_loader(train_set, cfg, cfg.stages[0], step, settings.steps, workers)
-    meta = {"key": key, "settings": asdict(settings), "budget": budget}
+    # The space is recorded so that a subnet's inherited weights can be read without it (rife_core.train
+    # --init-from).
+    meta = {"key": key, "settings": asdict(settings), "budget": budget, "super_space": asdict(space.super_space())}
     net.train()
     t0, start = time.perf_counter(), step
     for batch in loader:

@@ -3,6 +3,7 @@
 Examples:
     python -m rife_core.train --preset lite_s --steps 2000 --out runs/lite_s
     python -m rife_core.train --config arch.json --seconds 600 --crop 224 --loss l1=0.2,vgg=1 --resume runs/x/last.pt
+    python -m rife_core.train --config arch.json --init-from ~/.cache/rife-nas/supernet/supernet_KEY.pt --steps 2000
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
+from rife_core.training.checkpoint import load_subnet
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.trainer import DETERMINISM_NOTE, train
 
@@ -38,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--out", type=Path, required=True, help="folder for checkpoints")
     p.add_argument("--resume", type=Path, default=None)
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="SUPERNET.pt",
+        help="start from the weights this architecture inherits from a one-shot supernet instead of seeded ones",
+    )
     args = p.parse_args(argv)
     configure_output()
     if args.steps is None and args.seconds is None:
@@ -59,8 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if args.resume is not None and not args.resume.is_file():
         p.error(f"--resume {args.resume}: no such checkpoint")
+    if args.init_from is not None and args.resume is not None:
+        p.error("--init-from and --resume exclude each other: a resumed run already has its weights")
+    model = arch
+    if args.init_from is not None:
+        try:
+            model = load_subnet(args.init_from, arch)
+        except (FileNotFoundError, ValueError) as e:
+            p.error(f"--init-from: {e}")
     logging.info("determinism: %s", DETERMINISM_NOTE)
-    result = train(arch, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True)
+    result = train(model, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True)
     print(f"{result.status} at step {result.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")

@@ -69,6 +69,25 @@ def test_compact_checkpoint_loads_as_trained_at_half_precision(tmp_path: Path) -
     assert all(b[k].dtype == a[k].dtype for k in a)
 
 
+def test_a_checkpoint_without_its_space_gets_it_when_loaded(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    from rife_core.training.checkpoint import load_subnet
+
+    space = tiny_space()
+    trained = train_supernet(space, 500_000, TINY, tmp_path)
+    path = supernet_path(tmp_path, space, 500_000, TINY)
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["meta"]["super_space"] == asdict(space.super_space())
+    del ckpt["meta"]["super_space"]  # as checkpoints were written before
+    torch.save(ckpt, path)
+    train_supernet(space, 500_000, TINY, tmp_path)  # finished: loads it and records the space
+    cfg = space.first()
+    got = dict(load_subnet(path, cfg).named_parameters())
+    want = dict(trained.extract(cfg).named_parameters())
+    assert all(torch.equal(got[k], want[k]) for k in want)
+
+
 def test_unfinished_checkpoint_cannot_be_compacted(tmp_path: Path) -> None:
     import pytest
 

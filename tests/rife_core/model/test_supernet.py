@@ -120,3 +120,39 @@ def test_a_smaller_cost_volume_takes_its_own_displacements_of_the_largest(supern
     first = "blocks.0.conv0.0.0.weight"
     assert torch.equal(small[first][:, 2 * 3 + 2 * 4 + 1 :], big[first][:, [2 * 3 + 1 + c for c in centre]])
     assert torch.equal(small["corr.features.0.0.weight"], big["corr.features.0.0.weight"])
+
+
+def test_init_from_loads_a_subnets_inherited_weights_exactly(tmp_path, supernet: SuperNet) -> None:
+    from dataclasses import asdict
+
+    from rife_core.cli.train import main as train_main
+    from rife_core.training.checkpoint import load_subnet, read_checkpoint
+
+    cfg = ArchConfig(blocks=(BlockConfig(4, 12, 1), BlockConfig(1, 8, 2)), encoder_width=4, passed_feat_ch=2)
+    path = tmp_path / "supernet.pt"
+    # The one-shot search's format, half precision as compact_checkpoint writes it.
+    shared = {k: v.half() for k, v in supernet.state_dict().items()}
+    torch.save({"shared": shared, "step": 5, "meta": {"super_space": asdict(SPACE)}}, path)
+    loaded = load_subnet(path, cfg)
+    want = SuperNet(SPACE)
+    want.load_state_dict({k: v.float() for k, v in shared.items()})
+    expected = dict(want.extract(cfg).named_parameters())
+    got = dict(loaded.named_parameters())
+    assert got.keys() == expected.keys() and sum(p.numel() for p in got.values()) == count_params(cfg)
+    assert all(torch.equal(got[k], expected[k]) for k in got)
+
+    too_wide = cfg.replace(blocks=(BlockConfig(4, 32, 1),))
+    with pytest.raises(ValueError, match="not a subnet"):
+        load_subnet(path, too_wide)
+    torch.save({"shared": shared, "step": 5, "meta": {}}, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="does not record its space"):
+        load_subnet(tmp_path / "old.pt", cfg)
+
+    # The CLI trains from those weights: after 0 optimiser effect (lr 0) the checkpoint holds them.
+    (tmp_path / "arch.json").write_text(cfg.to_json())
+    argv = ["--config", str(tmp_path / "arch.json"), "--init-from", str(path), "--steps", "1", "--lr", "0",
+            "--crop", "32", "--batch", "2", "--data", "synthetic:8", "--val-data", "synthetic:2",
+            "--out", str(tmp_path / "run"), "--device", "cpu"]  # fmt: skip
+    assert train_main(argv) == 0
+    trained = read_checkpoint(tmp_path / "run" / "last.pt")["model"]
+    assert all(torch.equal(trained[k], expected[k]) for k in expected)
