@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
     p.add_argument("--retrain-steps", type=int, default=2000)
     p.add_argument(
+        "--retrain-init",
+        choices=("seeded", "inherited"),
+        default=None,
+        help="retraining starts from the trial's seeded weights or the supernet's (default: inherited with "
+        "--strategy oneshot, else seeded)",
+    )
+    p.add_argument(
         "--dump-space", type=int, default=None, metavar="N", help="print the space size and N samples (0: size), exit"
     )
     return p
@@ -147,11 +154,14 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             finetune_steps=args.finetune_steps,
             retrain_top=args.retrain_top,
             retrain_steps=args.retrain_steps,
+            retrain_init=args.retrain_init,
         )
     except (SpaceError, DataError, ValueError) as e:
         p.error(str(e))
     if args.trials < 1:
         p.error("--trials must be at least 1")
+    if args.retrain_init == "inherited" and args.strategy != "oneshot":
+        p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
     if args.strategy == "oneshot" and set(space.choices["flow_init"]) != {"none"}:
         p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
     return spec, space
@@ -209,8 +219,9 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         log.warning("%s%s", head, why)
 
 
-def retrain(spec: SearchSpec, df: pd.DataFrame) -> None:
-    """Train the best front members longer (same seeded initial weights as in the search), score on test."""
+def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
+    """Train the best front members longer, from their seeded initial weights or the ones they inherit from
+    the one-shot supernet (``spec.retrain_init``), and score them on test."""
     from rife_core.evaluation.baselines import METHODS
     from rife_core.evaluation.evaluate import evaluate, model_predictor
     from rife_core.model.config import ArchConfig
@@ -219,20 +230,29 @@ def retrain(spec: SearchSpec, df: pd.DataFrame) -> None:
     from search.candidate import build_candidate
 
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
+    init = spec.retrain_init or ("inherited" if spec.strategy == "oneshot" else "seeded")
+    supernet = None
+    if init == "inherited":
+        from rife_core.data.cache import cache_dir
+        from search.oneshot import train_supernet
+
+        supernet = train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet")
     rows = []
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
-        out = spec.out / "retrain" / cfg.arch_id
-        log.info("retraining trial %d (%s) for %d steps", r["trial"], cfg.arch_id, spec.retrain_steps)
-        model = build_candidate(cfg, spec.seed)
+        out = spec.out / "retrain" / f"{cfg.arch_id}_{init}"
+        log.info(
+            "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain_steps, init
+        )
+        model = supernet.extract(cfg) if supernet is not None else build_candidate(cfg, spec.seed)
         res = train(model, spec.proxy.train_config(spec.retrain_steps), out_dir=out, device=spec.device, progress=True)
         if res.checkpoint is None:
             log.warning("retraining trial %d did not complete: %s", r["trial"], res.message)
             continue
         # Scored on the first training dataset's test split, all of it and its large-motion subset.
         model = load_model(res.checkpoint)
-        row = {"trial": r["trial"], "arch_id": cfg.arch_id, "params": r["params"], "search_psnr": r["psnr"],
-               "retrained_val_psnr": res.metrics.get("psnr")}  # fmt: skip
+        row = {"trial": r["trial"], "arch_id": cfg.arch_id, "params": r["params"], "init": init,
+               "search_psnr": r["psnr"], "retrained_val_psnr": res.metrics.get("psnr")}  # fmt: skip
         for name, ds in test_sets(spec).items():
             row[f"test_psnr {name}"] = evaluate(model_predictor(model), ds)["psnr"]
         row["checkpoint"] = str(res.checkpoint)
@@ -319,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain_top:
-        retrain(spec, df)
+        retrain(spec, space, df)
     from reports.build import build
 
     report = build(spec.out)

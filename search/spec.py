@@ -90,6 +90,9 @@ class SearchSpec:
     finetune_steps: int = 0  # oneshot: proxy steps from the inherited weights before scoring (0: none)
     retrain_top: int = 0
     retrain_steps: int = 2000
+    # Where --retrain-top starts: "seeded" (the trial's own initial weights) or "inherited" (the subnet's
+    # weights in the one-shot supernet); None: inherited for the one-shot strategy, else seeded.
+    retrain_init: str | None = None
     workers: int | None = None
 
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import optuna
 import torch
+from torch.utils.data import Subset
 
 from search.oneshot import SupernetSettings, compact_checkpoint, sample_subnets, supernet_path, train_supernet
 from search.run import main
@@ -120,3 +121,35 @@ def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, mo
     assert done and all(t.user_attrs["curve"].keys() == {"0"} for t in done)  # scored as inherited, no training
     assert main([*argv[:5], "3", *argv[6:]]) == 0  # one more trial: the supernet is loaded, not retrained
     assert cached[0].stat().st_mtime_ns == stamp
+
+
+def test_retrain_top_starts_from_the_inherited_weights(tmp_path: Path, monkeypatch, capsys) -> None:
+    import search.run
+    from rife_core.data.spec import load
+    from rife_core.model.config import ArchConfig
+    from rife_core.training.checkpoint import read_checkpoint
+
+    monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
+    # Scored on two real test triplets instead of the whole split: the weights are what this test checks.
+    monkeypatch.setattr(search.run, "test_sets", lambda spec: {"default": Subset(load("default", "test"), [0, 1])})
+    out = tmp_path / "s"
+    argv = [
+        "--out", str(out), "--budget", "0.5M", "--trials", "1", "--strategy", "oneshot", "--supernet-steps", "3",
+        "--supernet-synthetic-ratio", "0", "--proxy-crop", "48", "--proxy-batch", "2", "--val-items", "2",
+        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard", "--no-lpips",
+        "--retrain-top", "1", "--retrain-steps", "1", "--proxy-lr", "0",  # lr 0: retraining keeps the weights
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert "inherited" in capsys.readouterr().out
+    (ckpt,) = (out / "retrain").glob("*_inherited/last.pt")
+    saved = read_checkpoint(ckpt)
+    space = tiny_space().fix(["conv_type=standard"])
+    supernet = train_supernet(space, 500_000, _settings_of(out), tmp_path / "cache" / "supernet")
+    want = dict(supernet.extract(ArchConfig.from_dict(saved["arch"])).named_parameters())
+    assert all(torch.equal(saved["model"][k], want[k]) for k in want)
+
+
+def _settings_of(out: Path) -> SupernetSettings:
+    from search.spec import SearchSpec
+
+    return SearchSpec.read(out / "search_spec.json").supernet
