@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
@@ -27,6 +28,23 @@ class StorageError(RuntimeError):
     """A storage URL that cannot be opened; the message says what to check."""
 
 
+def redact_url(url: str | None) -> str | None:
+    """``url`` with any password replaced by ``***`` (``postgresql://alice:***@host/db``): the form to print,
+    log or store. URLs without credentials come back unchanged."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _without_password(text: str, url: str) -> str:
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
 def open_storage(url: str) -> optuna.storages.BaseStorage:
     """Any Optuna storage URL; ``journal:///path/file.log`` for a journal file shared by local processes."""
     import optuna
@@ -41,9 +59,9 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
     except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
         raise StorageError(
-            f"cannot open the Optuna storage {url!r}: {e}. Check the URL and that the database "
-            "server is running (or drop --storage to use a local SQLite file)."
-        ) from e
+            f"cannot open the Optuna storage {redact_url(url)!r}: {_without_password(str(e), url)}. Check the "
+            "URL and that the database server is running (or drop --storage to use a local SQLite file)."
+        ) from None  # the chained exception's text would carry the password
 
 
 def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from reports.schema import OBJECTIVES
+from reports.study_table import redact_url
 from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers
 from rife_core.cost.latency import BACKENDS
 from rife_core.data.frames import DataError
@@ -345,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     report = build(spec.out)
     tracker.log_report(report.parent)
     print(f"\nfront:      {csv}\ndashboard:  {html}\nreport:     {report}")
-    print(f"MLflow UI:  {ui_hint(spec.tracking_uri, tracker.experiment_id)}")
-    print(f"Optuna:     optuna-dashboard {spec.storage_url}")
+    print(f"MLflow UI:  {ui_hint(redact_url(spec.tracking_uri), tracker.experiment_id)}")
+    print(f"Optuna:     optuna-dashboard {redact_url(spec.storage_url)}")
     return 0
 
 

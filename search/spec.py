@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.schema import COST, OBJECTIVES, objective_info
+from reports.study_table import redact_url
 from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
 
@@ -162,8 +163,10 @@ class SearchSpec:
         return next((o for o in self.objectives if o in COST), "params")
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data, as written to ``search_spec.json`` and MLflow: URLs with their passwords masked."""
         d = asdict(self)
         d["out"] = str(self.out)
+        d["storage"], d["mlflow_uri"] = redact_url(self.storage), redact_url(self.mlflow_uri)
         return d
 
     def fingerprint_settings(self, space_choices: dict[str, list]) -> dict[str, Any]:

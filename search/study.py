@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 from reports.dashboard import write_dashboard
 from reports.record import TrialRecord
 from reports.schema import QUALITY, objective_info
-from reports.study_table import StorageError, counted, is_infeasible, open_storage, results_table
+from reports.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.pruner import OPTUNA, pruning_mode
 from search.spec import SearchSpec, fingerprint, settings_diff
@@ -67,7 +67,8 @@ def make_study(spec: SearchSpec) -> optuna.Study:
         )
     except ValueError as e:  # e.g. the stored study has other directions
         raise SearchError(
-            f"study {spec.study_name!r} in {spec.storage_url} does not match: {e}; use another --out or --study-name"
+            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} does not match: {e}; "
+            "use another --out or --study-name"
         ) from e
     if [d.name.lower() for d in study.directions] != spec.directions:
         raise SearchError(f"study {spec.study_name!r} was created with other objectives; use another --out")
@@ -81,7 +82,7 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
     if stored is None:
         if study.get_trials(deepcopy=False):
             raise SearchError(
-                f"study {spec.study_name!r} in {spec.storage_url} has trials but no settings fingerprint "
+                f"study {spec.study_name!r} in {redact_url(spec.storage_url)} has trials but no settings fingerprint "
                 "(an older version of rife-nas made it): use a new --out or --study-name"
             )
         study.set_user_attr("fingerprint", fp)
@@ -90,9 +91,10 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
     if stored != fp:
         diff = settings_diff(study.user_attrs.get("fingerprint_settings", {}), settings)
         raise SearchError(
-            f"study {spec.study_name!r} in {spec.storage_url} was run with other settings, so its results would "
-            f"not be comparable: {'; '.join(diff)}. Either start a new study (another --out, or --study-name) "
-            "for the new settings, or re-run with the study's settings (its search_spec.json) to resume it."
+            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} was run with other settings, so its "
+            f"results would not be comparable: {'; '.join(diff)}. Either start a new study (another --out, or "
+            "--study-name) for the new settings, or re-run with the study's settings (its search_spec.json) to "
+            "resume it."
         )
     return fp
 

@@ -117,10 +117,31 @@ def test_usage_errors_exit_2(argv: list[str], message: str, tmp_path: Path, caps
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_dead_database_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = run(tmp_path / "x", "--budget", "0.5M", "--trials", "1", "--storage", "postgresql://nobody@127.0.0.1:1/none")
+def test_dead_database_is_one_clear_error_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://alice:s3cret@127.0.0.1:1/none"
+    code = run(tmp_path / "x", "--budget", "0.5M", "--trials", "1", "--storage", url, "--mlflow-uri", url)
     assert code == 2
-    assert "cannot open the Optuna storage" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "cannot open the Optuna storage 'postgresql://alice:***@127.0.0.1:1/none'" in printed.err
+    assert "s3cret" not in printed.err + printed.out
+    written = [p.read_text(errors="replace") for p in (tmp_path / "x").rglob("*") if p.is_file()]
+    assert not any("s3cret" in text for text in written)
+
+
+def test_urls_are_written_with_their_passwords_masked(tmp_path: Path) -> None:
+    from reports.study_table import redact_url
+    from search.spec import SearchSpec
+
+    assert (
+        redact_url("postgresql+psycopg://bob:p%40ss@db.lan:5432/nas") == "postgresql+psycopg://bob:***@db.lan:5432/nas"
+    )
+    assert redact_url("sqlite:////tmp/a.db") == "sqlite:////tmp/a.db" and redact_url(None) is None
+    spec = SearchSpec(budget=500_000, out=tmp_path, storage="postgresql://a:pw1@h/db", mlflow_uri="http://u:pw2@h:5000")
+    assert spec.storage_url == "postgresql://a:pw1@h/db"  # used as given to connect
+    text = spec.write().read_text()
+    assert "pw1" not in text and "pw2" not in text and "a:***@h" in text and "u:***@h:5000" in text
 
 
 def test_dump_space(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
