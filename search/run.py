@@ -46,7 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(OBJECTIVES)}")
     p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
     p.add_argument("--seed", type=int, default=0, help="seeds the sampler and the scoring (weights, data order)")
-    p.add_argument("--sampler-seed", type=int, default=None, help="seed the sampler alone with this (default: --seed)")
+    p.add_argument(
+        "--sampler-seed",
+        type=int,
+        default=None,
+        help="seed the sampler alone with this (default: --seed; with --storage, each worker draws its own so "
+        "that workers of one study propose different architectures)",
+    )
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")

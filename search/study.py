@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -36,8 +37,24 @@ def make_storage(url: str) -> optuna.storages.BaseStorage:
         raise SearchError(str(e)) from e
 
 
+def sampler_seed(spec: SearchSpec) -> int:
+    """``--sampler-seed``, else ``--seed`` for the study's own SQLite file, else a seed of this worker's own.
+
+    Workers started with the same command on a shared storage (``--storage``) would otherwise propose the
+    same architectures in the same order and train each of them at once; the seed changes what is proposed,
+    never how an architecture scores.
+    """
+    if spec.sampler_seed is not None:
+        return spec.sampler_seed
+    if spec.storage is None:
+        return spec.seed
+    seed = int.from_bytes(os.urandom(4), "little")
+    log.info("shared storage: this worker's sampler seed is %d (--sampler-seed fixes it)", seed)
+    return seed
+
+
 def make_sampler(spec: SearchSpec) -> optuna.samplers.BaseSampler:
-    kw: dict = {"seed": spec.seed if spec.sampler_seed is None else spec.sampler_seed}
+    kw: dict = {"seed": sampler_seed(spec)}
     con = {} if NATIVE_CONSTRAINTS else {"constraints_func": constraints}
     if spec.sampler == "tpe":
         # multivariate+group: the per-level widths/depths exist only for the sampled number of levels.

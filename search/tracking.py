@@ -64,13 +64,7 @@ class MlflowTracker:
 
         self.spec = spec
         self.client = MlflowClient(tracking_uri=spec.tracking_uri)
-        exp = self.client.get_experiment_by_name(EXPERIMENT)
-        if exp is None:
-            artifacts = (spec.out / "mlartifacts").resolve()
-            exp_id = self.client.create_experiment(EXPERIMENT, artifact_location=artifacts.as_uri(), tags=ML_EXPERIMENT)
-        else:
-            exp_id = exp.experiment_id
-        self.experiment_id = exp_id
+        self.experiment_id = self._experiment(spec)
         s = spec
         # Tags every run of this study carries; the git commit is looked up once, not per trial.
         self.common_tags = {
@@ -87,12 +81,27 @@ class MlflowTracker:
         self.parent_id = self._parent_run()
         self._js_logged = False
 
+    def _experiment(self, spec: SearchSpec) -> str:
+        """The project's experiment, created on first use; several workers may race to create it."""
+        from mlflow.exceptions import MlflowException
+
+        exp = self.client.get_experiment_by_name(EXPERIMENT)
+        if exp is not None:
+            return exp.experiment_id
+        # A tracking server stores artifacts where it is configured to; a local store beside the study.
+        remote = spec.tracking_uri.startswith(("http://", "https://"))
+        location = None if remote else (spec.out / "mlartifacts").resolve().as_uri()
+        try:
+            return self.client.create_experiment(EXPERIMENT, artifact_location=location, tags=ML_EXPERIMENT)
+        except MlflowException as e:  # another worker created it first
+            exp = self.client.get_experiment_by_name(EXPERIMENT)
+            if exp is None:
+                raise
+            log.info("experiment %s was created by another worker (%s)", EXPERIMENT, e.error_code)
+            return exp.experiment_id
+
     def _parent_run(self) -> str:
-        found = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.study_name = '{self.spec.study_name}' and tags.kind = 'study'",
-            max_results=1,
-        )
+        found = self._study_runs()
         if found:
             return found[0].info.run_id
         from mlflow.entities import Param
@@ -100,9 +109,21 @@ class MlflowTracker:
         s = self.spec
         tags = {"kind": "study", **self.common_tags}
         run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"study {s.study_name}")
+        first = self._study_runs()[0]
+        if first.info.run_id != run.info.run_id:  # another worker created the study's run at the same time
+            self.client.delete_run(run.info.run_id)
+            return first.info.run_id
         params = [Param(k, (v if isinstance(v, str) else json.dumps(v))[:6000]) for k, v in s.to_dict().items()]
         self.client.log_batch(run.info.run_id, params=params)
         return run.info.run_id
+
+    def _study_runs(self) -> list:
+        """The study's parent runs, the first created first."""
+        return self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.study_name = '{self.spec.study_name}' and tags.kind = 'study'",
+            order_by=["attributes.start_time ASC"],
+        )
 
     def log_trial(self, trial: optuna.trial.FrozenTrial, pareto: bool) -> str | None:
         """Nested run for a trained (or pruned/failed) trial; infeasible samples are not runs."""

@@ -1,0 +1,100 @@
+"""Several machines on one study: two ``search.run`` workers on a real PostgreSQL storage and an MLflow server.
+
+Needs a PostgreSQL server: ``.ci/run`` installs Debian's package, starts it and exports
+``RIFE_NAS_TEST_POSTGRES`` (a URL of an empty database the test may write to); skipped without it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+from search.study import counted
+from search.tracking import EXPERIMENT
+from tests.search.test_run import TINY
+
+URL = os.environ.get("RIFE_NAS_TEST_POSTGRES")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(URL is None, reason="no PostgreSQL server: set RIFE_NAS_TEST_POSTGRES (.ci/run starts one)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the MLflow server exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"the MLflow server did not listen on {port} in {timeout} s")
+
+
+def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
+         "--default-artifact-root", (tmp_path / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    study_name = f"pg-{uuid.uuid4().hex[:8]}"  # the database outlives the test: a fresh study each run
+    try:
+        _wait_for_port(port, server)
+        # The same command on every "machine"; only the local output folder differs.
+        cmd = [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", "4", "--no-lpips",
+               "--storage", URL, "--study-name", study_name, "--mlflow-uri", f"http://127.0.0.1:{port}"]  # fmt: skip
+        logs = [tmp_path / f"machine{k}.log" for k in range(2)]
+        workers = []
+        for k, log in enumerate(logs):
+            with log.open("w") as fh:  # files, not pipes: a full pipe would stall a worker
+                workers.append(subprocess.Popen([*cmd, "--out", str(tmp_path / f"machine{k}")], stdout=fh, stderr=fh))
+        codes = [w.wait(timeout=900) for w in workers]
+        outputs = [log.read_text(errors="replace") for log in logs]
+        assert codes == [0, 0], "\n".join(o[-3000:] for o in outputs)
+
+        study = optuna.load_study(study_name=study_name, storage=URL)
+        everything = study.get_trials(deepcopy=False)
+        trials = [t for t in everything if counted(t)]  # finished and feasible: completed, pruned or failed
+        done = [t for t in trials if t.state.name == "COMPLETE"]
+        # Each worker stops at the total; a trial already running in the other may finish it by one.
+        assert 4 <= len(trials) <= 5 and done
+        assert not [t for t in everything if t.state.name == "RUNNING"]
+        numbers = [t.number for t in everything]
+        assert len(numbers) == len(set(numbers))
+        trained = [t.user_attrs["arch_id"] for t in trials if t.user_attrs.get("reused_from") is None]
+        assert len(trained) == len(set(trained)), "an architecture was trained twice"
+
+        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        exp = client.get_experiment_by_name(EXPERIMENT)
+        runs = client.search_runs(
+            [exp.experiment_id], filter_string=f"tags.study_name = '{study_name}' and tags.kind = 'trial'"
+        )
+        assert {int(r.data.tags["trial_number"]) for r in runs} >= {t.number for t in trials}
+        assert all(r.info.status != "RUNNING" for r in runs)
+        parents = client.search_runs(
+            [exp.experiment_id], filter_string=f"tags.study_name = '{study_name}' and tags.kind = 'study'"
+        )
+        assert len(parents) == 1 and {r.data.tags["mlflow.parentRunId"] for r in runs} == {parents[0].info.run_id}
+        password = urlsplit(URL).password
+        assert not password or not any(password in o for o in outputs)  # URLs are printed masked
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
