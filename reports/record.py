@@ -12,6 +12,9 @@ from typing import Any
 
 from reports.schema import METRIC_COLUMNS
 
+# The fail reason of a trial stopped by Ctrl-C: not a result, so it does not count and a re-run redoes it.
+INTERRUPTED = "interrupted"
+
 
 @dataclass
 class TrialRecord:

@@ -10,7 +10,7 @@ import numpy as np
 import optuna
 import torch
 
-from reports.record import TrialRecord
+from reports.record import INTERRUPTED, TrialRecord
 from reports.schema import objective_info
 from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
@@ -70,6 +70,9 @@ class Objective:
         try:
             return self._run(trial, rec)
         except optuna.TrialPruned:
+            raise
+        except KeyboardInterrupt:  # Optuna marks it failed; the reason keeps it out of the count, so it reruns
+            rec.set(trial, fail_reason=INTERRUPTED)
             raise
         except Exception as e:  # stored, so that a failure is told apart from a trial killed mid-run
             if rec.fail_reason is None:

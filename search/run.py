@@ -334,7 +334,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: finished trials are stored; re-run the same command to resume", file=sys.stderr)
+        from search.study import counted
+
+        trials = study.get_trials(deepcopy=False)
+        done = sum(counted(t) for t in trials)
+        print(
+            f"\ninterrupted: {done} of {spec.trials} trials finished and are stored (the running one is marked "
+            "failed, 'interrupted', and is redone); re-run the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     df = results_table(study)
     csv, html = TrackFront(spec, tracker, baselines).write_outputs(df)

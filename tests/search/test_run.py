@@ -246,6 +246,42 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     assert sorted(runs["trial"]) == sorted(t.number for t in done)  # no run for the killed trial, none twice
 
 
+def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path) -> None:
+    """SIGINT mid-trial: exit 130, a summary, the running trial failed as 'interrupted' and not counted."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from reports.record import TrialRecord
+
+    out = tmp_path / "c"
+    cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
+           "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:  # wait until a trial is running and has reported progress
+            time.sleep(1)
+            if (out / "optuna.db").exists():
+                try:
+                    trials = load_study(out).get_trials(deepcopy=False)
+                except (KeyError, optuna.exceptions.StorageInternalError):
+                    continue
+                if any(t.state.name == "RUNNING" and "curve" in t.user_attrs for t in trials):
+                    break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted: 0 of 2 trials finished" in err
+    trials = load_study(out).get_trials(deepcopy=False)
+    stopped = [t for t in trials if TrialRecord.of(t.user_attrs).fail_reason == "interrupted"]
+    assert len(stopped) == 1 and stopped[0].state.name == "FAIL" and not counted(stopped[0])
+
+
 @pytest.mark.parametrize(("best", "fires"), [(30.40, True), (30.58, True), (30.60, False), (31.50, False)])
 def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(best: float, fires: bool, caplog) -> None:
     from search.run import SEPARATION_DB, warn_if_uninformative
