@@ -248,6 +248,8 @@ def run_search(
         log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
+    if tracker is not None and already:
+        tracker.sync(study)  # trials a killed run stored but did not log
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:

@@ -176,6 +176,28 @@ class MlflowTracker:
         self.client.set_terminated(rid, STATUS.get(state, "FAILED"))
         return rid
 
+    def sync(self, study: optuna.Study) -> int:
+        """Log every counted trial of ``study`` that has no finished MLflow run (a run killed between storing
+        a trial and logging it, or while logging it); runs a kill left RUNNING are replaced. Returns how many
+        trials were logged."""
+        from reports.study_table import counted
+
+        runs = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
+        )
+        logged: set[int] = set()
+        for r in runs:
+            if r.info.status == "RUNNING":  # cut short mid-logging: replaced below
+                self.client.delete_run(r.info.run_id)
+            else:
+                logged.add(int(r.data.tags.get("trial_number", -1)))
+        missing = [t for t in study.get_trials(deepcopy=False) if counted(t) and t.number not in logged]
+        for t in missing:
+            self.log_trial(t, pareto=False)  # the front's flags are set again after the next trial
+        if missing:
+            log.info("MLflow: logged %d stored trial(s) a stopped run had not logged", len(missing))
+        return len(missing)
+
     def log_report(self, folder: Path) -> None:
         """Attach the full report folder (``reports.build``) to the parent run."""
         self.client.log_artifacts(self.parent_id, str(folder), "report")
