@@ -57,6 +57,22 @@ def load_study(out: Path) -> optuna.Study:
     return optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}")
 
 
+def wait_for_a_running_trial(out: Path, timeout: float = 240) -> None:
+    """Return once the search writing to ``out`` has a trial running that has reported progress."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(1)
+        if (out / "optuna.db").exists():
+            try:
+                trials = load_study(out).get_trials(deepcopy=False)
+            except (KeyError, optuna.exceptions.StorageInternalError):
+                continue
+            if any(t.state.name == "RUNNING" and "curve" in t.user_attrs for t in trials):
+                return
+
+
 def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s"
     assert run(out, "--budget", "150k", "--trials", "2") == 0
@@ -209,7 +225,6 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     out = tmp_path / "k"
     cmd = [
@@ -229,17 +244,8 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
         "2",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
     try:
-        while time.time() < deadline:  # wait until a trial is running and has reported progress
-            time.sleep(1)
-            if (out / "optuna.db").exists():
-                try:
-                    trials = load_study(out).get_trials(deepcopy=False)
-                except (KeyError, optuna.exceptions.StorageInternalError):
-                    continue
-                if any(t.state.name == "RUNNING" and "curve" in t.user_attrs for t in trials):
-                    break
+        wait_for_a_running_trial(out)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -258,7 +264,6 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
     import signal
     import subprocess
     import sys
-    import time
 
     from reports.record import TrialRecord
 
@@ -266,17 +271,8 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
     cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
            "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 240
     try:
-        while time.time() < deadline:  # wait until a trial is running and has reported progress
-            time.sleep(1)
-            if (out / "optuna.db").exists():
-                try:
-                    trials = load_study(out).get_trials(deepcopy=False)
-                except (KeyError, optuna.exceptions.StorageInternalError):
-                    continue
-                if any(t.state.name == "RUNNING" and "curve" in t.user_attrs for t in trials):
-                    break
+        wait_for_a_running_trial(out)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
