@@ -270,7 +270,15 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
     out = tmp_path / "c"
     cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
            "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A child inherits an ignored SIGINT (which something earlier in a test session may have set), and Python
+    # then keeps ignoring it: give the search the default disposition, as a terminal's Ctrl-C finds it.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         wait_for_a_running_trial(out)
         proc.send_signal(signal.SIGINT)
