@@ -24,7 +24,7 @@ from rife_core.cost.params import count_params
 from rife_core.data.torch_data import default_workers
 from rife_core.model.config import ArchConfig
 from rife_core.model.supernet import SuperNet
-from rife_core.training.checkpoint import resolve_device
+from rife_core.training.checkpoint import resolve_device, write_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
 from rife_core.training.trainer import TrainingDiverged, lr_factor, step_loader, training_datasets
@@ -87,10 +87,7 @@ def sample_subnets(space: SearchSpace, budget: int, rule: str, seed: int, step: 
 
 
 def _save(path: Path, net: SuperNet, opt: torch.optim.Optimizer, step: int, meta: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"shared": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "meta": meta}, tmp)
-    tmp.replace(path)  # atomic: a kill never leaves a half-written checkpoint
+    write_checkpoint({"shared": net.state_dict(), "optimizer": opt.state_dict(), "step": step, "meta": meta}, path)
 
 
 def supernet_path(cache: Path, space: SearchSpace, budget: int, settings: SupernetSettings) -> Path:
@@ -107,10 +104,7 @@ def compact_checkpoint(src: Path, dst: Path) -> None:
     if int(ckpt["step"]) < int(ckpt["meta"]["settings"]["steps"]):
         raise ValueError(f"{src} is not finished ({ckpt['step']} of {ckpt['meta']['settings']['steps']} steps)")
     shared = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["shared"].items()}
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".tmp")
-    torch.save({"shared": shared, "step": ckpt["step"], "meta": ckpt["meta"]}, tmp)
-    tmp.replace(dst)
+    write_checkpoint({"shared": shared, "step": ckpt["step"], "meta": ckpt["meta"]}, dst)
 
 
 def train_supernet(
@@ -131,9 +125,7 @@ def train_supernet(
             log.info("supernet %s: trained (%d steps), loaded from %s", key, step, path)
             if "super_space" not in ckpt["meta"]:  # written before checkpoints recorded it
                 ckpt["meta"]["super_space"] = asdict(space.super_space())
-                tmp = path.with_suffix(".tmp")
-                torch.save(ckpt, tmp)
-                tmp.replace(path)
+                write_checkpoint(ckpt, path)
             return net.eval()
         if "optimizer" not in ckpt:
             raise ValueError(f"{path} holds weights after {step} steps without optimizer state: delete it to retrain")

@@ -34,8 +34,6 @@ def save_checkpoint(
 
     ``progress``: plain data a resumed run carries on from (its validation history, losses, blend level).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
     ckpt = {
         "arch": model.cfg.to_dict(),
         "model": model.state_dict(),
@@ -45,8 +43,15 @@ def save_checkpoint(
     }
     if progress is not None:
         ckpt["progress"] = progress
+    return write_checkpoint(ckpt, path)
+
+
+def write_checkpoint(ckpt: dict[str, Any], path: Path) -> Path:
+    """``torch.save`` via a temporary file and a rename: a kill never leaves a half-written checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     torch.save(ckpt, tmp)
-    tmp.replace(path)  # never leave a half-written checkpoint behind
+    tmp.replace(path)
     return path
 
 
