@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rife_core.data.flow import DIS_PRESETS, dis_flow
+from rife_core.data.flow import DIS_PRESETS, dis_flows_at, to_u8
 
 
 def dis_preset(flow_init: str) -> int:
@@ -22,10 +22,6 @@ def dis_preset(flow_init: str) -> int:
     if not flow_init.startswith("dis_") or name not in DIS_PRESETS:
         raise ValueError(f"flow_init {flow_init!r} is not a DIS prior; use dis_{'/dis_'.join(DIS_PRESETS)}")
     return DIS_PRESETS[name]
-
-
-def _u8(x: torch.Tensor) -> np.ndarray:
-    return (x.detach().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
 @torch.no_grad()
@@ -40,9 +36,8 @@ def dis_prior(img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor, fl
     ts = ts * b if len(ts) == 1 else ts
     out = []
     for a, c, t in zip(img0, img1, ts, strict=True):
-        a8, c8 = _u8(a), _u8(c)
-        f01, f10 = dis_flow(a8, c8, preset), dis_flow(c8, a8, preset)
-        out.append(torch.from_numpy(np.concatenate((t * f10, (1 - t) * f01), axis=2)).permute(2, 0, 1))
+        to0, to1 = dis_flows_at(to_u8(a), to_u8(c), t, preset)
+        out.append(torch.from_numpy(np.concatenate((to0, to1), axis=2)).permute(2, 0, 1))
     return torch.stack(out).to(img0.device, img0.dtype)
 
 
