@@ -11,13 +11,12 @@ import statistics
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -25,6 +24,7 @@ from torch.utils._pytree import tree_flatten
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.flow_prior import dis_prior
+from rife_core.model.ifnet import example_inputs
 
 
 @dataclass(frozen=True)
@@ -136,20 +136,12 @@ def measure_latency(
     p = next(model.parameters())
     device = p.device
     h, w = size
-    g = torch.Generator().manual_seed(0)  # private: the probe leaves torch's global RNG alone
-    x0, x1 = (torch.rand(1, 3, h, w, generator=g).to(device, p.dtype) for _ in range(2))
+    # Drawn from a private generator: the probe leaves torch's global RNG alone.
+    x0, x1 = (x.to(device, p.dtype) for x in example_inputs(None, size, timestep)[:2])
     was_training = model.training
     model.eval()
-    times: list[float] = []
     with _num_threads(threads) as n_threads, torch.inference_mode():
-        for _ in range(warmup):
-            model(x0, x1, timestep)
-        _sync(device)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x0, x1, timestep)
-            _sync(device)
-            times.append((time.perf_counter() - start) * 1e3)
+        times = _wall_ms(lambda: (model(x0, x1, timestep), _sync(device)), warmup, repeats)
         peak = 0
         if measure_memory:
             if device.type == "cuda":
@@ -193,19 +185,14 @@ def _onnxruntime_latency(
 
     h, w = size
     n_threads = threads or torch.get_num_threads()
-    g = torch.Generator().manual_seed(0)
-    feeds = {
-        "img0": torch.rand(1, 3, h, w, generator=g).numpy(),
-        "img1": torch.rand(1, 3, h, w, generator=g).numpy(),
-        "t": np.full((1,), timestep, dtype=np.float32),
-    }
+    x0, x1, t = example_inputs(None, size, timestep)
+    feeds = {"img0": x0.numpy(), "img1": x1.numpy(), "t": t.numpy()}
     was_training = model.training
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(model, Path(tmp) / "model.onnx", size)
         session = onnx_session(str(path), n_threads)
     model.train(was_training)
     cfg = getattr(model, "cfg", None)
-    x0, x1, t = (torch.from_numpy(feeds[k]) for k in ("img0", "img1", "t"))
 
     def run() -> None:
         if cfg is not None and cfg.has_prior:
@@ -213,13 +200,7 @@ def _onnxruntime_latency(
         session.run(None, feeds)
 
     with _num_threads(n_threads):
-        for _ in range(warmup):
-            run()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            times.append((time.perf_counter() - start) * 1e3)
+        times = _wall_ms(run, warmup, repeats)
     return Latency(
         median_ms=statistics.median(times), min_ms=min(times), max_ms=max(times), repeats=repeats, warmup=warmup,
         threads=n_threads, device="cpu", size=(h, w), peak_mem_mb=None, backend="onnxruntime",
@@ -228,15 +209,18 @@ def _onnxruntime_latency(
 
 def prior_latency_ms(cfg: ArchConfig, size: tuple[int, int], repeats: int = 10, threads: int | None = None) -> float:
     """Median wall ms of ``cfg``'s classical flow prior alone (DIS both ways) on a pair of ``size`` frames."""
-    h, w = size
-    g = torch.Generator().manual_seed(0)
-    x0, x1 = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g)
-    t = torch.full((1,), 0.5)
-    times = []
+    x0, x1, t = example_inputs(None, size)
     with _num_threads(threads):
-        dis_prior(x0, x1, t, cfg.flow_init)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            dis_prior(x0, x1, t, cfg.flow_init)
-            times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        return statistics.median(_wall_ms(lambda: dis_prior(x0, x1, t, cfg.flow_init), 1, repeats))
+
+
+def _wall_ms(fn: Callable[[], object], warmup: int, repeats: int) -> list[float]:
+    """Milliseconds of each of ``repeats`` calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times

@@ -251,12 +251,11 @@ class FrameOnly(nn.Module):
         return self.model(img0, img1, t, flow_init).frame
 
 
-def example_inputs(
-    cfg: ArchConfig | None, size: tuple[int, int], timestep: float = 0.5, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, ...]:
-    """``FrameOnly``'s inputs for tracing and export at ``size``: img0, img1, t and, with a prior, flow_init
-    (zeros: its values change neither the graph nor the count). ``cfg`` None: a model without a config."""
-    g = generator if generator is not None else torch.Generator().manual_seed(0)
+def example_inputs(cfg: ArchConfig | None, size: tuple[int, int], timestep: float = 0.5) -> tuple[torch.Tensor, ...]:
+    """``FrameOnly``'s inputs for probes, tracing and export at ``size``: img0, img1 (random, from a private
+    generator), t and, with a prior, flow_init (zeros: its values change neither the graph nor the count).
+    ``cfg`` None: a model without a config (or without a prior)."""
+    g = torch.Generator().manual_seed(0)
     h, w = size
     x = (torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g), torch.full((1,), timestep))
     return (*x, torch.zeros(1, FLOW_CH, h, w)) if cfg is not None and cfg.has_prior else x
