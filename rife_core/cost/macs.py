@@ -98,7 +98,7 @@ def count_macs(model: nn.Module, size: tuple[int, int], timestep: float = 0.5) -
     h, w = size
     p = next(model.parameters())
     # Values do not change the count; a private generator leaves torch's global RNG alone. A flow prior
-    # enters as an input: its classical work is not MACs (``prior_cost`` reports it).
+    # enters as an input: its classical work is not MACs (the cost report times it: ``prior_latency_ms``).
     inputs = tuple(x.to(p.device, p.dtype) for x in example_inputs(getattr(model, "cfg", None), size, timestep))
     analysis = FlopCountAnalysis(FrameOnly(model).eval(), inputs)
     analysis.set_op_handle(**HANDLES)
