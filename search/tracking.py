@@ -125,6 +125,12 @@ class MlflowTracker:
             order_by=["attributes.start_time ASC"],
         )
 
+    def _trial_runs(self) -> list:
+        """The runs nested under the study's parent run: one per logged trial."""
+        return self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
+        )
+
     def log_trial(self, trial: optuna.trial.FrozenTrial, pareto: bool) -> str | None:
         """Nested run for a trained (or pruned/failed) trial; infeasible samples are not runs."""
         from mlflow.entities import Metric, Param, RunTag
@@ -182,9 +188,7 @@ class MlflowTracker:
         trials were logged."""
         from reports.study_table import counted
 
-        runs = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
-        )
+        runs = self._trial_runs()
         logged: set[int] = set()
         for r in runs:
             if r.info.status == "RUNNING":  # cut short mid-logging: replaced below
@@ -204,9 +208,7 @@ class MlflowTracker:
 
     def update_front(self, pareto_numbers: set[int], front_csv: Path, dashboard: Path, summary: dict) -> None:
         """Re-tag trial runs' pareto flags and attach the current front to the parent run."""
-        runs = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
-        )
+        runs = self._trial_runs()
         for r in runs:
             number = int(r.data.tags.get("trial_number", -1))
             flag = "true" if number in pareto_numbers else "false"
