@@ -150,6 +150,12 @@ class SearchSpec:
         )
 
     @property
+    def shared_storage(self) -> bool:
+        """Whether other processes may work on the study: an explicit ``--storage`` (the default SQLite file
+        in ``out`` is this search's own)."""
+        return self.storage is not None
+
+    @property
     def storage_url(self) -> str:
         return self.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
 

@@ -46,7 +46,7 @@ def sampler_seed(spec: SearchSpec) -> int:
     """
     if spec.sampler_seed is not None:
         return spec.sampler_seed
-    if spec.storage is None:
+    if not spec.shared_storage:
         return spec.seed
     seed = int.from_bytes(os.urandom(4), "little")
     log.info("shared storage: this worker's sampler seed is %d (--sampler-seed fixes it)", seed)

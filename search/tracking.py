@@ -185,13 +185,19 @@ class MlflowTracker:
     def sync(self, study: optuna.Study) -> int:
         """Log every counted trial of ``study`` that has no finished MLflow run (a run killed between storing
         a trial and logging it, or while logging it); runs a kill left RUNNING are replaced. Returns how many
-        trials were logged."""
-        from reports.study_table import counted
+        trials were logged.
+
+        On a shared storage a RUNNING run may be another worker logging its trial right now: it is left
+        alone until it is as old as a stale Optuna trial (``GRACE_S``).
+        """
+        from reports.study_table import GRACE_S, counted
 
         runs = self._trial_runs()
         logged: set[int] = set()
+        now_ms = time.time() * 1000
         for r in runs:
-            if r.info.status == "RUNNING":  # cut short mid-logging: replaced below
+            live = self.spec.shared_storage and now_ms - r.info.start_time < GRACE_S * 1000
+            if r.info.status == "RUNNING" and not live:  # cut short mid-logging: replaced below
                 self.client.delete_run(r.info.run_id)
             else:
                 logged.add(int(r.data.tags.get("trial_number", -1)))

@@ -259,6 +259,22 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     assert sorted(runs["trial"]) == sorted(t.number for t in done)  # no run for the killed trial, none twice
 
 
+def test_resume_on_a_shared_storage_leaves_a_run_another_worker_is_logging(tmp_path: Path) -> None:
+    # With --storage other workers may be logging a trial right now: a fresh RUNNING run is theirs.
+    out = tmp_path / "s"
+    storage = ["--storage", f"sqlite:///{tmp_path / 'shared.db'}"]
+    assert run(out, "--budget", "150k", "--trials", "1", *storage) == 0
+    client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    exp = client.get_experiment_by_name(EXPERIMENT)
+    (logging,) = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'trial'")
+    client.update_run(logging.info.run_id, status="RUNNING")
+    assert run(out, "--budget", "150k", "--trials", "2", *storage) == 0
+    runs = trial_runs(out)
+    assert len(runs) == 2 and runs["trial"].is_unique  # not deleted, not logged a second time
+    kept = client.get_run(logging.info.run_id).info
+    assert kept.lifecycle_stage == "active" and kept.status == "RUNNING"
+
+
 def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path) -> None:
     """SIGINT mid-trial: exit 130, a summary, the running trial failed as 'interrupted' and not counted."""
     import signal
