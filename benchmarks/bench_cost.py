@@ -42,16 +42,24 @@ def sample_configs(n: int, seed: int) -> list[tuple[str, ArchConfig]]:
     return out
 
 
-def call_shares(fn: Callable[[], object], repeats: int = 3) -> list[tuple[str, float, int]]:
-    """(operator, share of self CPU time, calls per call of ``fn``) after one warm-up call, largest first."""
+def self_cpu_ms(fn: Callable[[], object], repeats: int = 3) -> dict[str, tuple[float, int]]:
+    """Operator -> (self CPU ms, calls) per call of ``fn``, profiled over ``repeats`` calls after a warm-up."""
     fn()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         for _ in range(repeats):
             fn()
-    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
-    total = sum(e.self_cpu_time_total for e in events)
-    rows = [(e.key, e.self_cpu_time_total / total, e.count // repeats) for e in events]
-    return sorted(rows, key=lambda r: -r[1])
+    return {
+        e.key: (e.self_cpu_time_total / 1000 / repeats, e.count // repeats)
+        for e in prof.key_averages()
+        if e.self_cpu_time_total > 0
+    }
+
+
+def call_shares(fn: Callable[[], object], repeats: int = 3) -> list[tuple[str, float, int]]:
+    """(operator, share of self CPU time, calls per call of ``fn``) after one warm-up call, largest first."""
+    per_op = self_cpu_ms(fn, repeats)
+    total = sum(ms for ms, _ in per_op.values())
+    return sorted(((op, ms / total, calls) for op, (ms, calls) in per_op.items()), key=lambda r: -r[1])
 
 
 def op_shares(cfg: ArchConfig, size: tuple[int, int], threads: int, repeats: int = 3) -> list[tuple[str, float, int]]:

@@ -11,14 +11,18 @@ resizing, concatenation and convolution.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for bench_cost
+
+from benchmarks.bench_cost import self_cpu_ms
 from experiments.spec import AblationSpec, resolve
 from rife_core.cli.args import parse_size
+from rife_core.cost.latency import measure_latency
+from rife_core.model.ifnet import example_inputs
 from rife_core.model.presets import PRESETS, create_model
 
 OPS = {
@@ -33,19 +37,11 @@ OPS = {
 def profile(cfg, size: tuple[int, int], repeats: int) -> tuple[float, dict[str, float]]:
     """Median wall ms of a forward, and self CPU ms per forward in each group of ``OPS``."""
     model = create_model(cfg, seed=0).eval()
-    a, b = torch.rand(1, 3, *size), torch.rand(1, 3, *size)
+    total = measure_latency(model, size, repeats=repeats, warmup=1, measure_memory=False).median_ms
+    a, b = example_inputs(None, size)[:2]
     with torch.inference_mode():
-        model(a, b)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            model(a, b)
-            times.append(1000 * (time.perf_counter() - t0))
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-            for _ in range(3):
-                model(a, b)
-    by_op = {e.key: e.self_cpu_time_total / 1000 / 3 for e in prof.key_averages()}
-    return statistics.median(times), {g: sum(by_op.get(k, 0.0) for k in keys) for g, keys in OPS.items()}
+        by_op = self_cpu_ms(lambda: model(a, b))
+    return total, {g: sum(by_op.get(k, (0.0, 0))[0] for k in keys) for g, keys in OPS.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
