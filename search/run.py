@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         SearchError,
         TrackFront,
         check_fingerprint,
+        counted,
         feasible_rate,
         make_study,
         results_table,
@@ -334,8 +335,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        from search.study import counted
-
         trials = study.get_trials(deepcopy=False)
         done = sum(counted(t) for t in trials)
         print(
