@@ -8,6 +8,8 @@ rest of ``reports`` stays usable where only pandas and plotly are installed).
 from __future__ import annotations
 
 import json
+import random
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +21,7 @@ from reports.schema import METRIC_COLUMNS, TABLE_COLUMNS
 
 HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
 GRACE_S = 180
+SCHEMA_RACE_TRIES = 6  # workers started together on an empty database race to create Optuna's tables
 
 if TYPE_CHECKING:
     import optuna
@@ -55,13 +58,28 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         path = url[len("journal://") :]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(path))
-    try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
-    except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
-        raise StorageError(
-            f"cannot open the Optuna storage {redact_url(url)!r}: {_without_password(str(e), url)}. Check the "
-            "URL and that the database server is running (or drop --storage to use a local SQLite file)."
-        ) from None  # the chained exception's text would carry the password
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+        except Exception as e:  # SQLAlchemy raises many types for a dead or wrong database
+            if _lost_schema_race(e) and attempt < SCHEMA_RACE_TRIES:
+                # Another process created the tables first; once it commits, opening again finds them.
+                time.sleep(0.2 * attempt + random.random() * 0.2)
+                continue
+            raise StorageError(
+                f"cannot open the Optuna storage {redact_url(url)!r}: {_without_password(str(e), url)}. "
+                "Check the URL and that the database server is running (or drop --storage to use a local "
+                "SQLite file)."
+            ) from None  # the chained exception's text would carry the password
+
+
+def _lost_schema_race(e: Exception) -> bool:
+    """Whether ``e`` is another process's concurrent creation of the same tables, types or version row
+    (PostgreSQL: duplicate key / already exists; MySQL: table already exists)."""
+    text = str(e).lower()
+    return "already exists" in text or "duplicate key" in text
 
 
 def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:

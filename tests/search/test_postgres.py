@@ -6,6 +6,7 @@ Needs a PostgreSQL server: ``.ci/run`` installs Debian's package, starts it and 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
+from reports.study_table import open_storage
 from search.study import counted
 from search.tracking import EXPERIMENT
 from tests.search.test_run import TINY
@@ -98,3 +100,34 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _open(url: str) -> str:
+    try:
+        open_storage(url)
+        return "opened"
+    except Exception as e:
+        return str(e)
+
+
+def test_workers_opening_an_empty_database_at_once_all_get_the_storage() -> None:
+    """Machines started together on a new database race to create Optuna's tables and types; each opens it."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        for _ in range(4):  # the race is lost often, not always: a few empty schemas
+            schema = f"race_{uuid.uuid4().hex[:8]}"
+            with engine.begin() as c:
+                c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            try:
+                url = f"{URL}{'&' if '?' in URL else '?'}options=-csearch_path%3D{schema}"
+                results = pool.map(_open, [url] * 4, chunksize=1)
+                assert results == ["opened"] * 4, results
+                with engine.begin() as c:
+                    tables = c.execute(sa.text(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'"))
+                    assert tables.scalar() > 0  # the tables went into the fresh schema, not the shared one
+            finally:
+                with engine.begin() as c:
+                    c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
