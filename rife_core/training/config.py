@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rife_core.training.losses import DEFAULT_LOSS
+from rife_core.training.losses import BACKBONE_OF_TERM, DEFAULT_LOSS
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def backbones(self) -> set[str]:
+        """ImageNet backbones ("vgg") the loss terms of any stage need on disk."""
+        losses = [self.loss, *(s.loss for s in self.stages if s.loss)]
+        return {BACKBONE_OF_TERM[t] for loss in losses for t in loss if t in BACKBONE_OF_TERM}
 
     @property
     def total_steps(self) -> int | None:

@@ -103,6 +103,7 @@ def distill_loss(
 
 TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill")
 NEEDS_TEACHER = ("distill",)
+BACKBONE_OF_TERM = {"vgg": "vgg", "lpips": "vgg"}  # ImageNet weights a term needs (backbone_weights)
 
 
 class CompositeLoss(nn.Module):
