@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         results_table,
         run_search,
     )
-    from search.tracking import MlflowTracker, ui_hint
+    from search.tracking import MlflowTracker, best_effort, limit_http_retries, ui_hint
 
     quiet_third_party_loggers()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -329,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         ",".join(spec.objectives),
         spec.out,
     )
+    limit_http_retries()
+    tracker = best_effort("the study (experiment and parent run)", spec, MlflowTracker, spec)
     try:
-        tracker = MlflowTracker(spec)
         baselines = baseline_scores(spec)
         (spec.out / "baselines.json").write_text(json.dumps(baselines, indent=1))
         study = run_search(spec, space, tracker, baselines, study)
@@ -360,9 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     from reports.build import build
 
     report = build(spec.out)
-    tracker.log_report(report.parent)
+    if tracker is not None:
+        best_effort("the report", spec, tracker.log_report, report.parent)
     print(f"\nfront:      {csv}\ndashboard:  {html}\nreport:     {report}")
-    print(f"MLflow UI:  {ui_hint(redact_url(spec.tracking_uri), tracker.experiment_id)}")
+    if tracker is not None:
+        print(f"MLflow UI:  {ui_hint(redact_url(spec.tracking_uri), tracker.experiment_id)}")
     print(f"Optuna:     optuna-dashboard {redact_url(spec.storage_url)}")
     return 0
 

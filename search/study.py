@@ -18,6 +18,7 @@ from reports.study_table import StorageError, counted, is_infeasible, open_stora
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.pruner import OPTUNA, pruning_mode
 from search.spec import SearchSpec, fingerprint, settings_diff
+from search.tracking import best_effort
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -186,11 +187,11 @@ class TrackFront:
             return
         df = results_table(study)
         pareto = set(df.loc[df["pareto"], "trial"])
-        if self.tracker is not None:
-            self.tracker.log_trial(trial, trial.number in pareto)
         csv, html = self.write_outputs(df)
         if self.tracker is not None:
-            self.tracker.update_front(pareto, csv, html, feasible_rate(study))
+            what = f"trial {trial.number}"
+            if best_effort(what, self.spec, self.tracker.log_trial, trial, trial.number in pareto) is not None:
+                best_effort("the front", self.spec, self.tracker.update_front, pareto, csv, html, feasible_rate(study))
 
     def write_outputs(self, df: pd.DataFrame) -> tuple[Path, Path]:
         out = self.spec.out
@@ -249,7 +250,7 @@ def run_search(
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
     if tracker is not None and already:
-        tracker.sync(study)  # trials a killed run stored but did not log
+        best_effort("the resume-time sync", spec, tracker.sync, study)  # trials a killed run stored, not logged
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:

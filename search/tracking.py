@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import optuna
 import torch
@@ -36,6 +39,36 @@ def ui_hint(tracking_uri: str, experiment_id: str) -> str:
         f"mlflow ui --backend-store-uri {tracking_uri}\n"
         f"            then open http://127.0.0.1:{UI_PORT}/#/experiments/{experiment_id}/runs"
     )
+
+
+# MLflow retries an unreachable server for about four minutes per call by default; a search would stall
+# that long after every trial. Commands set these unless the user did.
+HTTP_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                       "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}  # fmt: skip
+SYNC_HINT = "python -m search.sync --out {out}"
+T = TypeVar("T")
+
+
+def limit_http_retries() -> None:
+    """Short MLflow HTTP retries (about 7 s to give up on a dead server) unless the environment sets them."""
+    for k, v in HTTP_RETRY_DEFAULTS.items():
+        os.environ.setdefault(k, v)
+
+
+def best_effort(what: str, spec: SearchSpec, fn: Callable[..., T], *args) -> T | None:
+    """``fn(*args)``, an MLflow call; when the tracking store fails, warn and return None: the search goes on,
+    its results are in the Optuna storage, and ``search.sync`` logs them later."""
+    try:
+        return fn(*args)
+    except Exception as e:  # any failure of the tracking store (HTTP, SQLite locked, server error)
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = text if len(text) <= 200 else text[:200] + "..."
+        log.warning(
+            "MLflow: %s was not logged (%s). The search goes on and keeps every result in the Optuna storage; "
+            "once the tracking store is back, `%s` logs what is missing.",
+            what, first, SYNC_HINT.format(out=spec.out),
+        )  # fmt: skip
+        return None
 
 
 STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
@@ -125,7 +158,7 @@ class MlflowTracker:
             order_by=["attributes.start_time ASC"],
         )
 
-    def _trial_runs(self) -> list:
+    def trial_runs(self) -> list:
         """The runs nested under the study's parent run: one per logged trial."""
         return self.client.search_runs(
             [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
@@ -192,7 +225,7 @@ class MlflowTracker:
         """
         from reports.study_table import GRACE_S, counted
 
-        runs = self._trial_runs()
+        runs = self.trial_runs()
         logged: set[int] = set()
         now_ms = time.time() * 1000
         for r in runs:
@@ -214,7 +247,7 @@ class MlflowTracker:
 
     def update_front(self, pareto_numbers: set[int], front_csv: Path, dashboard: Path, summary: dict) -> None:
         """Re-tag trial runs' pareto flags and attach the current front to the parent run."""
-        runs = self._trial_runs()
+        runs = self.trial_runs()
         for r in runs:
             number = int(r.data.tags.get("trial_number", -1))
             flag = "true" if number in pareto_numbers else "false"

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from reports.study_table import open_storage
 from search.study import counted
 from search.tracking import EXPERIMENT
+from tests.search.mlflow_server import mlflow_server
 from tests.search.test_run import TINY
 
 URL = os.environ.get("RIFE_NAS_TEST_POSTGRES")
@@ -32,37 +31,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the MLflow server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.5)
-    raise TimeoutError(f"the MLflow server did not listen on {port} in {timeout} s")
-
-
 def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
-         "--default-artifact-root", (tmp_path / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     study_name = f"pg-{uuid.uuid4().hex[:8]}"  # the database outlives the test: a fresh study each run
-    try:
-        _wait_for_port(port, server)
+    with mlflow_server(tmp_path) as (mlflow_uri, _):
         # The same command on every "machine"; only the local output folder differs.
         cmd = [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", "4", "--no-lpips",
-               "--storage", URL, "--study-name", study_name, "--mlflow-uri", f"http://127.0.0.1:{port}"]  # fmt: skip
+               "--storage", URL, "--study-name", study_name, "--mlflow-uri", mlflow_uri]  # fmt: skip
         logs = [tmp_path / f"machine{k}.log" for k in range(2)]
         workers = []
         for k, log in enumerate(logs):
@@ -84,7 +58,7 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
         trained = [t.user_attrs["arch_id"] for t in trials if t.user_attrs.get("reused_from") is None]
         assert len(trained) == len(set(trained)), "an architecture was trained twice"
 
-        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        client = MlflowClient(tracking_uri=mlflow_uri)
         exp = client.get_experiment_by_name(EXPERIMENT)
         runs = client.search_runs(
             [exp.experiment_id], filter_string=f"tags.study_name = '{study_name}' and tags.kind = 'trial'"
@@ -97,9 +71,6 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
         assert len(parents) == 1 and {r.data.tags["mlflow.parentRunId"] for r in runs} == {parents[0].info.run_id}
         password = urlsplit(URL).password
         assert not password or not any(password in o for o in outputs)  # URLs are printed masked
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _open(url: str) -> str:
