@@ -19,6 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
+from reports.files import write_csv, write_text
 from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 
@@ -99,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = summarize(spec, rows, blend)
     folder = args.out / spec.name
-    summary.variants.to_csv(folder / "variants.csv", index=False)
-    summary.differences.to_csv(folder / "differences.csv", index=False)
+    write_csv(summary.variants, folder / "variants.csv")
+    write_csv(summary.differences, folder / "differences.csv")
     text = f"# Ablation: {spec.name}\n\n{spec.idea}\n\nblend: " + ", ".join(
         f"{s} {b:.2f} dB" for s, b in blend.items()
     ) + "\n\n" + summary.markdown() + "\n"  # fmt: skip
-    (folder / "summary.md").write_text(text)
-    (folder / "blend.json").write_text(json.dumps(blend))
+    write_text(folder / "summary.md", text)
+    write_text(folder / "blend.json", json.dumps(blend))
     from experiments.runner import Tracker
     from search.tracking import ui_hint
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.stats import paired_difference
+from reports.files import write_csv, write_text
 from reports.hypervolume import hypervolume_over_trials
 from rife_core.cli.args import configure_output
 
@@ -113,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             line += f"; vs {args.control}: {paired_difference(hv[seeds], control[seeds], 'hypervolume')}"
         lines.append(line)
     args.out.mkdir(parents=True, exist_ok=True)
-    final_df.to_csv(args.out / "hypervolume_final.csv", index=False)
-    curve_df.to_csv(args.out / "hypervolume_over_trials.csv", index=False)
-    (args.out / "summary.md").write_text("\n\n".join(lines) + "\n")
+    write_csv(final_df, args.out / "hypervolume_final.csv")
+    write_csv(curve_df, args.out / "hypervolume_over_trials.csv")
+    write_text(args.out / "summary.md", "\n\n".join(lines) + "\n")
     meta = {"reference": list(reference), "trials": args.trials, "seeds": args.seeds, "samplers": samplers}
-    (args.out / "samplers.json").write_text(json.dumps(meta, indent=1))
+    write_text(args.out / "samplers.json", json.dumps(meta, indent=1))
     print("\n".join(lines))
     from reports.build import build
 

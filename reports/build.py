@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 
 from reports import figures
 from reports.dashboard import PLOTLY_JS, ensure_plotly_js
+from reports.files import write_csv, write_text
 from reports.hypervolume import hypervolume_over_trials
 
 REF_BELOW_BLEND_DB = 1.0  # hypervolume reference point: blend PSNR minus this ...
@@ -127,8 +128,8 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     ensure_plotly_js(out)
     for name, t in tables.items():
-        t.to_csv(out / f"{name}.csv", index=False)
-        (out / f"{name}.md").write_text(t.to_markdown(index=False, floatfmt=".4g") + "\n")
+        write_csv(t, out / f"{name}.csv")
+        write_text(out / f"{name}.md", t.to_markdown(index=False, floatfmt=".4g") + "\n")
     parts = [f'<script src="{PLOTLY_JS}"></script>', f"<h1>{html.escape(title)}</h1>"]
     if notes:
         parts.append(f"<pre>{html.escape(notes)}</pre>")
@@ -144,7 +145,7 @@ def write_report(
         "</style></head><body>" + "\n".join(parts) + "</body></html>"
     )
     index = out / "index.html"
-    index.write_text(page)
+    write_text(index, page)
     return index
 
 
@@ -196,8 +197,8 @@ def study_from_storage(url: str, name: str, folder: Path) -> Path:
         names = optuna.get_all_study_names(storage)
         raise ReportError(f"no study {name!r} in {url}; studies there: {', '.join(names) or 'none'}") from e
     folder.mkdir(parents=True, exist_ok=True)
-    results_table(study).to_csv(folder / "trials.csv", index=False)
-    (folder / "baselines.json").write_text(json.dumps(study.user_attrs.get("baselines", {})))
+    write_csv(results_table(study), folder / "trials.csv")
+    write_text(folder / "baselines.json", json.dumps(study.user_attrs.get("baselines", {})))
     return folder
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from reports.files import write_text
 from reports.pareto import front_info, pareto_figure
 
 PLOTLY_JS = "plotly.min.js"
@@ -24,7 +25,7 @@ def ensure_plotly_js(folder: Path) -> Path:
         from plotly.offline import get_plotlyjs
 
         folder.mkdir(parents=True, exist_ok=True)
-        js.write_text(get_plotlyjs())
+        write_text(js, get_plotlyjs())
     return js
 
 
@@ -55,8 +56,7 @@ def write_dashboard(
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}<h2>Trials</h2>{table}</body></html>"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page)
+    write_text(path, page)
     return path
 
 

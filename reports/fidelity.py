@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports.dashboard import PLOTLY_JS, ensure_plotly_js
+from reports.files import write_text
 
 
 def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "") -> go.Figure:
@@ -52,5 +53,5 @@ def write_fidelity_page(
         f'<body><h1>{html.escape(title)}</h1><ul>{items}</ul><script src="{PLOTLY_JS}"></script>'
         f"{fig.to_html(full_html=False, include_plotlyjs=False)}<h2>Architectures</h2>{table}</body></html>"
     )
-    path.write_text(page)
+    write_text(path, page)
     return path

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from reports.files import write_csv, write_text
 from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
@@ -350,12 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         summary.append(f"{len(df) - len(ok)} architecture(s) diverged and are left out")
     args.out.mkdir(parents=True, exist_ok=True)
     csv = args.out / f"fidelity_{proxy_key}_{ref.key()}.csv"
-    df.to_csv(csv, index=False)
-    (args.out / "summary.json").write_text(
+    write_csv(df, csv)
+    write_text(
+        args.out / "summary.json",
         json.dumps({"proxy": proxy.result_settings(), "proxy_key": proxy_key,
                     "reference": ref.result_settings(), "blend_psnr": blend_psnr,
                     "agreement": [vars(a) for a in agreements], "references_above_blend": above, "n": len(ok)},
-                   indent=1)
+                   indent=1),
     )  # fmt: skip
     from reports.fidelity import write_fidelity_page
 

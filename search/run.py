@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from reports.files import write_text
 from reports.schema import OBJECTIVES
 from reports.study_table import redact_url
 from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers, require_backbones
@@ -333,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     tracker = best_effort("the study (experiment and parent run)", spec, MlflowTracker, spec)
     try:
         baselines = baseline_scores(spec)
-        (spec.out / "baselines.json").write_text(json.dumps(baselines, indent=1))
+        write_text(spec.out / "baselines.json", json.dumps(baselines, indent=1))
         study = run_search(spec, space, tracker, baselines, study)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)

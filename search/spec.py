@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports.files import write_text
 from reports.schema import COST, OBJECTIVES, objective_info
 from reports.study_table import redact_url
 from search.oneshot import SupernetSettings
@@ -192,7 +193,7 @@ class SearchSpec:
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / "search_spec.json"
-        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
+        write_text(path, json.dumps(self.to_dict(), indent=1, sort_keys=True))
         return path
 
 

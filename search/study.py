@@ -12,6 +12,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
+from reports.files import write_csv
 from reports.record import TrialRecord
 from reports.schema import QUALITY, objective_info
 from reports.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
@@ -196,9 +197,9 @@ class TrackFront:
     def write_outputs(self, df: pd.DataFrame) -> tuple[Path, Path]:
         out = self.spec.out
         out.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out / "trials.csv", index=False)
+        write_csv(df, out / "trials.csv")
         front = df[df["pareto"]].sort_values(x_axis(self.spec))
-        front.to_csv(out / "pareto_front.csv", index=False)
+        write_csv(front, out / "pareto_front.csv")
         html = write_dashboard(
             df,
             out / "dashboard.html",

@@ -1,0 +1,28 @@
+"""Atomic result files: a failed write leaves the previous file whole and no partial file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reports.files import write_csv, write_text
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "trials.csv"
+    write_csv(pd.DataFrame({"trial": [0, 1], "psnr": [30.1, 31.2]}), path)
+    before = path.read_text()
+    with pytest.raises(UnicodeEncodeError):  # the new content cannot be written
+        write_text(path, "trial,psnr\n2,33.0\n" + "\ud800")
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["trials.csv"]  # no temporary file left behind
+    assert pd.read_csv(path)["psnr"].tolist() == [30.1, 31.2]
+
+
+def test_write_creates_the_folder_and_replaces_the_content(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "summary.json"
+    write_text(path, "{}")
+    write_text(path, '{"n": 1}')
+    assert path.read_text() == '{"n": 1}'
