@@ -12,8 +12,15 @@ from typing import Any
 
 from reports.schema import METRIC_COLUMNS
 
-# The fail reason of a trial stopped by Ctrl-C: not a result, so it does not count and a re-run redoes it.
+# Fail reasons that are not the architecture's result, so the trial does not count and a re-run redoes it:
+# Ctrl-C, and bad data found mid-trial (a corrupt image; the search stops so that it can be fixed).
 INTERRUPTED = "interrupted"
+DATA_ERROR = "data error: "  # a prefix: the rest is the data's own message
+
+
+def redone(fail_reason: str | None) -> bool:
+    """Whether a failed trial with this reason is redone by a re-run (it failed for no fault of its own)."""
+    return fail_reason is None or fail_reason == INTERRUPTED or fail_reason.startswith(DATA_ERROR)
 
 
 @dataclass

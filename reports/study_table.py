@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
-from reports.record import INTERRUPTED, TrialRecord
+from reports.record import TrialRecord, redone
 from reports.schema import METRIC_COLUMNS, TABLE_COLUMNS
 
 HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
@@ -90,15 +90,15 @@ def counted(trial: optuna.trial.FrozenTrial) -> bool:
     """Trials that count toward --trials: finished and feasible (they trained, or reused a result).
 
     A failed trial counts when it failed in the objective (its record holds the reason); one that Optuna
-    failed because its process died mid-run (a stale heartbeat) or that Ctrl-C interrupted does not, so a
-    resumed search redoes it.
+    failed because its process died mid-run (a stale heartbeat), that Ctrl-C interrupted or that met bad
+    data does not, so a resumed search redoes it.
     """
     from optuna.trial import TrialState
 
     if is_infeasible(trial):
         return False
     if trial.state == TrialState.FAIL:
-        return TrialRecord.of(trial.user_attrs).fail_reason not in (None, INTERRUPTED)
+        return not redone(TrialRecord.of(trial.user_attrs).fail_reason)
     return trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
 
 

@@ -10,10 +10,11 @@ import numpy as np
 import optuna
 import torch
 
-from reports.record import INTERRUPTED, TrialRecord
+from reports.record import DATA_ERROR, INTERRUPTED, TrialRecord
 from reports.schema import objective_info
 from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
+from rife_core.data.frames import DataError
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.supernet import SuperNet
@@ -23,6 +24,19 @@ from search.spec import SearchSpec
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
+
+
+class BadData(Exception):
+    """Bad data met in a trial (e.g. a corrupt image): not one of Optuna's caught errors, so the search stops."""
+
+
+def _own_message(e: Exception) -> str:
+    """The error's own message; a DataLoader worker's error carries the worker's traceback before it."""
+    text = str(e)
+    if "Original Traceback" not in text:
+        return text
+    last = text.strip().splitlines()[-1]
+    return last.split(": ", 1)[1] if last.startswith(type(e).__module__) else last
 
 
 class TrialFailed(RuntimeError):
@@ -74,6 +88,10 @@ class Objective:
         except KeyboardInterrupt:  # Optuna marks it failed; the reason keeps it out of the count, so it reruns
             rec.set(trial, fail_reason=INTERRUPTED)
             raise
+        except DataError as e:  # the data's fault, not the architecture's: stop the search, redo the trial later
+            message = _own_message(e)
+            rec.set(trial, fail_reason=f"{DATA_ERROR}{message}")
+            raise BadData(message) from e
         except Exception as e:  # stored, so that a failure is told apart from a trial killed mid-run
             if rec.fail_reason is None:
                 rec.set(trial, fail_reason=f"{type(e).__name__}: {e}")

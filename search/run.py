@@ -178,6 +178,13 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
     return spec, space
 
 
+def check_data(spec: SearchSpec) -> None:
+    """Raise ``DataError`` unless the training and validation data exist and hold triplets."""
+    from rife_core.training.trainer import training_datasets
+
+    training_datasets(spec.proxy.train_config(1), teacher=False)
+
+
 def baseline_scores(spec: SearchSpec) -> dict[str, float]:
     """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
     from rife_core.evaluation.baselines import METHODS
@@ -299,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow  # noqa: F401 - imported here so that its logger level can be set after its own setup
     import optuna
 
+    from search.objective import BadData
     from search.study import (
         SearchError,
         TrackFront,
@@ -316,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     # multivariate/group TPE and RDB heartbeats are marked experimental; they are what we want.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     spec.out.mkdir(parents=True, exist_ok=True)
+    try:  # the data first: a missing folder, empty lists or an unreadable validation image stop it here
+        check_data(spec)
+        baselines = baseline_scores(spec)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         study = make_study(spec)
         check_fingerprint(study, spec, spec.fingerprint_settings(space.to_dict()))
@@ -333,11 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     limit_http_retries()
     tracker = best_effort("the study (experiment and parent run)", spec, MlflowTracker, spec)
     try:
-        baselines = baseline_scores(spec)
         write_text(spec.out / "baselines.json", json.dumps(baselines, indent=1))
         study = run_search(spec, space, tracker, baselines, study)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except BadData as e:
+        print(f"error: {e}\nThe search stopped; every finished trial is stored and the one that met the bad data "
+              "is redone when you re-run the same command.", file=sys.stderr)  # fmt: skip
         return 2
     except KeyboardInterrupt:
         trials = study.get_trials(deepcopy=False)

@@ -89,8 +89,16 @@ def make_study(spec: SearchSpec) -> optuna.Study:
             f"study {spec.study_name!r} in {redact_url(spec.storage_url)} does not match: {e}; "
             "use another --out or --study-name"
         ) from e
-    if [d.name.lower() for d in study.directions] != spec.directions:
-        raise SearchError(f"study {spec.study_name!r} was created with other objectives; use another --out")
+    stored = study.user_attrs.get("objectives")
+    if [d.name.lower() for d in study.directions] != spec.directions or stored not in (None, list(spec.objectives)):
+        # Same directions are not enough: (psnr, macs) values read as (psnr, latency) would be a wrong front.
+        was = ",".join(stored) if stored else f"{len(study.directions)} objectives"
+        raise SearchError(
+            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} was created with other objectives "
+            f"({was}; this run asks for {','.join(spec.objectives)}); use another --out or --study-name"
+        )
+    if stored is None:
+        study.set_user_attr("objectives", list(spec.objectives))
     return study
 
 

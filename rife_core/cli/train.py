@@ -16,7 +16,7 @@ from pathlib import Path
 from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
-from rife_core.training.checkpoint import load_subnet
+from rife_core.training.checkpoint import load_subnet, read_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.trainer import DETERMINISM_NOTE, train
 
@@ -67,8 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ValueError) as e:
         p.error(str(e))
     require_backbones(p, cfg.backbones(), "choose a loss without vgg/lpips (e.g. --loss l1=1)")
-    if args.resume is not None and not args.resume.is_file():
-        p.error(f"--resume {args.resume}: no such checkpoint")
+    if args.resume is not None:
+        try:
+            stored = read_checkpoint(args.resume)
+        except (FileNotFoundError, ValueError) as e:
+            p.error(f"--resume: {e}")
+        if stored.get("arch") != arch.to_dict():
+            p.error(f"--resume {args.resume}: the checkpoint holds another architecture than the one given; pass "
+                    "the --preset / --config it was trained with, or start a new run without --resume")  # fmt: skip
     if args.init_from is not None and args.resume is not None:
         p.error("--init-from and --resume exclude each other: a resumed run already has its weights")
     model = arch

@@ -25,6 +25,7 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from rife_core.data.augment import AugmentConfig
+from rife_core.data.frames import DataError
 from rife_core.data.spec import MixedTriplets, load
 from rife_core.data.teacher import TeacherFlows
 from rife_core.data.torch_data import TorchTriplets, default_workers
@@ -117,9 +118,11 @@ def training_datasets(cfg: TrainConfig, teacher: bool):
     val_specs = cfg.val_data if cfg.val_data is not None else cfg.data
     val = ConcatTriplets("val", [load(s, "val", seed=cfg.seed) for s in val_specs])
     if not len(train):
-        raise ValueError(f"no training triplets in {cfg.data}")
+        raise DataError(f"no training triplets in {', '.join(cfg.data)}; check the dataset folder and its lists")
     if not len(val):
-        raise ValueError(f"no validation triplets in {val_specs}; pass val data explicitly")
+        raise DataError(
+            f"no validation triplets in {', '.join(val_specs)}; pass validation data explicitly (--val-data)"
+        )
     return train, val
 
 

@@ -125,21 +125,6 @@ def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
     assert not (out / "trials" / f"{done[1].number:04d}").exists()
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--budget", "half"], "0.5M, 500k"),
-        (["--budget", "0.5M", "--objectives", "psnr,speed"], "objectives"),
-        (["--budget", "0.5M", "--fix", "upsample=nearest"], "upsample choice"),
-        (["--budget", "0.5M", "--data", "vimeo:/x"], "unknown dataset"),
-    ],
-)
-def test_usage_errors_exit_2(argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--out", str(tmp_path), *argv])
-    assert exc.value.code == 2 and message in capsys.readouterr().err
-
-
 def test_dead_database_is_one_clear_error_without_the_password(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
