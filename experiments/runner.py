@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.spec import AblationSpec, Variant
+from reports.files import append_jsonl, read_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +48,10 @@ class RunCache:
         self.path = path
 
     def load(self) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        if self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                out[row["key"]] = row
-        return out
+        return {row["key"]: row for row in read_jsonl(self.path)}
 
     def append(self, row: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
-            f.flush()
+        append_jsonl(self.path, row)
 
 
 def eval_sets(spec: AblationSpec) -> dict[str, Any]:
@@ -193,6 +183,23 @@ class Tracker:
                 self.client.log_metric(rid, k.replace("@", "_at_").replace(":", "_"), float(v))
         self.client.set_terminated(rid, "FINISHED" if row["status"] == "completed" else "FAILED")
 
+    def sync(self, stored: dict[str, tuple[Variant, int, dict]]) -> int:
+        """Log the stored rows (by key) that have no finished MLflow run: killed between storing a row and
+        logging it, or while logging it (a RUNNING run, replaced). Returns how many were logged."""
+        runs = self.client.search_runs([self.exp_id], f"tags.mlflow.parentRunId = '{self.parent}'", max_results=5000)
+        have = set()
+        for r in runs:
+            if r.info.status == "RUNNING":
+                self.client.delete_run(r.info.run_id)
+            else:
+                have.add(r.data.tags.get("key"))
+        missing = [k for k in stored if k not in have]
+        for key in missing:
+            self.log_run(*stored[key])
+        if missing:
+            log.info("MLflow: logged %d finished run(s) a stopped run had not logged", len(missing))
+        return len(missing)
+
     def finish(self, files: list[Path], report: Path | None = None) -> None:
         for f in files:
             self.client.log_artifact(self.parent, str(f))
@@ -231,6 +238,8 @@ def run_ablation(
     rows, t0, trained = [], time.perf_counter(), 0
     fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items}
     todo = sum(v.key(s, fixed) not in done and v.key(s, fixed) not in elsewhere for v, s in jobs)
+    by_key = {v.key(s, fixed): (v, s) for v, s in jobs}
+    tracker.sync({k: (*by_key[k], row) for k, row in done.items() if k in by_key})  # what a kill left unlogged
     for k, (variant, seed) in enumerate(jobs, 1):
         key = variant.key(seed, fixed)
         if key in done:

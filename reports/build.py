@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 
 from reports import figures
 from reports.dashboard import PLOTLY_JS, ensure_plotly_js
-from reports.files import write_csv, write_text
+from reports.files import read_jsonl, write_csv, write_text
 from reports.hypervolume import hypervolume_over_trials
 
 REF_BELOW_BLEND_DB = 1.0  # hypervolume reference point: blend PSNR minus this ...
@@ -73,7 +73,7 @@ def study_report(trials: pd.DataFrame, baselines: dict[str, float]) -> tuple[lis
 
 
 def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
-    runs = pd.DataFrame([json.loads(x) for x in (folder / "runs.jsonl").read_text().splitlines() if x.strip()])
+    runs = pd.DataFrame(read_jsonl(folder / "runs.jsonl"))
     diffs = pd.read_csv(folder / "differences.csv") if (folder / "differences.csv").is_file() else pd.DataFrame()
     variants = pd.read_csv(folder / "variants.csv") if (folder / "variants.csv").is_file() else pd.DataFrame()
     control = next((v.replace(" (control)", "") for v in variants.get("variant", []) if "(control)" in v), "")

@@ -1,11 +1,14 @@
-"""Result files written atomically: a temporary file in the same folder, then a rename.
+"""Result files that survive a kill at any moment.
 
-A kill at any moment leaves either the previous file or the new one, never a half-written file that a
-later run or ``reports.build`` would read as valid (at worst a stray ``.NAME.*.tmp`` beside it).
+Whole files are written to a temporary file in the same folder, then renamed: a kill leaves the previous
+file or the new one, never a half-written one (at worst a stray ``.NAME.*.tmp`` beside it). Append-only
+JSON-lines caches (``runs.jsonl``, ``results.jsonl``) skip a last line a kill cut short, and the next append
+starts a new line after it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -33,3 +36,27 @@ def write_text(path: str | Path, text: str) -> Path:
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """``df.to_csv(path, index=False)``, atomically."""
     return write_text(path, df.to_csv(index=False))
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """The rows of a JSON-lines file (none when it does not exist); a line cut short by a kill is skipped."""
+    path = Path(path)
+    rows = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def append_jsonl(path: str | Path, row: dict) -> None:
+    """Append ``row`` as one line, durably; after a line a kill cut short, on a new line (appended to the
+    fragment, this row would be unreadable too)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as f:
+        torn = f.seek(0, os.SEEK_END) > 0 and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n"
+        f.write((b"\n" if torn else b"") + json.dumps(row).encode() + b"\n")
+        f.flush()
+        os.fsync(f.fileno())

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports.files import write_csv, write_text
+from reports.files import append_jsonl, read_jsonl, write_csv, write_text
 from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
@@ -66,20 +66,10 @@ class ResultCache:
     path: Path
 
     def load(self) -> dict[tuple[str, str], dict]:
-        out = {}
-        if self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:  # a line cut short by a kill: recomputed
-                    continue
-                out[(row["arch_id"], row["settings"])] = row
-        return out
+        return {(row["arch_id"], row["settings"]): row for row in read_jsonl(self.path)}  # cut lines: recomputed
 
     def append(self, row: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_jsonl(self.path, row)
 
 
 def train_row(cfg: ArchConfig, settings: ProxySettings) -> dict:

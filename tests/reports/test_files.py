@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reports.files import write_csv, write_text
+from reports.files import append_jsonl, read_jsonl, write_csv, write_text
 
 
 def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -26,3 +26,13 @@ def test_write_creates_the_folder_and_replaces_the_content(tmp_path: Path) -> No
     write_text(path, "{}")
     write_text(path, '{"n": 1}')
     assert path.read_text() == '{"n": 1}'
+
+
+def test_a_line_a_kill_cut_short_is_skipped_and_the_next_row_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    append_jsonl(path, {"key": "a", "psnr": 30.0})
+    with path.open("a") as f:
+        f.write('{"key": "b", "ps')  # a kill in the middle of a write
+    append_jsonl(path, {"key": "c", "psnr": 31.0})
+    assert read_jsonl(path) == [{"key": "a", "psnr": 30.0}, {"key": "c", "psnr": 31.0}]
+    assert read_jsonl(tmp_path / "none.jsonl") == []
