@@ -47,6 +47,7 @@ class TrialRecord:
     overhead_s: float | None = None  # cost measurement
     train_s: float | None = None  # training and validation, this trial's own (None when reused or pruned)
     checkpoint: str | None = None
+    worker: str | None = None  # "host:pid" of the process running it (the journal storage's stale sweep)
 
     @classmethod
     def of(cls, user_attrs: dict[str, Any]) -> TrialRecord:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from search.spec import SearchSpec
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
+
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class BadData(Exception):
@@ -98,6 +103,7 @@ class Objective:
             raise
 
     def _run(self, trial: optuna.Trial, rec: TrialRecord) -> tuple[float, ...] | float:
+        rec.set(trial, worker=WORKER)
         cfg = self.space.sample(trial)
         params = count_params(cfg)
         rec.set(

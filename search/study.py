@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from pathlib import Path
 
 import optuna
 import pandas as pd
+from optuna.storages.journal import JournalStorage
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
@@ -239,6 +241,35 @@ def feasible_rate(study: optuna.Study) -> dict[str, float]:
     }
 
 
+def fail_dead_workers_trials(study: optuna.Study) -> list[int]:
+    """Fail the RUNNING trials whose process on this machine is gone; returns their numbers.
+
+    RDB storages do this with Optuna's heartbeat; the journal storage (several processes on one machine)
+    has none, so a killed worker's trial would stay RUNNING forever. Trials of other machines are left.
+    """
+    host = socket.gethostname()
+    failed = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = TrialRecord.of(t.user_attrs).worker
+        if worker is None or worker.rpartition(":")[0] != host or _alive(int(worker.rpartition(":")[2])):
+            continue
+        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        failed.append(t.number)
+    if failed:
+        log.info("trials %s were RUNNING in processes that no longer exist: marked failed, redone", failed)
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def run_search(
     spec: SearchSpec,
     space: SearchSpace,
@@ -258,6 +289,8 @@ def run_search(
         log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
+    if isinstance(study._storage, JournalStorage):
+        fail_dead_workers_trials(study)
     if tracker is not None and already:
         best_effort("the resume-time sync", spec, tracker.sync, study)  # trials a killed run stored, not logged
     progress = Progress(spec, already)

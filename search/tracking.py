@@ -12,7 +12,8 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -71,6 +72,25 @@ def best_effort(what: str, spec: SearchSpec, fn: Callable[..., T], *args) -> T |
         return None
 
 
+@contextmanager
+def _creation_lock(tracking_uri: str) -> Iterator[None]:
+    """For a local SQLite store, hold an exclusive file lock beside it: workers started together on a new
+    store would otherwise run MLflow's schema migrations at once and break them. Other stores: no lock."""
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    lock = Path(tracking_uri[len("sqlite:///") :] + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 FLOP_COUNTER = "fvcore FlopCountAnalysis (1 multiply-add = 1 MAC; grid_sample 4 MACs per output value)"
 
@@ -96,8 +116,9 @@ class MlflowTracker:
         from mlflow.tracking import MlflowClient
 
         self.spec = spec
-        self.client = MlflowClient(tracking_uri=spec.tracking_uri)
-        self.experiment_id = self._experiment(spec)
+        with _creation_lock(spec.tracking_uri):  # the first use of a new store creates its tables
+            self.client = MlflowClient(tracking_uri=spec.tracking_uri)
+            self.experiment_id = self._experiment(spec)
         s = spec
         # Tags every run of this study carries; the git commit is looked up once, not per trial.
         self.common_tags = {
@@ -111,7 +132,8 @@ class MlflowTracker:
             "optuna_version": optuna.__version__,
             "git_commit": _git_commit() or "none",
         }
-        self.parent_id = self._parent_run()
+        with _creation_lock(spec.tracking_uri):
+            self.parent_id = self._parent_run()
         self._js_logged = False
 
     def _experiment(self, spec: SearchSpec) -> str:
