@@ -13,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from experiments.runner import EXPERIMENT
 from tests.experiments.test_run import tiny_spec
+
+pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
 
 def _rows(path: Path) -> list[dict]:

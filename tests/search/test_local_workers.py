@@ -10,12 +10,15 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 from mlflow.tracking import MlflowClient
 
 from reports.record import TrialRecord
 from reports.study_table import counted, open_storage
 from search.tracking import EXPERIMENT
 from tests.search.test_run import TINY
+
+pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
 
 def _command(tmp_path: Path, out: str, trials: int) -> list[str]:

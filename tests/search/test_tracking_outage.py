@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 from mlflow.tracking import MlflowClient
 
 from search.study import counted
@@ -17,6 +18,8 @@ from search.sync import main as sync_main
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
 from tests.search.test_run import TINY
+
+pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
 
 def _trial_runs(uri: str) -> list:
