@@ -237,9 +237,13 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         log.warning("%s%s", head, why)
 
 
+DEPLOY_SIZE = (480, 640)  # the retrained models' latency is reported at this (H, W)
+
+
 def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     """Train the best front members longer, from their seeded initial weights or the ones they inherit from
     the one-shot supernet (``spec.retrain_init``), and score them on test."""
+    from rife_core.cost.latency import measure_latency
     from rife_core.evaluation.baselines import METHODS
     from rife_core.evaluation.evaluate import evaluate, model_predictor
     from rife_core.model.config import ArchConfig
@@ -273,6 +277,11 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
                "search_psnr": r["psnr"], "retrained_val_psnr": res.metrics.get("psnr")}  # fmt: skip
         for name, ds in test_sets(spec).items():
             row[f"test_psnr {name}"] = evaluate(model_predictor(model), ds)["psnr"]
+        # Where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
+        lat = measure_latency(model.cpu(), DEPLOY_SIZE, backend=spec.latency_backend, measure_memory=False)
+        row[f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.latency_backend}, {lat.threads} threads)"] = (
+            lat.median_ms
+        )
         row["checkpoint"] = str(res.checkpoint)
         rows.append(row)
     base = {name: {m: evaluate(fn, ds)["psnr"] for m, fn in METHODS.items()} for name, ds in test_sets(spec).items()}

@@ -331,7 +331,7 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
     printed = capsys.readouterr().out
     assert "Retrained front members (4 steps" in printed
     assert "search_psnr" in printed and "test_psnr default" in printed and "test_psnr large_motion:default" in printed
-    assert "baselines on test default: blend" in printed and "dis" in printed
+    assert "baselines on test default: blend" in printed and "dis" in printed and "latency_ms 480x640" in printed
     assert len(list((out / "retrain").glob("*/last.pt"))) == 1
 
 
