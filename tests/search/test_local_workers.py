@@ -1,5 +1,6 @@
-"""Several worker processes on one machine, one study: a journal file as the Optuna storage and one MLflow
-SQLite store, all started at once; and the journal's stale-trial sweep after a kill -9."""
+"""Several worker processes on one machine, one study: a journal file or an SQLite file with a busy timeout
+as the Optuna storage and one MLflow SQLite store, all started at once; and the journal's stale-trial sweep
+after a kill -9 (RDB storages have Optuna's heartbeat, tested in test_run)."""
 
 from __future__ import annotations
 
@@ -21,26 +22,34 @@ from tests.search.test_run import TINY
 pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
 
-def _command(tmp_path: Path, out: str, trials: int) -> list[str]:
+STORAGES = {"journal": "journal://{tmp}/study.log", "sqlite": "sqlite:///{tmp}/study.db?timeout=60"}
+
+
+def _url(tmp_path: Path, kind: str) -> str:
+    return STORAGES[kind].format(tmp=tmp_path)
+
+
+def _command(tmp_path: Path, out: str, trials: int, kind: str = "journal") -> list[str]:
     return [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", str(trials), "--no-lpips",
-            "--storage", f"journal://{tmp_path / 'study.log'}", "--study-name", "local",
+            "--storage", _url(tmp_path, kind), "--study-name", "local",
             "--mlflow-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--out", str(tmp_path / out)]  # fmt: skip
 
 
-def _study(tmp_path: Path) -> optuna.Study:
-    return optuna.load_study(study_name="local", storage=open_storage(f"journal://{tmp_path / 'study.log'}"))
+def _study(tmp_path: Path, kind: str = "journal") -> optuna.Study:
+    return optuna.load_study(study_name="local", storage=open_storage(_url(tmp_path, kind)))
 
 
-def test_three_local_workers_share_one_journal_study_and_one_mlflow_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", sorted(STORAGES))
+def test_three_local_workers_share_one_study_and_one_mlflow_store(kind: str, tmp_path: Path) -> None:
     logs = [tmp_path / f"worker{k}.log" for k in range(3)]
     workers = []
     for k, log in enumerate(logs):
         with log.open("w") as fh:
-            workers.append(subprocess.Popen(_command(tmp_path, f"w{k}", 5), stdout=fh, stderr=fh))
+            workers.append(subprocess.Popen(_command(tmp_path, f"w{k}", 5, kind), stdout=fh, stderr=fh))
     codes = [w.wait(timeout=900) for w in workers]
     assert codes == [0, 0, 0], "\n".join(log.read_text()[-2000:] for log in logs)
 
-    everything = _study(tmp_path).get_trials(deepcopy=False)
+    everything = _study(tmp_path, kind).get_trials(deepcopy=False)
     trials = [t for t in everything if counted(t)]
     assert 5 <= len(trials) <= 7  # each worker stops at the total; the others' running trials finish
     numbers = [t.number for t in everything]
