@@ -110,7 +110,7 @@ def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, mo
     argv = [
         "--out", str(out), "--budget", "0.5M", "--trials", "2", "--strategy", "oneshot", "--supernet-steps", "3",
         "--supernet-synthetic-ratio", "0", "--proxy-crop", "48", "--proxy-batch", "2", "--val-items", "2",
-        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard",
+        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard", "--no-lpips",
     ]  # fmt: skip
     assert main(argv) == 0
     cached = list((tmp_path / "cache" / "supernet").glob("supernet_*.pt"))

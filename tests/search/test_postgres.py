@@ -31,6 +31,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.slow
 def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
     study_name = f"pg-{uuid.uuid4().hex[:8]}"  # the database outlives the test: a fresh study each run
     with mlflow_server(tmp_path) as (mlflow_uri, _):

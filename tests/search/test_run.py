@@ -205,6 +205,7 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 
 
+@pytest.mark.slow
 def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     """Kill the process mid-trial, re-run the same command: the total completes, nothing is duplicated."""
     import signal
@@ -260,6 +261,7 @@ def test_resume_on_a_shared_storage_leaves_a_run_another_worker_is_logging(tmp_p
     assert kept.lifecycle_stage == "active" and kept.status == "RUNNING"
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path) -> None:
     """SIGINT mid-trial: exit 130, a summary, the running trial failed as 'interrupted' and not counted."""
     import signal
