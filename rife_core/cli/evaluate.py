@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the backbone weights)")
     p.add_argument("--max-items", type=int, default=None, help="evaluate at most this many triplets per set")
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--flip-tta",
+        action="store_true",
+        help="also score the model averaged with its prediction on mirrored frames (a second row; twice the time)",
+    )
     p.add_argument("--csv", type=Path, help="also write the table as CSV")
     p.add_argument("--json", type=Path, help="also write the table as JSON records")
     args = p.parse_args(argv)
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             p.error(str(e))
         model_name = args.checkpoint.stem if args.checkpoint.stem != "last" else args.checkpoint.parent.name
         methods[model_name] = model_predictor(model)
+        if args.flip_tta:
+            methods[f"{model_name}+flip"] = model_predictor(model, flip_tta=True)
         methods.update({b: METHODS[b] for b in BASELINES})
     else:
         methods[args.method] = METHODS[args.method]

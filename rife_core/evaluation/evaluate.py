@@ -58,9 +58,15 @@ def evaluate(
     return out
 
 
-def model_predictor(model: torch.nn.Module) -> Predict:
+def model_predictor(model: torch.nn.Module, flip_tta: bool = False) -> Predict:
+    """``model`` as a predictor; ``flip_tta`` also runs it on the horizontally mirrored frames and averages the
+    two frames (test-time augmentation: two forwards, a flow prior's DIS included, so twice the time)."""
+
     def predict(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return model(img0, img1, t).frame
+        frame = model(img0, img1, t).frame
+        if flip_tta:
+            frame = (frame + model(img0.flip(-1), img1.flip(-1), t).frame.flip(-1)) / 2
+        return frame
 
     return predict
 

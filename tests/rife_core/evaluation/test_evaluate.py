@@ -60,3 +60,28 @@ def test_cli_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_flip_tta_output_is_mirror_symmetric_on_mirror_symmetric_frames() -> None:
+    import torch
+
+    from rife_core.evaluation.evaluate import model_predictor
+    from rife_core.model.presets import create_model
+
+    from ..conftest import TINY
+
+    model = create_model(TINY, seed=0).eval()
+    half = torch.rand(1, 3, 32, 24, generator=torch.Generator().manual_seed(0))
+    img0, img1 = (torch.cat([h, h.flip(-1)], -1) for h in (half, half.roll(2, -2)))  # each its own mirror image
+    t = torch.full((1,), 0.5)
+    with torch.no_grad():
+        plain, tta = model_predictor(model)(img0, img1, t), model_predictor(model, flip_tta=True)(img0, img1, t)
+    assert not torch.allclose(plain, plain.flip(-1), atol=1e-4)  # the network alone is not mirror-equivariant
+    assert torch.allclose(tta, tta.flip(-1), atol=1e-6)
+    assert torch.allclose(tta, (plain + plain.flip(-1)) / 2, atol=1e-6)
+
+
+def test_cli_flip_tta_adds_a_row(tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--checkpoint", str(tiny_checkpoint), "--data", "synthetic:2", "--no-lpips", "--flip-tta"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny+flip" in out
