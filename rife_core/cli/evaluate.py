@@ -20,7 +20,7 @@ from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import BASELINES, METHODS
-from rife_core.evaluation.evaluate import evaluation_table, model_predictor, verdicts
+from rife_core.evaluation.evaluate import evaluation_table, flip_averaged, model_predictor, verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--flip-tta",
         action="store_true",
-        help="also score the model averaged with its prediction on mirrored frames (a second row; twice the time)",
+        help="also score the model and DIS averaged with their output on mirrored frames (rows +flip; 2x time)",
     )
     p.add_argument("--csv", type=Path, help="also write the table as CSV")
     p.add_argument("--json", type=Path, help="also write the table as JSON records")
@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.flip_tta:
             methods[f"{model_name}+flip"] = model_predictor(model, flip_tta=True)
         methods.update({b: METHODS[b] for b in BASELINES})
+        if args.flip_tta:  # the fair bar: DIS averaged the same way (two flow estimates)
+            methods["dis+flip"] = flip_averaged(METHODS["dis"])
     else:
         methods[args.method] = METHODS[args.method]
         methods.update({b: METHODS[b] for b in BASELINES if b != args.method})

@@ -59,16 +59,23 @@ def evaluate(
 
 
 def model_predictor(model: torch.nn.Module, flip_tta: bool = False) -> Predict:
-    """``model`` as a predictor; ``flip_tta`` also runs it on the horizontally mirrored frames and averages the
-    two frames (test-time augmentation: two forwards, a flow prior's DIS included, so twice the time)."""
+    """``model`` as a predictor; ``flip_tta``: averaged with its prediction on mirrored frames (``flip_averaged``)."""
 
     def predict(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        frame = model(img0, img1, t).frame
-        if flip_tta:
-            frame = (frame + model(img0.flip(-1), img1.flip(-1), t).frame.flip(-1)) / 2
-        return frame
+        return model(img0, img1, t).frame
 
-    return predict
+    return flip_averaged(predict) if flip_tta else predict
+
+
+def flip_averaged(predict: Predict) -> Predict:
+    """Test-time augmentation: the mean of ``predict`` on the frames and, mirrored back, on the horizontally
+    mirrored frames. Two calls, so twice the time (a flow prior's DIS included); for DIS itself it averages
+    two flow estimates, so compare a model with it against ``flip_averaged`` DIS."""
+
+    def averaged(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return (predict(img0, img1, t) + predict(img0.flip(-1), img1.flip(-1), t).flip(-1)) / 2
+
+    return averaged
 
 
 def evaluation_table(

@@ -84,4 +84,4 @@ def test_flip_tta_output_is_mirror_symmetric_on_mirror_symmetric_frames() -> Non
 def test_cli_flip_tta_adds_a_row(tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--checkpoint", str(tiny_checkpoint), "--data", "synthetic:2", "--no-lpips", "--flip-tta"]) == 0
     out = capsys.readouterr().out
-    assert "tiny+flip" in out
+    assert "tiny+flip" in out and "dis+flip" in out
