@@ -172,6 +172,12 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
     if args.strategy == "oneshot" and set(space.choices["flow_init"]) != {"none"}:
         p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
+    if set(space.choices["flow_init"]) != {"none"} and "latency" not in spec.objectives:
+        log.warning(
+            "the space has a flow prior (flow_init) and the objectives leave latency out: MACs do not count the "
+            "prior's DIS, so prior members look cheaper than they run; --objectives psnr,latency compares them "
+            "at their real cost"
+        )
     if spec.lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips (and leave lpips out of --objectives)")
     require_backbones(p, spec.proxy.train_config(1).backbones(), "choose a --proxy-loss without vgg/lpips")

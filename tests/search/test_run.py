@@ -358,3 +358,15 @@ def test_flat_front_warning_gives_the_advice_of_the_strategy(strategy: str, advi
     with caplog.at_level("WARNING", logger="search"):
         warn_if_uninformative(df, {"blend (baseline)": 30.29}, SearchSpec(budget=500_000, strategy=strategy))
     assert advice in caplog.text and ("proxies are too short" in caplog.text) is (strategy == "proxy")
+
+
+@pytest.mark.parametrize(("objectives", "warns"), [("psnr,macs", True), ("psnr,latency", False)])
+def test_a_prior_space_without_the_latency_objective_is_warned_about(
+    objectives: str, warns: bool, tmp_path: Path, caplog
+) -> None:
+    space = tmp_path / "hybrid.yaml"
+    text = (Path(__file__).parents[2] / "space" / "default_space.yaml").read_text()
+    space.write_text(text.replace("flow_init: [none]", "flow_init: [none, dis_medium]"))
+    argv = ["--budget", "0.5M", "--space", str(space), "--objectives", objectives, "--dump-space", "0"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 0
+    assert ("MACs do not count the prior's DIS" in caplog.text) == warns
