@@ -55,8 +55,11 @@ def append_jsonl(path: str | Path, row: dict) -> None:
     fragment, this row would be unreadable too)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+b") as f:
-        torn = f.seek(0, os.SEEK_END) > 0 and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n"
+    with path.open("a+b") as f:  # appends go to the end whatever the read position
+        torn = False
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
         f.write((b"\n" if torn else b"") + json.dumps(row).encode() + b"\n")
         f.flush()
         os.fsync(f.fileno())

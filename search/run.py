@@ -185,10 +185,18 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
 
 
 def check_data(spec: SearchSpec) -> None:
-    """Raise ``DataError`` unless the training and validation data exist and hold triplets."""
-    from rife_core.training.trainer import training_datasets
+    """Raise ``DataError`` unless the training and validation data exist and hold triplets.
 
-    training_datasets(spec.proxy.train_config(1), teacher=False)
+    The validation set is the proxy's cached one, which the baselines score next (a large-motion subset
+    runs DIS over every candidate triplet to select: once, not twice).
+    """
+    from rife_core.data.spec import load
+    from rife_core.data.triplets import ConcatTriplets
+    from rife_core.training.trainer import check_triplets
+
+    train = ConcatTriplets("train", [load(s, "train", seed=spec.seed) for s in spec.data])
+    proxy = spec.proxy
+    check_triplets(train, spec.data, proxy.val_set(), proxy.val_data or proxy.data)
 
 
 def baseline_scores(spec: SearchSpec) -> dict[str, float]:

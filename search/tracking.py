@@ -116,9 +116,6 @@ class MlflowTracker:
         from mlflow.tracking import MlflowClient
 
         self.spec = spec
-        with _creation_lock(spec.tracking_uri):  # the first use of a new store creates its tables
-            self.client = MlflowClient(tracking_uri=spec.tracking_uri)
-            self.experiment_id = self._experiment(spec)
         s = spec
         # Tags every run of this study carries; the git commit is looked up once, not per trial.
         self.common_tags = {
@@ -132,7 +129,9 @@ class MlflowTracker:
             "optuna_version": optuna.__version__,
             "git_commit": _git_commit() or "none",
         }
-        with _creation_lock(spec.tracking_uri):
+        with _creation_lock(spec.tracking_uri):  # the first use of a new store creates its tables
+            self.client = MlflowClient(tracking_uri=spec.tracking_uri)
+            self.experiment_id = self._experiment(spec)
             self.parent_id = self._parent_run()
         self._js_logged = False
 

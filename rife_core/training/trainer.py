@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +108,16 @@ def step_loader(
     )
 
 
+def check_triplets(train: Sequence, train_specs: Sequence[str], val: Sequence, val_specs: Sequence[str]) -> None:
+    """Raise ``DataError`` naming the specs when the training or the validation set holds no triplet."""
+    if not len(train):
+        raise DataError(f"no training triplets in {', '.join(train_specs)}; check the dataset folder and its lists")
+    if not len(val):
+        raise DataError(
+            f"no validation triplets in {', '.join(val_specs)}; pass validation data explicitly (--val-data)"
+        )
+
+
 def training_datasets(cfg: TrainConfig, teacher: bool):
     """(train, val) datasets of ``cfg``; ``teacher`` attaches teacher flows to the training triplets."""
     train = ConcatTriplets("train", [load(s, "train", seed=cfg.seed) for s in cfg.data])
@@ -117,12 +127,7 @@ def training_datasets(cfg: TrainConfig, teacher: bool):
         train = TeacherFlows(train, cache=cfg.cache_teacher_flows)
     val_specs = cfg.val_data if cfg.val_data is not None else cfg.data
     val = ConcatTriplets("val", [load(s, "val", seed=cfg.seed) for s in val_specs])
-    if not len(train):
-        raise DataError(f"no training triplets in {', '.join(cfg.data)}; check the dataset folder and its lists")
-    if not len(val):
-        raise DataError(
-            f"no validation triplets in {', '.join(val_specs)}; pass validation data explicitly (--val-data)"
-        )
+    check_triplets(train, cfg.data, val, val_specs)
     return train, val
 
 
