@@ -38,7 +38,7 @@ from rife_core.training.config import Stage, TrainConfig
 SPECS_DIR = Path(__file__).parent / "specs"
 TRAIN_KEYS = {
     "steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "p_resize", "resize_range", "stages",
-    "collapse_margin_db", "val_every",
+    "collapse_margin_db", "val_every", "warmup_steps", "ema_decay", "weight_decay",
 }  # fmt: skip
 VARIANT_KEYS = {"arch", "train", "data"}
 METRICS = ("psnr", "ssim", "lpips")
@@ -77,7 +77,9 @@ class Variant:
             synthetic_ratio=float(t.get("synthetic_ratio", 0.0)),
             stages=tuple(built),
             loss=dict(t.get("loss", {"l1": 1.0})),
-            warmup_steps=min(50, total // 10),
+            warmup_steps=int(t["warmup_steps"]) if "warmup_steps" in t else min(50, total // 10),
+            ema_decay=float(t["ema_decay"]) if t.get("ema_decay") is not None else None,
+            weight_decay=float(t.get("weight_decay", TrainConfig.weight_decay)),
             seed=seed,
             val_every=int(t.get("val_every", max(100, total // 5))),
             val_items=24,

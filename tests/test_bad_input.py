@@ -137,3 +137,12 @@ def test_study_name_that_exists_with_other_objectives_is_refused_and_kept(tmp_pa
     assert "was created with other objectives (psnr,macs; this run asks for psnr,latency)" in capsys.readouterr().err
     trials = optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}").trials
     assert [t.state.name for t in trials if not t.user_attrs.get("infeasible")] == ["COMPLETE"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "named"), [("--ema", "1.5", "ema_decay=1.5"), ("--warmup", "-3", "warmup_steps=-3")]
+)
+def test_out_of_range_recipe_options_are_named(flag: str, value: str, named: str, tmp_path: Path, capsys) -> None:
+    argv = ["--preset", "lite_s", "--steps", "1", "--loss", "l1=1", flag, value, "--out", str(tmp_path / "run")]
+    assert exit_code("rife_core.cli.train", argv) == 2
+    assert named in capsys.readouterr().err and not (tmp_path / "run").exists()

@@ -3,6 +3,7 @@
 Examples:
     python -m rife_core.train --preset lite_s --steps 2000 --out runs/lite_s
     python -m rife_core.train --config arch.json --seconds 600 --crop 224 --loss l1=0.2,vgg=1 --resume runs/x/last.pt
+    python -m rife_core.train --preset lite_s --steps 3000 --loss l1=1,deep_supervision=0.75 --ema 0.999
     python -m rife_core.train --config arch.json --init-from ~/.cache/rife-nas/supernet/supernet_KEY.pt --steps 2000
 """
 
@@ -35,6 +36,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--loss", type=parse_loss, default=None, help="weighted terms, e.g. l1=0.2,vgg=1 (default)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=TrainConfig.warmup_steps,
+        metavar="STEPS",
+        help=f"linear learning-rate warm-up before the cosine decay (default {TrainConfig.warmup_steps})",
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        metavar="DECAY",
+        help="validate and save an exponential moving average of the weights, e.g. 0.999",
+    )
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
@@ -62,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             stages=(Stage(steps=args.steps, seconds=args.seconds, crop=args.crop, batch_size=args.batch, lr=args.lr),),
             seed=args.seed,
             val_every=args.val_every,
+            warmup_steps=args.warmup,
+            ema_decay=args.ema,
             **({"loss": args.loss} if args.loss else {}),
         )
     except (DataError, ValueError) as e:

@@ -11,6 +11,7 @@ import torch
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.training.config import TrainConfig
+from rife_core.training.ema import WeightEMA
 
 
 def resolve_device(device: str) -> torch.device:
@@ -29,20 +30,25 @@ def save_checkpoint(
     step: int,
     cfg: TrainConfig,
     progress: dict[str, Any] | None = None,
+    ema: WeightEMA | None = None,
 ) -> Path:
     """Write config, weights, optimiser state and step to ``path`` via a temporary file and a rename.
 
     ``progress``: plain data a resumed run carries on from (its validation history, losses, blend level).
+    ``ema``: the averaged weights become ``model`` (what ``load_model`` deploys); the trained ones and the
+    average's update count go under ``ema`` so that a resumed run carries on exactly.
     """
     ckpt = {
         "arch": model.cfg.to_dict(),
-        "model": model.state_dict(),
+        "model": model.state_dict() if ema is None else ema.state_dict(model),
         "optimizer": opt.state_dict(),
         "step": step,
         "train_config": cfg.to_dict(),
     }
     if progress is not None:
         ckpt["progress"] = progress
+    if ema is not None:
+        ckpt["ema"] = {"train_weights": model.state_dict(), "updates": ema.updates}
     return write_checkpoint(ckpt, path)
 
 

@@ -39,6 +39,8 @@ class TrainConfig:
     warmup_steps: int = 50  # linear warm-up at the start of each stage, then cosine to min_lr_ratio
     min_lr_ratio: float = 0.01
     grad_clip: float = 1.0  # max global gradient norm
+    # Validate and keep an exponential moving average of the weights (e.g. 0.999); None: the last step's.
+    ema_decay: float | None = None
     seed: int = 0
     val_every: int = 250  # steps between validations (and at the end)
     val_items: int | None = 64  # validation triplets used (evenly spread); None = all
@@ -60,6 +62,10 @@ class TrainConfig:
             object.__setattr__(self, "val_data", tuple(self.val_data))
         if not self.stages:
             raise ValueError("stages is empty: give at least one Stage")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay={self.ema_decay}: use a value in (0, 1), e.g. 0.999, or None")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps={self.warmup_steps}: use 0 or more steps")
         if not 0 <= self.synthetic_ratio < 1:
             raise ValueError(f"synthetic_ratio={self.synthetic_ratio}: use a fraction in [0, 1)")
 

@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
 from rife_core.training.checkpoint import read_checkpoint, resolve_device, save_checkpoint
 from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.ema import WeightEMA
 from rife_core.training.losses import CompositeLoss
 
 log = logging.getLogger(__name__)
@@ -166,12 +168,17 @@ def train(
             by_terms[key] = CompositeLoss(terms).to(dev)
     loss_fns = [by_terms[json.dumps(st.loss or cfg.loss, sort_keys=True)] for st in cfg.stages]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.stages[0].lr, weight_decay=cfg.weight_decay)
+    ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
     step = 0
     if resume is not None:
         ckpt = read_checkpoint(resume, dev)
         if ckpt["arch"] != model.cfg.to_dict():
             raise ValueError(f"{resume}: checkpoint architecture differs from the one being trained")
-        model.load_state_dict(ckpt["model"], strict=True)
+        averaged = ckpt.get("ema")
+        model.load_state_dict(averaged["train_weights"] if averaged else ckpt["model"], strict=True)
+        if ema is not None:
+            # A checkpoint written without an average starts one from its weights.
+            ema.load(ckpt["model"], averaged["updates"] if averaged else 0)
         opt.load_state_dict(ckpt["optimizer"])
         step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, step)
@@ -196,14 +203,15 @@ def train(
 
     def validate() -> dict[str, float]:
         model.eval()
-        m = evaluate(
-            model_predictor(model),
-            val_set,
-            device=dev,
-            max_items=cfg.val_items,
-            center=cfg.val_crop,
-            lpips_net="alex" if cfg.val_lpips else None,
-        )
+        with ema.applied(model) if ema is not None else nullcontext():
+            m = evaluate(
+                model_predictor(model),
+                val_set,
+                device=dev,
+                max_items=cfg.val_items,
+                center=cfg.val_crop,
+                lpips_net="alex" if cfg.val_lpips else None,
+            )
         model.train()
         result.history.append({"step": step, **m})
         result.metrics = m
@@ -266,6 +274,8 @@ def train(
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 opt.step()
+                if ema is not None:
+                    ema.update(model)
                 step += 1
                 result.losses.append(float(loss.detach()))
                 if bar is not None:
@@ -274,11 +284,11 @@ def train(
                 if step % cfg.val_every == 0:
                     validate()
                 if out is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                    save_checkpoint(out / f"step{step:07d}.pt", model, opt, step, cfg)
+                    save_checkpoint(out / f"step{step:07d}.pt", model, opt, step, cfg, ema=ema)
             del batches, loader
             if stage_checkpoints and si in stage_checkpoints and end is not None and step == end:
                 progress_so_far = {"history": result.history, "losses": result.losses, "blend_psnr": result.blend_psnr}
-                save_checkpoint(stage_checkpoints[si], model, opt, step, cfg, progress=progress_so_far)
+                save_checkpoint(stage_checkpoints[si], model, opt, step, cfg, progress=progress_so_far, ema=ema)
         if not result.history or result.history[-1]["step"] != step:
             validate()
     except TrainingDiverged as e:
@@ -292,5 +302,7 @@ def train(
     total_step_time = result.seconds
     result.data_wait = waited / total_step_time if total_step_time else 0.0
     if out is not None and result.status == "completed":
-        result.checkpoint = save_checkpoint(out / "last.pt", model, opt, step, cfg)
+        result.checkpoint = save_checkpoint(out / "last.pt", model, opt, step, cfg, ema=ema)
+    if ema is not None:  # the caller's model ends as the validated, deployed one: the average
+        model.load_state_dict(ema.state_dict(model), strict=True)
     return result
