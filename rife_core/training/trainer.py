@@ -120,9 +120,14 @@ def check_triplets(train: Sequence, train_specs: Sequence[str], val: Sequence, v
         )
 
 
+def real_training_triplets(specs: Sequence[str], seed: int) -> ConcatTriplets:
+    """The training splits of the dataset ``specs``, end to end (before any synthetic mixing)."""
+    return ConcatTriplets("train", [load(s, "train", seed=seed) for s in specs])
+
+
 def training_datasets(cfg: TrainConfig, teacher: bool):
     """(train, val) datasets of ``cfg``; ``teacher`` attaches teacher flows to the training triplets."""
-    train = ConcatTriplets("train", [load(s, "train", seed=cfg.seed) for s in cfg.data])
+    train = real_training_triplets(cfg.data, cfg.seed)
     if cfg.synthetic_ratio > 0:
         train = MixedTriplets(train, load("synthetic", "train", seed=cfg.seed), cfg.synthetic_ratio)
     if teacher:
