@@ -77,9 +77,10 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
 
 def _lost_schema_race(e: Exception) -> bool:
     """Whether ``e`` is another process's concurrent creation of the same tables, types or version row
-    (PostgreSQL: duplicate key / already exists; MySQL: table already exists)."""
+    (PostgreSQL: duplicate key / already exists; MySQL: table already exists; SQLite: unique constraint
+    failed on the version row)."""
     text = str(e).lower()
-    return "already exists" in text or "duplicate key" in text
+    return "already exists" in text or "duplicate key" in text or "unique constraint failed" in text
 
 
 def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from reports.study_table import open_storage
 from search.run import main
 from search.study import counted
 from search.tracking import EXPERIMENT
@@ -54,7 +55,8 @@ def trial_runs(out: Path) -> pd.DataFrame:
 
 
 def load_study(out: Path) -> optuna.Study:
-    return optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}")
+    # open_storage: the search may be creating the schema at this moment (a race it retries)
+    return optuna.load_study(study_name="rife-nas", storage=open_storage(f"sqlite:///{out / 'optuna.db'}"))
 
 
 def wait_for_a_running_trial(out: Path, timeout: float = 240) -> None:
