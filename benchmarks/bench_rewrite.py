@@ -60,11 +60,15 @@ def main(argv: list[str] | None = None) -> int:
                 times[name].append(1000 * (time.perf_counter() - t0))
         ms = {k: statistics.median(v) for k, v in times.items()}
         print(f"{args.preset} at {args.size[0]}x{args.size[1]}, {args.threads} threads, torch {torch.__version__}")
-        print(f"before {ms['before']:.1f} ms, after {ms['after']:.1f} ms: {ms['before'] / ms['after']:.2f}x; "
-              f"max |frame diff| {diff:.1e}")  # fmt: skip
+        print(
+            f"before {ms['before']:.1f} ms, after {ms['after']:.1f} ms: {ms['before'] / ms['after']:.2f}x; "
+            f"max |frame diff| {diff:.1e}"
+        )
         for name in list(forwards)[2:]:
-            print(f"{name} {ms[name]:.1f} ms: speed-up over {args.preset} before {ms['before'] / ms[name]:.2f}x, "
-                  f"after {ms['after'] / ms[name]:.2f}x")  # fmt: skip
+            print(
+                f"{name} {ms[name]:.1f} ms: speed-up over {args.preset} before {ms['before'] / ms[name]:.2f}x, "
+                f"after {ms['after'] / ms[name]:.2f}x"
+            )
         for name, fn in list(forwards.items())[:2]:
             print(f"\nper-op share of eager CPU time, {name}")
             for op, share, calls in call_shares(fn)[:10]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from reports.record import TrialRecord
+from results.record import TrialRecord
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,9 +29,14 @@ OPS = {
     "warp": ("aten::grid_sampler_2d",),
     "resize": ("aten::upsample_bilinear2d",),
     "cat": ("aten::cat",),
-    "conv": ("aten::mkldnn_convolution", "aten::_slow_conv2d_forward", "aten::slow_conv_transpose2d",
-             "aten::convolution_overrideable", "aten::_convolution"),
-}  # fmt: skip
+    "conv": (
+        "aten::mkldnn_convolution",
+        "aten::_slow_conv2d_forward",
+        "aten::slow_conv_transpose2d",
+        "aten::convolution_overrideable",
+        "aten::_convolution",
+    ),
+}
 
 
 def profile(cfg, size: tuple[int, int], repeats: int) -> tuple[float, dict[str, float]]:

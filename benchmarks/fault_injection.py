@@ -26,8 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-TINY = ["--proxy-steps", "60", "--proxy-val-every", "20", "--val-items", "2", "--proxy-crop", "48",
-        "--proxy-batch", "2", "--size", "64x64", "--no-lpips", "--budget", "0.5M"]  # fmt: skip
+TINY = (
+    "--proxy-steps 60 --proxy-val-every 20 --val-items 2 "
+    "--proxy-crop 48 --proxy-batch 2 --size 64x64 --no-lpips --budget 0.5M"
+).split()
 
 
 def finished(out: Path) -> set[int]:
@@ -61,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats are wanted
 
-    from reports.record import TrialRecord
-    from reports.study_table import GRACE_S, open_storage
+    from results.record import TrialRecord
+    from results.study_table import GRACE_S, open_storage
     from search.study import counted
     from search.tracking import EXPERIMENT
 

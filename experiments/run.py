@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from reports.files import write_csv, write_text
+from results.files import write_csv, write_text
 from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 
@@ -55,8 +55,10 @@ def print_costs(spec, threads: int) -> None:
     for v in spec.variants:
         t = measure_cost(v.arch, spec.size, repeats=10, threads=threads)
         o = measure_cost(v.arch, spec.size, repeats=10, threads=threads, backend="onnxruntime")
-        print(f"{v.name:<24}{t.params:>10,}{t.macs / 1e9:>8.3f}{100 * t.warp_share:>6.1f}%{t.latency_ms:>10.1f}"
-              f"{o.latency_ms:>9.1f}")  # fmt: skip
+        print(
+            f"{v.name:<24}{t.params:>10,}{t.macs / 1e9:>8.3f}{100 * t.warp_share:>6.1f}%{t.latency_ms:>10.1f}"
+            f"{o.latency_ms:>9.1f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = RunSettings(budget_scale=args.budget_scale, lpips=not args.no_lpips, device=args.device)
     n = len(spec.variants) * spec.seeds
-    log.info("ablation %s: %d variants x %d seeds = %d runs; control %s", spec.name, len(spec.variants),
-             spec.seeds, n, spec.control)  # fmt: skip
+    log.info(
+        "ablation %s: %d variants x %d seeds = %d runs; control %s",
+        spec.name,
+        len(spec.variants),
+        spec.seeds,
+        n,
+        spec.control,
+    )
     try:
         blend = baselines(spec)
         rows = run_ablation(spec, args.out, settings, tracking_uri=args.mlflow_uri)
@@ -102,9 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.out / spec.name
     write_csv(summary.variants, folder / "variants.csv")
     write_csv(summary.differences, folder / "differences.csv")
-    text = f"# Ablation: {spec.name}\n\n{spec.idea}\n\nblend: " + ", ".join(
-        f"{s} {b:.2f} dB" for s, b in blend.items()
-    ) + "\n\n" + summary.markdown() + "\n"  # fmt: skip
+    text = (
+        f"# Ablation: {spec.name}\n\n{spec.idea}\n\nblend: "
+        + ", ".join(f"{s} {b:.2f} dB" for s, b in blend.items())
+        + "\n\n"
+        + summary.markdown()
+        + "\n"
+    )
     write_text(folder / "summary.md", text)
     write_text(folder / "blend.json", json.dumps(blend))
     from experiments.runner import Tracker

@@ -8,7 +8,6 @@ control) is copied with ``reused_from`` naming it, not trained again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -20,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from experiments.spec import AblationSpec, Variant
-from reports.files import append_jsonl, read_jsonl
+from results.files import JsonlCache, content_key
+from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate, weight_seed
+from search.tracking import MlflowWriter
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +42,9 @@ class RunSettings:
         return {"budget_scale": self.budget_scale, "lpips": self.lpips, "crop": EVAL_CROP}
 
 
-class RunCache:
-    """``runs.jsonl``: one line per finished (variant, seed); a line cut short by a kill is ignored."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> dict[str, dict]:
-        return {row["key"]: row for row in read_jsonl(self.path)}
-
-    def append(self, row: dict) -> None:
-        append_jsonl(self.path, row)
+def run_cache(path: Path) -> JsonlCache:
+    """``runs.jsonl``: one line per finished (variant, seed), by its key."""
+    return JsonlCache(path, lambda row: row["key"])
 
 
 def eval_sets(spec: AblationSpec) -> dict[str, Any]:
@@ -86,54 +79,67 @@ def stage_keys(variant: Variant, cfg: Any, weight_seed: int, device: str) -> lis
     for k in range(1, len(cfg.stages)):
         train = {n: v for n, v in replace(cfg, stages=cfg.stages[:k]).to_dict().items() if n != "workers"}
         d = {"arch": variant.arch.to_dict(), "weight_seed": weight_seed, "train": train, "device": device}
-        out.append(hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12])
+        out.append(content_key(d))
     return out
 
 
 def run_one(
     spec: AblationSpec, variant: Variant, seed: int, settings: RunSettings, stage_dir: Path | None = None
 ) -> dict:
-    """Train ``variant`` at ``seed``, then measure its cost and score it on every eval set.
+    """Train ``variant`` at ``seed`` through the candidate pipeline and score it on every eval set.
 
     ``stage_dir``: where the states after shared first stages are kept (see ``stage_keys``); None trains
     every stage.
     """
-    from rife_core.cost.report import measure_cost
-    from rife_core.evaluation.evaluate import evaluate, model_predictor
-    from rife_core.model.presets import create_model
-    from rife_core.training.trainer import train
-    from search.candidate import weight_seed
-
     cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale)
-    wseed = weight_seed(seed, variant.arch.arch_id)
-    model = create_model(variant.arch, seed=wseed)
     resume, save, shared = None, {}, 0
     if stage_dir is not None:
+        wseed = weight_seed(seed, variant.arch.arch_id)
         paths = [stage_dir / f"{k}.pt" for k in stage_keys(variant, cfg, wseed, settings.device)]
         shared = max((i + 1 for i, p in enumerate(paths) if p.is_file()), default=0)
         resume = paths[shared - 1] if shared else None
         save = {i: p for i, p in enumerate(paths) if i >= shared}
+    evals = {
+        name: EvalSet(ds, max_items=spec.eval_items, center=EVAL_CROP, lpips=settings.lpips)
+        for name, ds in eval_sets(spec).items()
+    }
     t0 = time.perf_counter()
-    res = train(model, cfg, device=settings.device, resume=resume, stage_checkpoints=save)
-    row: dict[str, Any] = {"status": res.status, "train_seconds": time.perf_counter() - t0, "steps": res.step}
+    try:
+        res = run_candidate(
+            variant.arch,
+            cfg,
+            evals=evals,
+            cost=CostProbe(spec.size, repeats=LATENCY_REPEATS, warmup=3),
+            device=settings.device,
+            resume=resume,
+            stage_checkpoints=save,
+        )
+    except CandidateFailed as e:
+        assert e.trained is not None
+        row: dict[str, Any] = {
+            "status": e.trained.status,
+            "train_seconds": time.perf_counter() - t0,
+            "steps": e.trained.step,
+            "reason": str(e),
+        }
+        if shared:
+            row["shared_stages"] = shared
+        return row
+    trained = res.trained
+    assert trained is not None and res.cost is not None
+    row = {"status": trained.status, "train_seconds": res.train_s, "steps": trained.step}
     if shared:
         row["shared_stages"] = shared  # trained by an earlier run; train_seconds counts only the rest
-    if res.status != "completed":
-        row["reason"] = res.message
-        return row
-    dev = next(model.parameters()).device
-    for name, ds in eval_sets(spec).items():
-        m = evaluate(
-            model_predictor(model.eval()), ds, device=dev, max_items=spec.eval_items, center=EVAL_CROP,
-            lpips_net="alex" if settings.lpips else None,
-        )  # fmt: skip
+    for name, m in res.scores.items():
         row.update({f"{k}@{name}": float(v) for k, v in m.items() if k in ("psnr", "ssim", "lpips")})
-    cost = measure_cost(variant.arch, spec.size, repeats=LATENCY_REPEATS, threads=None)
     row.update(
-        params=cost.params, macs=cost.macs, warp_share=cost.warp_share, latency_ms=cost.latency_ms,
-        history=[[h["step"], round(h["psnr"], 3)] for h in res.history],
-        history_blend=res.blend_psnr,
-    )  # fmt: skip
+        params=res.cost.params,
+        macs=res.cost.macs,
+        warp_share=res.cost.warp_share,
+        latency_ms=res.cost.latency_ms,
+        history=[[h["step"], round(h["psnr"], 3)] for h in trained.history],
+        history_blend=trained.blend_psnr,
+    )
     return row
 
 
@@ -141,40 +147,24 @@ class Tracker:
     """One MLflow parent run per ablation (found again on resume), a nested run per finished (variant, seed)."""
 
     def __init__(self, uri: str, spec: AblationSpec, artifacts: Path) -> None:
-        from mlflow.tracking import MlflowClient
+        def describe(client: Any, run_id: str) -> None:
+            client.log_param(run_id, "idea", spec.idea[:500])
+            client.log_param(run_id, "control", spec.control)
+            client.log_text(run_id, json.dumps(spec.source, indent=1, default=str), "spec.json")
 
-        from rife_core.cli.args import quiet_third_party_loggers
-        from search.tracking import ML_EXPERIMENT
-
-        quiet_third_party_loggers()
-        self.client = MlflowClient(tracking_uri=uri)
-        exp = self.client.get_experiment_by_name(EXPERIMENT)
-        self.exp_id = (
-            exp.experiment_id
-            if exp
-            else self.client.create_experiment(
-                EXPERIMENT, artifact_location=artifacts.resolve().as_uri(), tags=ML_EXPERIMENT
-            )
+        self.writer = MlflowWriter(
+            uri,
+            EXPERIMENT,
+            {"ablation": spec.name, "kind": "ablation"},
+            spec.name,
+            artifacts=artifacts,
+            on_new_parent=describe,
         )
-        found = self.client.search_runs(
-            [self.exp_id], f"tags.ablation = '{spec.name}' and tags.kind = 'ablation'", max_results=1
-        )
-        if found:
-            self.parent = found[0].info.run_id
-        else:
-            run = self.client.create_run(
-                self.exp_id, run_name=spec.name, tags={"ablation": spec.name, "kind": "ablation"}
-            )
-            self.parent = run.info.run_id
-            self.client.log_param(self.parent, "idea", spec.idea[:500])
-            self.client.log_param(self.parent, "control", spec.control)
-            self.client.log_text(self.parent, json.dumps(spec.source, indent=1, default=str), "spec.json")
+        self.client, self.exp_id, self.parent = self.writer.client, self.writer.experiment_id, self.writer.parent_id
 
     def log_run(self, variant: Variant, seed: int, row: dict) -> None:
-        tags = {"mlflow.parentRunId": self.parent, "ablation": row["ablation"], "variant": variant.name,
-                "seed": str(seed), "key": row["key"]}  # fmt: skip
-        run = self.client.create_run(self.exp_id, run_name=f"{variant.name} seed {seed}", tags=tags)
-        rid = run.info.run_id
+        tags = {"ablation": row["ablation"], "variant": variant.name, "seed": str(seed), "key": row["key"]}
+        rid = self.writer.start_nested(f"{variant.name} seed {seed}", tags)
         self.client.log_param(rid, "arch", variant.arch.to_json()[:6000])
         self.client.log_param(rid, "train", json.dumps(variant.train, default=str)[:6000])
         self.client.log_param(rid, "data", ",".join(variant.data))
@@ -186,19 +176,7 @@ class Tracker:
     def sync(self, stored: dict[str, tuple[Variant, int, dict]]) -> int:
         """Log the stored rows (by key) that have no finished MLflow run: killed between storing a row and
         logging it, or while logging it (a RUNNING run, replaced). Returns how many were logged."""
-        runs = self.client.search_runs([self.exp_id], f"tags.mlflow.parentRunId = '{self.parent}'", max_results=5000)
-        have = set()
-        for r in runs:
-            if r.info.status == "RUNNING":
-                self.client.delete_run(r.info.run_id)
-            else:
-                have.add(r.data.tags.get("key"))
-        missing = [k for k in stored if k not in have]
-        for key in missing:
-            self.log_run(*stored[key])
-        if missing:
-            log.info("MLflow: logged %d finished run(s) a stopped run had not logged", len(missing))
-        return len(missing)
+        return self.writer.sync({k: (lambda v=v: self.log_run(*v)) for k, v in stored.items()}, "key")
 
     def finish(self, files: list[Path], report: Path | None = None) -> None:
         for f in files:
@@ -214,7 +192,7 @@ def finished_elsewhere(out: Path, name: str) -> dict[str, dict]:
     for path in sorted(out.glob("*/runs.jsonl")):
         if path.parent.name == name:
             continue
-        for key, row in RunCache(path).load().items():
+        for key, row in run_cache(path).load().items():
             if row.get("status") == "completed" and "reused_from" not in row:
                 found.setdefault(key, row)
     return found
@@ -230,7 +208,7 @@ def run_ablation(
 ) -> list[dict]:
     """Every (variant, seed) of ``spec``: cached rows are reused, missing ones trained. Returns all rows."""
     folder = out / spec.name
-    cache = RunCache(folder / "runs.jsonl")
+    cache = run_cache(folder / "runs.jsonl")
     done = cache.load()
     elsewhere = finished_elsewhere(out, spec.name)
     tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
@@ -252,8 +230,14 @@ def run_ablation(
             cache.append(row)
             tracker.log_run(variant, seed, row)
             rows.append(row)
-            log.info("run %d/%d  %s seed %d: the same run as in %s, reused", k, len(jobs), variant.name, seed,
-                     other["ablation"])  # fmt: skip
+            log.info(
+                "run %d/%d  %s seed %d: the same run as in %s, reused",
+                k,
+                len(jobs),
+                variant.name,
+                seed,
+                other["ablation"],
+            )
             continue
         row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages"))
         cache.append(row)
@@ -263,10 +247,15 @@ def run_ablation(
         elapsed = time.perf_counter() - t0
         log.info(
             "run %d/%d  %s seed %d: %s  %s  elapsed %.0fs  ETA %.0fs",
-            k, len(jobs), variant.name, seed, row["status"],
+            k,
+            len(jobs),
+            variant.name,
+            seed,
+            row["status"],
             f"{row.get(f'psnr@{spec.eval[0]}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
-            elapsed, elapsed / trained * (todo - trained),
-        )  # fmt: skip
+            elapsed,
+            elapsed / trained * (todo - trained),
+        )
         if on_run is not None:
             on_run(k, len(jobs), row)
     return rows

@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.stats import paired_difference
-from reports.files import write_csv, write_text
 from reports.hypervolume import hypervolume_over_trials
+from results.files import write_csv, write_text
 from rife_core.cli.args import configure_output
 
 log = logging.getLogger("experiments.samplers")
@@ -62,8 +62,24 @@ def run_study(args: argparse.Namespace, sampler: str, seed: int) -> Path:
         extra = ["--strategy", "oneshot", *extra]
     # --seed 0 for all: every study scores an architecture the same way (proxy weights, data order, the
     # supernet); the seeds vary the sampler only.
-    cmd = [sys.executable, "-m", "search.run", "--budget", args.budget, "--trials", str(args.trials),
-           "--sampler", sampler, "--seed", "0", "--sampler-seed", str(seed), "--out", str(folder), *extra]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "search.run",
+        "--budget",
+        args.budget,
+        "--trials",
+        str(args.trials),
+        "--sampler",
+        sampler,
+        "--seed",
+        "0",
+        "--sampler-seed",
+        str(seed),
+        "--out",
+        str(folder),
+        *extra,
+    ]
     log.info("%s", " ".join(cmd[1:]))
     subprocess.run(cmd, check=True)
     return folder
@@ -103,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         final.append({"sampler": sampler, "seed": seed, "hypervolume": hv[-1] if hv else 0.0})
         rows += [{"sampler": sampler, "seed": seed, "trial": k + 1, "hypervolume": v} for k, v in enumerate(hv)]
     final_df, curve_df = pd.DataFrame(final), pd.DataFrame(rows)
-    lines = [f"reference point: PSNR {reference[0]:.2f} dB (blend - {args.ref_psnr_below_blend:g}), "
-             f"{reference[1]:g} GMACs at 256x256; {args.trials} trials per study, {args.seeds} seeds"]  # fmt: skip
+    lines = [
+        f"reference point: PSNR {reference[0]:.2f} dB (blend - {args.ref_psnr_below_blend:g}), "
+        f"{reference[1]:g} GMACs at 256x256; {args.trials} trials per study, {args.seeds} seeds"
+    ]
     control = final_df[final_df["sampler"] == args.control].set_index("seed")["hypervolume"]
     for sampler in samplers:
         hv = final_df[final_df["sampler"] == sampler].set_index("seed")["hypervolume"]

@@ -23,23 +23,34 @@ fine-tune with another loss.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from results.files import content_key
 from rife_core.model.config import ArchConfig, ConfigError, uniform_blocks
 from rife_core.model.presets import PRESETS, get_config
 from rife_core.training.config import Stage, TrainConfig
 
 SPECS_DIR = Path(__file__).parent / "specs"
 TRAIN_KEYS = {
-    "steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "p_resize", "resize_range", "stages",
-    "collapse_margin_db", "val_every", "warmup_steps", "ema_decay", "weight_decay",
-}  # fmt: skip
+    "steps",
+    "crop",
+    "batch",
+    "lr",
+    "synthetic_ratio",
+    "loss",
+    "p_resize",
+    "resize_range",
+    "stages",
+    "collapse_margin_db",
+    "val_every",
+    "warmup_steps",
+    "ema_decay",
+    "weight_decay",
+}
 VARIANT_KEYS = {"arch", "train", "data"}
 METRICS = ("psnr", "ssim", "lpips")
 
@@ -90,7 +101,7 @@ class Variant:
     def key(self, seed: int, settings: dict[str, Any]) -> str:
         """Hash of everything that decides this run's result: results cached under it are reused."""
         d = {"arch": self.arch.to_dict(), "train": self.train, "data": list(self.data), "seed": seed, **settings}
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
+        return content_key(d)
 
 
 @dataclass(frozen=True)

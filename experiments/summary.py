@@ -8,8 +8,9 @@ import pandas as pd
 
 from experiments.spec import AblationSpec
 from experiments.stats import PairedDifference, paired_difference
+from results.schema import ABOVE_BLEND_DB
 
-PLATEAU_DB = 0.3  # a variant "left the blend plateau" when its mean PSNR is this far above the blend
+PLATEAU_DB = ABOVE_BLEND_DB  # a variant "left the blend plateau" when its mean PSNR is this far above the blend
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
 
 
@@ -68,9 +69,16 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
                 r.loc[seeds, c].to_numpy(), control.loc[seeds, c].to_numpy(), c, HIGHER_IS_BETTER[c.split("@")[0]]
             )
             diffs.append(
-                {"variant": v.name, "metric": c, "difference": d.mean, "ci_low": d.low, "ci_high": d.high,
-                 "pairs": d.n, "verdict": d.verdict}
-            )  # fmt: skip
+                {
+                    "variant": v.name,
+                    "metric": c,
+                    "difference": d.mean,
+                    "ci_low": d.low,
+                    "ci_high": d.high,
+                    "pairs": d.n,
+                    "verdict": d.verdict,
+                }
+            )
     notes = plateau_notes(spec, ok, blend)
     if "train_seconds" in df and df["train_seconds"].notna().any():
         own = df[df["reused_from"].isna()] if "reused_from" in df else df
@@ -82,9 +90,12 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
         )
     failed = df[df["status"] != "completed"] if "status" in df else df.iloc[0:0]
     if len(failed):
-        notes.append(f"{len(failed)} run(s) did not complete: " + "; ".join(
-            f"{r['variant']} seed {r['seed']}: {r.get('reason', r['status'])}" for r in failed.to_dict("records")
-        ))  # fmt: skip
+        notes.append(
+            f"{len(failed)} run(s) did not complete: "
+            + "; ".join(
+                f"{r['variant']} seed {r['seed']}: {r.get('reason', r['status'])}" for r in failed.to_dict("records")
+            )
+        )
     variants = pd.DataFrame(table)
     if "left_blend_at" in variants:
         variants["left_blend_at"] = variants["left_blend_at"].fillna("-")

@@ -30,8 +30,9 @@ import plotly.graph_objects as go
 
 from reports import figures
 from reports.dashboard import PLOTLY_JS, ensure_plotly_js
-from reports.files import read_jsonl, write_csv, write_text
 from reports.hypervolume import hypervolume_over_trials
+from results.files import read_jsonl, write_csv, write_text
+from results.schema import ABOVE_BLEND_DB
 
 REF_BELOW_BLEND_DB = 1.0  # hypervolume reference point: blend PSNR minus this ...
 REF_MACS_FACTOR = 1.1  # ... and the largest MACs of the study times this
@@ -104,7 +105,8 @@ def fidelity_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
             f"{a['name']} {a['value']:+.2f} [{a['low']:+.2f}, {a['high']:+.2f}] (95% bootstrap, n={a['n']})"
             for a in summary.get("agreement", [])
         )
-        + f"\nreference models > 0.3 dB above the blend: {summary.get('references_above_blend')} of {summary.get('n')}"
+        + f"\nreference models > {ABOVE_BLEND_DB} dB above the blend: "
+        + f"{summary.get('references_above_blend')} of {summary.get('n')}"
     )
     fig = fidelity_figure(df, summary.get("blend_psnr"), f"Proxy vs reference ({csv.name})")
     return [fig], {"architectures": df.drop(columns=["config_json"], errors="ignore")}, notes
@@ -185,7 +187,7 @@ def study_from_storage(url: str, name: str, folder: Path) -> Path:
     """Write the study's results table and baselines into ``folder`` (a search folder for ``build``)."""
     import optuna
 
-    from reports.study_table import StorageError, open_storage, results_table
+    from results.study_table import StorageError, open_storage, results_table
 
     try:
         storage = open_storage(url)
@@ -230,8 +232,9 @@ def ablation_from_mlflow(uri: str, name: str, folder: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m reports.build", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("source", type=Path, nargs="?", help="a search, ablation or fidelity folder, or a results CSV")
     p.add_argument("--out", type=Path, default=None, help="report folder (default: SOURCE/report)")
     p.add_argument("--storage", help="Optuna storage URL holding the study named by --study")

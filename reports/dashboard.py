@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from reports.files import write_text
 from reports.pareto import front_info, pareto_figure
+from results.files import write_text
 
 PLOTLY_JS = "plotly.min.js"
 TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim", "pareto"]

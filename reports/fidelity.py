@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports.dashboard import PLOTLY_JS, ensure_plotly_js
-from reports.files import write_text
+from results.files import write_text
 
 
 def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "") -> go.Figure:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports.pareto import front_info
-from reports.schema import label
+from results.schema import label
 
 QUALITY = ("psnr", "ssim", "lpips")
 COSTS = ("macs", "latency_ms", "params")
@@ -33,11 +33,10 @@ def front_figure(df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] |
         ]
 
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=dominated[x], y=dominated[y], mode="markers", name="dominated trials",
-                             text=hover(dominated), hoverinfo="text",
-                             marker={"size": 8, "color": "#8fa8c8", "opacity": 0.35}))  # fmt: skip
-    fig.add_trace(go.Scatter(x=f[x], y=f[y], mode="lines+markers", name="front (this view)", line_shape="hv",
-                             text=hover(f), hoverinfo="text", marker={"size": 11, "color": "#d1495b"}))  # fmt: skip
+    dominated_style = {"mode": "markers", "marker": {"size": 8, "color": "#8fa8c8", "opacity": 0.35}}
+    front_style = {"mode": "lines+markers", "line_shape": "hv", "marker": {"size": 11, "color": "#d1495b"}}
+    for rows, name, style in ((dominated, "dominated trials", dominated_style), (f, "front (this view)", front_style)):
+        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
     if y == "psnr":
         for name, value in (baselines or {}).items():
             fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
@@ -54,8 +53,10 @@ def hypervolume_figure(curves: pd.DataFrame, reference: tuple[float, float]) -> 
         fig.add_trace(go.Scatter(x=g["trial"], y=g["hypervolume"], mode="lines+markers", name=str(name)))
     fig.update_layout(
         title=f"Hypervolume over trials (reference: PSNR {reference[0]:.2f} dB, {reference[1]:.3g} GMACs)",
-        xaxis_title="completed trials", yaxis_title="hypervolume (dB x GMACs)", template=TEMPLATE,
-    )  # fmt: skip
+        xaxis_title="completed trials",
+        yaxis_title="hypervolume (dB x GMACs)",
+        template=TEMPLATE,
+    )
     return fig
 
 
@@ -65,12 +66,22 @@ def sampler_figure(final: pd.DataFrame, reference: tuple[float, float]) -> go.Fi
     means = final.groupby("sampler", sort=False)["hypervolume"].mean()
     fig.add_trace(go.Bar(x=means.index, y=means.values, name="mean over seeds", marker_color="#8ab6d6"))
     seeds = [f"seed {s}" for s in final["seed"]]
-    fig.add_trace(go.Scatter(x=final["sampler"], y=final["hypervolume"], mode="markers", name="one seed",
-                             text=seeds, marker={"size": 10, "color": "#d1495b"}))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=final["sampler"],
+            y=final["hypervolume"],
+            mode="markers",
+            name="one seed",
+            text=seeds,
+            marker={"size": 10, "color": "#d1495b"},
+        )
+    )
     fig.update_layout(
         title=f"Final hypervolume per sampler (reference: PSNR {reference[0]:.2f} dB, {reference[1]:.3g} GMACs)",
-        xaxis_title="sampler", yaxis_title="hypervolume (dB x GMACs)", template=TEMPLATE,
-    )  # fmt: skip
+        xaxis_title="sampler",
+        yaxis_title="hypervolume (dB x GMACs)",
+        template=TEMPLATE,
+    )
     return fig
 
 
@@ -116,8 +127,10 @@ def effects_figure(effects: pd.Series, y: str = "psnr") -> go.Figure:
     fig = go.Figure(go.Bar(x=effects.to_numpy(), y=effects.index.tolist(), orientation="h", marker_color="#5b8def"))
     fig.update_layout(
         title=f"Share of {label(y)} variance explained by each dimension alone (eta squared)",
-        xaxis_title="share of variance", template=TEMPLATE, yaxis={"autorange": "reversed"},
-    )  # fmt: skip
+        xaxis_title="share of variance",
+        template=TEMPLATE,
+        yaxis={"autorange": "reversed"},
+    )
     return fig
 
 
@@ -130,8 +143,14 @@ def parallel_figure(df: pd.DataFrame, y: str = "psnr") -> go.Figure:
         v = dims[col]
         if v.dtype == object or v.dtype == bool:
             cats = sorted(v.astype(str).unique())
-            axes.append({"label": col, "values": v.astype(str).map(cats.index), "tickvals": list(range(len(cats))),
-                         "ticktext": cats})  # fmt: skip
+            axes.append(
+                {
+                    "label": col,
+                    "values": v.astype(str).map(cats.index),
+                    "tickvals": list(range(len(cats))),
+                    "ticktext": cats,
+                }
+            )
         else:
             axes.append({"label": col, "values": v})
     axes.append({"label": label(y), "values": done[y]})
@@ -146,26 +165,43 @@ def ablation_figure(runs: pd.DataFrame, metric: str, control: str) -> go.Figure:
     g = ok.groupby("variant", sort=False)[metric]
     means, stds = g.mean(), g.std(ddof=1).fillna(0.0)
     colors = ["#d1495b" if v == control else "#5b8def" for v in means.index]
-    fig = go.Figure(go.Bar(x=means.index.tolist(), y=means.to_numpy(), error_y={"type": "data", "array": stds},
-                           marker_color=colors, name="mean +- std"))  # fmt: skip
-    fig.add_trace(go.Scatter(x=ok["variant"], y=ok[metric], mode="markers", name="seeds",
-                             marker={"color": "#333", "size": 6}))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=means.index.tolist(),
+            y=means.to_numpy(),
+            error_y={"type": "data", "array": stds},
+            marker_color=colors,
+            name="mean +- std",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=ok["variant"], y=ok[metric], mode="markers", name="seeds", marker={"color": "#333", "size": 6})
+    )
     lo, hi = float(ok[metric].min()), float(ok[metric].max())
     pad = max(hi - lo, 1e-3) * 0.5
-    fig.update_layout(title=f"{metric} per variant (control in red)", yaxis={"range": [lo - pad, hi + pad]},
-                      template=TEMPLATE)  # fmt: skip
+    fig.update_layout(
+        title=f"{metric} per variant (control in red)", yaxis={"range": [lo - pad, hi + pad]}, template=TEMPLATE
+    )
     return fig
 
 
 def differences_figure(diffs: pd.DataFrame, metric: str) -> go.Figure:
     """Paired difference to the control with its 95% interval, per variant (a forest plot)."""
     d = diffs[diffs["metric"] == metric]
-    fig = go.Figure(go.Scatter(
-        x=d["difference"], y=d["variant"] + " (" + d["verdict"] + ")", mode="markers",
-        error_x={"type": "data", "symmetric": False, "array": d["ci_high"] - d["difference"],
-                 "arrayminus": d["difference"] - d["ci_low"]},
-        marker={"size": 10, "color": "#d1495b"},
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Scatter(
+            x=d["difference"],
+            y=d["variant"] + " (" + d["verdict"] + ")",
+            mode="markers",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": d["ci_high"] - d["difference"],
+                "arrayminus": d["difference"] - d["ci_low"],
+            },
+            marker={"size": 10, "color": "#d1495b"},
+        )
+    )
     fig.add_vline(x=0, line_dash="dot")
     fig.update_layout(title=f"{metric}: difference to the control, 95% interval", template=TEMPLATE)
     return fig
@@ -180,15 +216,24 @@ def search_curves_figure(df: pd.DataFrame, baselines: dict[str, float] | None = 
     for r in df.dropna(subset=["curve"]).itertuples():
         curve = sorted((int(k), v) for k, v in json.loads(r.curve).items())
         pruned = r.state == "PRUNED"
-        fig.add_trace(go.Scatter(
-            x=[s for s, _ in curve], y=[v for _, v in curve], mode="lines+markers",
-            name=f"trial {r.trial}" + (" (pruned)" if pruned else ""),
-            line={"dash": "dash", "color": "#aaaaaa"} if pruned else {}, marker={"size": 4},
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[s for s, _ in curve],
+                y=[v for _, v in curve],
+                mode="lines+markers",
+                name=f"trial {r.trial}" + (" (pruned)" if pruned else ""),
+                line={"dash": "dash", "color": "#aaaaaa"} if pruned else {},
+                marker={"size": 4},
+            )
+        )
     for name, value in (baselines or {}).items():
         fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
-    fig.update_layout(title="Validation curves of the trials (pruned dashed)", xaxis_title="training step",
-                      yaxis_title="validation PSNR (dB)", template=TEMPLATE)  # fmt: skip
+    fig.update_layout(
+        title="Validation curves of the trials (pruned dashed)",
+        xaxis_title="training step",
+        yaxis_title="validation PSNR (dB)",
+        template=TEMPLATE,
+    )
     return fig
 
 
@@ -199,15 +244,30 @@ def ablation_curves_figure(runs: pd.DataFrame, control: str) -> go.Figure:
     fig = go.Figure()
     for r in ok.itertuples():
         steps, psnr = zip(*r.history, strict=True)
-        fig.add_trace(go.Scatter(
-            x=steps, y=psnr, mode="lines+markers", legendgroup=r.variant, showlegend=bool(r.seed == ok["seed"].min()),
-            name=r.variant + (" (control)" if r.variant == control else ""),
-            line={"color": colors[r.variant], "width": 3 if r.variant == control else 1.5}, marker={"size": 4},
-            hovertext=f"{r.variant} seed {r.seed}",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=psnr,
+                mode="lines+markers",
+                legendgroup=r.variant,
+                showlegend=bool(r.seed == ok["seed"].min()),
+                name=r.variant + (" (control)" if r.variant == control else ""),
+                line={"color": colors[r.variant], "width": 3 if r.variant == control else 1.5},
+                marker={"size": 4},
+                hovertext=f"{r.variant} seed {r.seed}",
+            )
+        )
     if "history_blend" in ok and ok["history_blend"].notna().any():
-        fig.add_hline(y=float(ok["history_blend"].mean()), line_dash="dot", annotation_text="blend",
-                      annotation_position="bottom right")  # fmt: skip
-    fig.update_layout(title="Validation curves per run (first eval set, training-time validation)",
-                      xaxis_title="training step", yaxis_title="validation PSNR (dB)", template=TEMPLATE)  # fmt: skip
+        fig.add_hline(
+            y=float(ok["history_blend"].mean()),
+            line_dash="dot",
+            annotation_text="blend",
+            annotation_position="bottom right",
+        )
+    fig.update_layout(
+        title="Validation curves per run (first eval set, training-time validation)",
+        xaxis_title="training step",
+        yaxis_title="validation PSNR (dB)",
+        template=TEMPLATE,
+    )
     return fig

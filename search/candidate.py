@@ -1,9 +1,14 @@
-"""The one candidate pipeline: build under an explicit seed (or inherit) -> cost -> train -> evaluate.
+"""The one candidate pipeline: start (seeded or inherited) -> cost -> train -> score -> result.
 
-The search's trials (and the ablation runner) call ``run_candidate``; what they record is theirs. The
-initial weights come from a generator seeded by (seed, arch_id) and the cost probes use generators of
-their own, so a candidate's scores are a function of (config, seed, proxy settings), whatever ran before
-it, in whichever order, and in whichever thread.
+Every caller that turns an architecture into numbers goes through ``run_candidate``: the search's trials
+(``search.objective``), ``search.run --retrain-top``, ``search.fidelity`` and the ablation runner
+(``experiments.runner``); what each records is its own. How a candidate gets its starting weights and how
+long it trains is a ``Start`` (``Seeded``, ``Inherited``): one object with one method, so a new way of
+scoring is a new class, not a new branch.
+
+The initial weights come from a generator seeded by (seed, arch_id) and the cost probes use generators of
+their own, so a candidate's scores are a function of (config, seed, settings), whatever ran before it, in
+whichever order, and in whichever thread.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rife_core.cost.report import CostReport, measure_cost
 from rife_core.evaluation.evaluate import evaluate, model_predictor
@@ -21,17 +27,19 @@ from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
 from rife_core.model.supernet import SuperNet
-from rife_core.training.trainer import ValidationHook, train
-from search.proxy import ProxySettings
+from rife_core.training.config import TrainConfig
+from rife_core.training.loop import ValidationHook
+from rife_core.training.trainer import TrainResult, train
 
 log = logging.getLogger(__name__)
 
-LATENCY_REPEATS = 5  # per trial: enough for a median at the search's resolution, cheap next to training
-LATENCY_WARMUP = 2
-
 
 class CandidateFailed(RuntimeError):
-    """Training did not complete (e.g. the loss diverged); the message says why."""
+    """Training did not complete (e.g. the loss diverged); the message says why, ``trained`` holds the run."""
+
+    def __init__(self, message: str, trained: TrainResult | None = None) -> None:
+        super().__init__(message)
+        self.trained = trained
 
 
 def weight_seed(seed: int, arch_id: str) -> int:
@@ -45,12 +53,65 @@ def build_candidate(cfg: ArchConfig, seed: int) -> IFNet:
     return create_model(cfg, seed=weight_seed(seed, cfg.arch_id))
 
 
+# --- how a candidate starts ---------------------------------------------------------------------------
+class Start(Protocol):
+    def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
+        """The starting network and the training it gets before it is scored (None: scored as it is)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Initial weights drawn from ``weight_seed(training.seed, arch_id)``, then the whole training."""
+
+    def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
+        return build_candidate(cfg, training.seed), training
+
+
+@dataclass(frozen=True, eq=False)
+class Inherited:
+    """The weights ``cfg`` inherits from a trained supernet, then ``finetune`` (None: scored as inherited)."""
+
+    supernet: SuperNet
+    finetune: TrainConfig | None = None
+
+    def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
+        return self.supernet.extract(cfg), self.finetune
+
+
+SEEDED = Seeded()
+
+
+# --- what is measured ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CostProbe:
+    """How the cost is measured: MACs and latency at ``size`` (H, W) on the CPU."""
+
+    size: tuple[int, int] = (256, 256)
+    repeats: int = 5  # per candidate: enough for a median at the search's resolution, cheap next to training
+    warmup: int = 2
+    backend: str = "torch"  # torch (eager) or onnxruntime (the ONNX export)
+    threads: int | None = None  # None: torch's current setting
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Triplets a trained candidate is scored on, and how (as ``rife_core.evaluation.evaluate``)."""
+
+    data: Sequence
+    max_items: int | None = None  # evenly spread; None: all
+    center: int | None = None  # centre crop; None: whole frames
+    lpips: bool = False  # also LPIPS (AlexNet, genuine weights)
+
+
 @dataclass
 class CandidateResult:
     model: IFNet
-    cost: CostReport
-    metrics: dict[str, float] = field(default_factory=dict)  # final validation (+ lpips when asked)
+    cost: CostReport | None
+    metrics: dict[str, float] = field(default_factory=dict)  # final validation (or the first eval set's scores)
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # eval set name -> metrics
     history: list[dict[str, float]] = field(default_factory=list)
+    trained: TrainResult | None = None  # None: scored as it started
     checkpoint: Path | None = None
     cost_s: float = 0.0
     train_s: float = 0.0
@@ -58,64 +119,75 @@ class CandidateResult:
 
 def run_candidate(
     cfg: ArchConfig,
-    proxy: ProxySettings,
+    training: TrainConfig,
     *,
+    start: Start = SEEDED,
+    evals: Mapping[str, EvalSet] | None = None,
+    cost: CostProbe | None = None,
+    device: str = "auto",
     out_dir: Path | None = None,
     on_cost: Callable[[CostReport], None] | None = None,
     on_validation: ValidationHook | None = None,
-    inherit: SuperNet | None = None,
-    finetune_steps: int = 0,
+    resume: Path | None = None,
+    stage_checkpoints: Mapping[int, Path] | None = None,
+    progress: bool = False,
 ) -> CandidateResult:
-    """Build, cost, train and score one architecture.
+    """Start, cost, train and score one architecture.
 
     Args:
+        training: the training run (seed, data, stages, validation); ``start`` decides whether it runs.
+        evals: name -> triplets to score the trained network on; without training, the first one also
+            gives ``metrics``.
+        cost: how to measure the cost before training (None: not measured).
         out_dir: where the checkpoint goes (None keeps nothing on disk).
         on_cost: called with the cost report before training; it may raise to reject the candidate.
         on_validation: called at each validation as ``hook(step, metrics)``; it may raise to stop (pruning).
-        inherit: a trained supernet: the candidate starts from its shared weights instead of a seeded
-            initialisation, and is scored as it is (``finetune_steps`` 0) or after that many proxy steps.
+        resume, stage_checkpoints, progress: as ``rife_core.training.trainer.train``.
 
     Raises:
         CandidateFailed: training diverged.
     """
-    model = inherit.extract(cfg) if inherit is not None else build_candidate(cfg, proxy.seed)
+    model, run = start.prepare(cfg, training)
+    evals = dict(evals or {})
     t0 = time.perf_counter()
-    cost = measure_cost(
-        cfg, proxy.size, model=model, repeats=LATENCY_REPEATS, warmup=LATENCY_WARMUP, backend=proxy.latency_backend
-    )
-    result = CandidateResult(model=model, cost=cost, cost_s=time.perf_counter() - t0)
-    if on_cost is not None:
-        on_cost(cost)
+    report = None
+    if cost is not None:
+        report = measure_cost(
+            cfg,
+            cost.size,
+            model=model,
+            repeats=cost.repeats,
+            warmup=cost.warmup,
+            threads=cost.threads,
+            backend=cost.backend,
+        )
+    result = CandidateResult(model=model, cost=report, cost_s=time.perf_counter() - t0)
+    if on_cost is not None and report is not None:
+        on_cost(report)
     t1 = time.perf_counter()
-    if inherit is not None and finetune_steps == 0:
-        result.metrics = _score(model, proxy)
+    if run is not None:
+        hooks = {"on_validation": on_validation, "progress": progress, "stage_checkpoints": stage_checkpoints}
+        trained = train(model, run, out_dir=out_dir, device=device, resume=resume, **hooks)
+        if trained.status != "completed":
+            raise CandidateFailed(trained.message, trained)
+        result.trained, result.checkpoint = trained, trained.checkpoint
+        result.metrics, result.history = dict(trained.metrics), trained.history
+    result.train_s = time.perf_counter() - t1
+    dev = next(model.parameters()).device
+    for name, ev in evals.items():
+        result.scores[name] = evaluate(
+            model_predictor(model.eval()),
+            ev.data,
+            device=dev,
+            max_items=ev.max_items,
+            center=ev.center,
+            lpips_net="alex" if ev.lpips else None,
+        )
+    if run is None:
+        if not evals:
+            raise ValueError("a candidate scored without training needs an eval set to score it on")
+        result.metrics = dict(next(iter(result.scores.values())))
         result.history = [{"step": 0, **result.metrics}]
         if on_validation is not None:
             on_validation(0, result.metrics)
-    else:
-        steps = finetune_steps if inherit is not None else None
-        trained = train(
-            model, proxy.train_config(steps), out_dir=out_dir, device=proxy.device, on_validation=on_validation
-        )
-        if trained.status != "completed":
-            raise CandidateFailed(trained.message)
-        result.metrics = dict(trained.metrics)
-        result.history = trained.history
-        result.checkpoint = trained.checkpoint
-    result.train_s = time.perf_counter() - t1
-    if proxy.lpips:
-        result.metrics["lpips"] = _score(model, proxy, lpips=True)["lpips"]
     return result
-
-
-def _score(model: IFNet, proxy: ProxySettings, lpips: bool = False) -> dict[str, float]:
-    """Validation metrics of ``model`` on the proxy's validation triplets (as the trainer validates)."""
-    dev = next(model.parameters()).device
-    return evaluate(
-        model_predictor(model.eval()),
-        proxy.val_set(),
-        device=dev,
-        max_items=proxy.val_items,
-        center=proxy.val_crop,
-        lpips_net="alex" if lpips else None,
-    )

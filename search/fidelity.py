@@ -25,25 +25,28 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from reports.files import append_jsonl, read_jsonl, write_csv, write_text
+from results.files import JsonlCache, write_csv, write_text
+from results.schema import ABOVE_BLEND_DB
 from rife_core.cli.args import configure_output, parse_loss
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
+from search.candidate import CandidateFailed, Inherited, run_candidate
 from search.oneshot import RULES, SupernetSettings
 from search.proxy import ProxySettings, large_motion
 from search.rank_stats import Agreement, rank_agreement
+from search.tracking import MlflowWriter
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
 log = logging.getLogger("search.fidelity")
 
 CANDIDATES_PER_PICK = 20  # sample this many times N architectures, then pick N spread over the parameter range
-ABOVE_BLEND_DB = 0.3  # a reference model "left the blend plateau" when this far above it (run-to-run noise)
 
 
 def spread_sample(space: SearchSpace, budget: int, n: int, seed: int) -> list[ArchConfig]:
@@ -59,34 +62,26 @@ def spread_sample(space: SearchSpace, budget: int, n: int, seed: int) -> list[Ar
     return [ranked[i] for i in picks]
 
 
-@dataclass
-class ResultCache:
-    """One JSON line per (arch_id, settings key): the PSNR and what it cost; appended as results arrive."""
-
-    path: Path
-
-    def load(self) -> dict[tuple[str, str], dict]:
-        return {(row["arch_id"], row["settings"]): row for row in read_jsonl(self.path)}  # cut lines: recomputed
-
-    def append(self, row: dict) -> None:
-        append_jsonl(self.path, row)
+def result_cache(path: Path) -> JsonlCache:
+    """``results.jsonl``: one line per (arch_id, settings key), the PSNR and what it cost."""
+    return JsonlCache(path, lambda row: (row["arch_id"], row["settings"]))
 
 
 def train_row(cfg: ArchConfig, settings: ProxySettings) -> dict:
     """Train ``cfg`` from its seeded initialisation under ``settings``: the row to cache (a worker's job).
 
-    The same weights and data as ``search.candidate.run_candidate``, without the cost probes.
+    The search's candidate pipeline, without the cost probes.
     """
-    from rife_core.training.trainer import train
-    from search.candidate import build_candidate
-
     t0 = time.perf_counter()
-    res = train(build_candidate(cfg, settings.seed), settings.train_config(), device=settings.device)
-    if res.status == "completed":
+    try:
+        res = run_candidate(cfg, settings.train_config(), device=settings.device)
         row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
-    else:
-        row = {"psnr": float("nan"), "ssim": float("nan"), "status": res.status, "reason": res.message}
-    row["history"] = [[h["step"], round(h["psnr"], 3)] for h in res.history]
+        history = res.history
+    except CandidateFailed as e:
+        assert e.trained is not None
+        row = {"psnr": float("nan"), "ssim": float("nan"), "status": e.trained.status, "reason": str(e)}
+        history = e.trained.history
+    row["history"] = [[h["step"], round(h["psnr"], 3)] for h in history]
     row.update(arch_id=cfg.arch_id, settings=settings.key(), seconds=time.perf_counter() - t0, params=count_params(cfg))
     return row
 
@@ -98,7 +93,7 @@ def _init_worker(threads: int) -> None:
     configure_output()
 
 
-def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: ResultCache, done: dict, n_jobs: int) -> None:
+def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: JsonlCache, done: dict, n_jobs: int) -> None:
     """Train every (arch, settings) not yet in ``done``, ``n_jobs`` at a time; cache each row as it arrives."""
     todo = [(c, s) for c, s in jobs if (c.arch_id, s.key()) not in done]
     t0 = time.perf_counter()
@@ -109,9 +104,15 @@ def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: ResultCache,
         elapsed = time.perf_counter() - t0
         log.info(
             "%d/%d  %s (%s params, settings %s): %.2f dB  elapsed %.0fs  ETA %.0fs",
-            k, len(todo), row["arch_id"], f"{row['params']:,}", row["settings"], row["psnr"], elapsed,
+            k,
+            len(todo),
+            row["arch_id"],
+            f"{row['params']:,}",
+            row["settings"],
+            row["psnr"],
+            elapsed,
             elapsed / k * (len(todo) - k),
-        )  # fmt: skip
+        )
 
     if n_jobs <= 1:
         for k, (cfg, settings) in enumerate(todo, 1):
@@ -137,7 +138,7 @@ def oneshot_rows(
     sn: SupernetSettings,
     proxy: ProxySettings,
     finetune_steps: int,
-    cache: ResultCache,
+    cache: JsonlCache,
     done: dict,
 ) -> tuple[str, str]:
     """Score ``archs`` with weights inherited from the supernet of ``sn`` (trained once, cached).
@@ -145,7 +146,6 @@ def oneshot_rows(
     Returns the results' settings key and what the supernet's training cost.
     """
     from rife_core.data.cache import cache_dir
-    from search.candidate import CandidateFailed, run_candidate
     from search.oneshot import train_supernet
 
     key = f"oneshot-{sn.key(space, budget)}-ft{finetune_steps}-{proxy.key()}"
@@ -156,8 +156,15 @@ def oneshot_rows(
         if supernet is None:
             supernet = train_supernet(space, budget, sn, cache_dir() / "supernet")
         t0 = time.perf_counter()
+        finetune = proxy.train_config(finetune_steps) if finetune_steps else None
         try:
-            res = run_candidate(cfg, proxy, inherit=supernet, finetune_steps=finetune_steps)
+            res = run_candidate(
+                cfg,
+                proxy.train_config(),
+                start=Inherited(supernet, finetune),
+                evals={"val": proxy.evaluation()},
+                device=proxy.device,
+            )
             row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
         except CandidateFailed as e:
             row = {"psnr": float("nan"), "ssim": float("nan"), "status": "diverged", "reason": str(e)}
@@ -205,9 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{prefix}-synthetic-ratio", type=float, default=syn, help=f"synthetic share ({syn:g})")
         p.add_argument(f"--{prefix}-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01")
     p.add_argument(
-        "--proxy-strategy", default="train", choices=("train", "oneshot"),
+        "--proxy-strategy",
+        default="train",
+        choices=("train", "oneshot"),
         help="train: each architecture from scratch with --proxy-*; oneshot: weights inherited from a supernet",
-    )  # fmt: skip
+    )
     p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
     p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
     p.add_argument("--supernet-rule", default="sandwich", choices=RULES, help="oneshot: subnet sampling rule")
@@ -262,25 +271,30 @@ def describe_proxy(args: argparse.Namespace, proxy: ProxySettings, sn_cost: str)
     )
 
 
-def log_to_mlflow(uri: str, args: argparse.Namespace, agreements: list[Agreement], files: list[Path]) -> None:
-    from mlflow.tracking import MlflowClient
+def log_to_mlflow(
+    uri: str, args: argparse.Namespace, agreements: list[Agreement], files: list[Path], keys: tuple[str, str]
+) -> None:
+    """The fidelity of one (proxy, reference) pair as one run, found again when the same pair is re-run."""
 
-    from rife_core.cli.args import quiet_third_party_loggers
-    from search.tracking import ML_EXPERIMENT
+    def describe(client: Any, run_id: str) -> None:
+        for k, v in vars(args).items():
+            client.log_param(run_id, k, str(v)[:500])
 
-    quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
-    client = MlflowClient(tracking_uri=uri)
-    exp = client.get_experiment_by_name("rife-nas-fidelity")
-    exp_id = exp.experiment_id if exp else client.create_experiment("rife-nas-fidelity", tags=ML_EXPERIMENT)
-    run = client.create_run(exp_id, run_name=f"fidelity n={args.n}", tags={"kind": "fidelity"})
-    for k, v in vars(args).items():
-        client.log_param(run.info.run_id, k, str(v)[:500])
+    tags = {"kind": "fidelity", "proxy_key": keys[0], "reference_key": keys[1], "n": str(args.n)}
+    writer = MlflowWriter(
+        uri,
+        "rife-nas-fidelity",
+        tags,
+        f"fidelity n={args.n}",
+        artifacts=args.out / "mlartifacts",
+        on_new_parent=describe,
+    )
     for a in agreements:
         for suffix, v in (("", a.value), ("_low", a.low), ("_high", a.high)):
-            client.log_metric(run.info.run_id, a.name + suffix, v)
+            writer.client.log_metric(writer.parent_id, a.name + suffix, v)
     for f in files:
-        client.log_artifact(run.info.run_id, str(f))
-    client.set_terminated(run.info.run_id, "FINISHED")
+        writer.client.log_artifact(writer.parent_id, str(f))
+    writer.finish()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     from rife_core.evaluation.baselines import blend
     from rife_core.evaluation.evaluate import evaluate
 
-    cache = ResultCache(args.out / "results.jsonl")
+    cache = result_cache(args.out / "results.jsonl")
     done = cache.load()
     blend_psnr = evaluate(blend, proxy.val_set(), max_items=proxy.val_items, center=proxy.val_crop)["psnr"]
     log.info("%d architectures; blend %.2f dB on the validation triplets", len(archs), blend_psnr)
@@ -344,11 +358,19 @@ def main(argv: list[str] | None = None) -> int:
     write_csv(df, csv)
     write_text(
         args.out / "summary.json",
-        json.dumps({"proxy": proxy.result_settings(), "proxy_key": proxy_key,
-                    "reference": ref.result_settings(), "blend_psnr": blend_psnr,
-                    "agreement": [vars(a) for a in agreements], "references_above_blend": above, "n": len(ok)},
-                   indent=1),
-    )  # fmt: skip
+        json.dumps(
+            {
+                "proxy": proxy.result_settings(),
+                "proxy_key": proxy_key,
+                "reference": ref.result_settings(),
+                "blend_psnr": blend_psnr,
+                "agreement": [vars(a) for a in agreements],
+                "references_above_blend": above,
+                "n": len(ok),
+            },
+            indent=1,
+        ),
+    )
     from reports.fidelity import write_fidelity_page
 
     page = write_fidelity_page(df, args.out / "fidelity.html", summary, blend_psnr)
@@ -356,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     if above < len(ok):
         log.warning("some reference models did not leave the blend plateau: their ranks are noise; train longer")
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
-    log_to_mlflow(uri, args, agreements, [csv, page])
+    log_to_mlflow(uri, args, agreements, [csv, page], (proxy_key, ref.key()))
     print(f"table: {csv}\npage:  {page}")
     return 0
 

@@ -12,15 +12,15 @@ import numpy as np
 import optuna
 import torch
 
-from reports.record import DATA_ERROR, INTERRUPTED, TrialRecord
-from reports.schema import objective_info
+from results.record import DATA_ERROR, INTERRUPTED, TrialRecord
+from results.schema import objective_info
 from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
 from rife_core.data.frames import DataError
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.supernet import SuperNet
-from search.candidate import CandidateFailed, run_candidate, weight_seed
+from search.candidate import SEEDED, CandidateFailed, Inherited, Start, run_candidate, weight_seed
 from search.pruner import OPTUNA, PARETO, ParetoPruner, Reference, pruning_mode
 from search.spec import SearchSpec
 from space.space import SearchSpace
@@ -65,6 +65,13 @@ def record_constraints(trial: optuna.Trial, record: TrialRecord, excess: list[fl
             trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
 
 
+def candidate_start(spec: SearchSpec, supernet: SuperNet | None) -> Start:
+    """Seeded training, or (one-shot) the supernet's weights with ``spec.finetune_steps`` of fine-tune."""
+    if supernet is None:
+        return SEEDED
+    return Inherited(supernet, spec.proxy.train_config(spec.finetune_steps) if spec.finetune_steps else None)
+
+
 def trial_dir(out: Path, number: int) -> Path:
     return out / "trials" / f"{number:04d}"
 
@@ -77,6 +84,7 @@ class Objective:
     ) -> None:
         self.spec = spec
         self.supernet = supernet  # one-shot: candidates inherit its weights
+        self.start = candidate_start(spec, supernet)
         self.space = space
         self.proxy = spec.proxy
         self.fingerprint = fingerprint
@@ -141,17 +149,19 @@ class Objective:
         try:
             result = run_candidate(
                 cfg,
-                self.proxy,
+                self.proxy.train_config(),
+                start=self.start,
+                evals={"val": self.proxy.evaluation()},
+                cost=self.proxy.cost_probe(),
+                device=self.proxy.device,
                 out_dir=out_dir,
                 on_cost=on_cost,
                 on_validation=self._hook(trial, rec),
-                inherit=self.supernet,
-                finetune_steps=self.spec.finetune_steps,
             )
         except CandidateFailed as e:
             rec.set(trial, fail_reason=str(e))
             raise TrialFailed(str(e)) from e
-        final = result.metrics
+        final = {**result.scores["val"], **result.metrics}
         rec.set(trial, train_s=result.train_s, checkpoint=str(result.checkpoint))
         rec.set(trial, **{k: float(final[k]) for k in ("psnr", "ssim", "lpips", "ie") if k in final})
         self._image_strip(result.model, out_dir)

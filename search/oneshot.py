@@ -10,8 +10,6 @@ next search with the same settings starts from it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from results.files import content_key
 from rife_core.cost.params import count_params
-from rife_core.data.torch_data import default_workers
 from rife_core.model.config import ArchConfig
 from rife_core.model.supernet import SuperNet
+from rife_core.training.batches import training_datasets
 from rife_core.training.checkpoint import resolve_device, write_checkpoint
 from rife_core.training.config import Stage, TrainConfig
-from rife_core.training.losses import CompositeLoss
-from rife_core.training.trainer import TrainingDiverged, lr_factor, step_loader, training_datasets
+from rife_core.training.loop import Trainer, TrainingDiverged, check_finite
 from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -59,14 +57,25 @@ class SupernetSettings:
     @classmethod
     def for_proxy(cls, proxy, **options) -> SupernetSettings:
         """The supernet trained for a search with ``proxy``: batch, loss, data, seed and device follow it."""
-        return cls(batch=proxy.batch, loss=dict(proxy.loss), data=proxy.data, seed=proxy.seed,
-                   device=proxy.device, workers=proxy.workers, **options)  # fmt: skip
+        follows = {"batch": proxy.batch, "loss": dict(proxy.loss), "data": proxy.data, "seed": proxy.seed}
+        return cls(**follows, device=proxy.device, workers=proxy.workers, **options)
+
+    def train_config(self) -> TrainConfig:
+        """The supernet's run as the one training loop reads it (its defaults: weight decay, clipping, warm-up)."""
+        return TrainConfig(
+            data=self.data,
+            synthetic_ratio=self.synthetic_ratio,
+            stages=(Stage(steps=self.steps, crop=self.crop, batch_size=self.batch, lr=self.lr),),
+            loss=dict(self.loss),
+            seed=self.seed,
+            workers=self.workers,
+        )
 
     def key(self, space: SearchSpace, budget: int) -> str:
         """Hash of everything that changes the trained weights."""
         d = {k: v for k, v in asdict(self).items() if k not in ("device", "workers", "checkpoint_every")}
         d.update(space=space.to_dict(), budget=budget)
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
+        return content_key(d)
 
 
 def feasible_sample(space: SearchSpace, budget: int, rng: np.random.Generator) -> ArchConfig:
@@ -107,6 +116,29 @@ def compact_checkpoint(src: Path, dst: Path) -> None:
     write_checkpoint({"shared": shared, "step": ckpt["step"], "meta": ckpt["meta"]}, dst)
 
 
+class SupernetTrainer(Trainer):
+    """The one training loop, with a step that trains the subnets ``sample_subnets`` draws for it."""
+
+    def __init__(
+        self, net: SuperNet, cfg: TrainConfig, device: torch.device, space: SearchSpace, budget: int, rule: str
+    ) -> None:
+        super().__init__(net, cfg, device)
+        self.space, self.budget, self.rule = space, budget, rule
+
+    def backward(self, batch, loss_fn) -> float:
+        img0, imgt, img1 = (batch[k].to(self.dev) for k in ("img0", "imgt", "img1"))
+        t = batch["t"].to(self.dev).view(-1)
+        teacher = batch["flow"].to(self.dev) if "flow" in batch else None
+        subnets = sample_subnets(self.space, self.budget, self.rule, self.cfg.seed, self.step)
+        total = 0.0
+        for sub in subnets:  # gradients accumulated: the step's loss is the subnets' mean
+            loss, _ = loss_fn(self.model(sub, img0, img1, t), imgt, self.model.template(sub), img0, img1, teacher)
+            check_finite(loss, self.step, "supernet loss")
+            (loss / len(subnets)).backward()
+            total += float(loss.detach()) / len(subnets)
+        return total
+
+
 def train_supernet(
     space: SearchSpace, budget: int, settings: SupernetSettings, cache: Path, *, progress_every: int = 50
 ) -> SuperNet:
@@ -114,66 +146,51 @@ def train_supernet(
     dev = resolve_device(settings.device)
     key = settings.key(space, budget)
     path = supernet_path(cache, space, budget, settings)
-    net = SuperNet(space.super_space(), seed=settings.seed).to(dev)
-    opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=1e-4)
-    step, prior_seconds = 0, 0.0
+    net = SuperNet(space.super_space(), seed=settings.seed)
+    cfg = settings.train_config()
+    trainer = SupernetTrainer(net, cfg, dev, space, budget, settings.rule)
+    prior_seconds = 0.0
     if path.is_file():
         ckpt = torch.load(path, map_location=dev, weights_only=True)
         net.load_state_dict({k: v.float() for k, v in ckpt["shared"].items()})
-        step = int(ckpt["step"])
-        if step >= settings.steps:
-            log.info("supernet %s: trained (%d steps), loaded from %s", key, step, path)
+        trainer.step = int(ckpt["step"])
+        if trainer.step >= settings.steps:
+            log.info("supernet %s: trained (%d steps), loaded from %s", key, trainer.step, path)
             if "super_space" not in ckpt["meta"]:  # written before checkpoints recorded it
                 ckpt["meta"]["super_space"] = asdict(space.super_space())
                 write_checkpoint(ckpt, path)
             return net.eval()
         if "optimizer" not in ckpt:
-            raise ValueError(f"{path} holds weights after {step} steps without optimizer state: delete it to retrain")
-        opt.load_state_dict(ckpt["optimizer"])
+            raise ValueError(
+                f"{path} holds weights after {trainer.step} steps without optimizer state: delete it to retrain"
+            )
+        trainer.opt.load_state_dict(ckpt["optimizer"])
         prior_seconds = float(ckpt["meta"].get("train_seconds", 0.0))
-        log.info("supernet %s: resuming at step %d of %d", key, step, settings.steps)
-    cfg = TrainConfig(
-        data=settings.data,
-        synthetic_ratio=settings.synthetic_ratio,
-        stages=(Stage(steps=settings.steps, crop=settings.crop, batch_size=settings.batch, lr=settings.lr),),
-        loss=dict(settings.loss),
-        seed=settings.seed,
-        workers=settings.workers,
-    )
-    loss_fn = CompositeLoss(cfg.loss).to(dev)
-    train_set, _ = training_datasets(cfg, loss_fn.needs_teacher)
-    workers = default_workers() if cfg.workers is None else cfg.workers
-    loader = step_loader(train_set, cfg, cfg.stages[0], step, settings.steps, workers)
+        log.info("supernet %s: resuming at step %d of %d", key, trainer.step, settings.steps)
+    train_set, _ = training_datasets(cfg, trainer.needs_teacher)
     # The space is recorded so that a subnet's inherited weights can be read without it (rife_core.train
     # --init-from).
     meta = {"key": key, "settings": asdict(settings), "budget": budget, "super_space": asdict(space.super_space())}
-    net.train()
-    t0, start = time.perf_counter(), step
-    for batch in loader:
-        for g in opt.param_groups:
-            g["lr"] = settings.lr * lr_factor(step / settings.steps, step, cfg.warmup_steps, cfg.min_lr_ratio)
-        img0, imgt, img1 = (batch[k].to(dev) for k in ("img0", "imgt", "img1"))
-        t = batch["t"].to(dev).view(-1)
-        teacher = batch["flow"].to(dev) if "flow" in batch else None
-        subnets = sample_subnets(space, budget, settings.rule, settings.seed, step)
-        opt.zero_grad(set_to_none=True)
-        total = 0.0
-        for sub in subnets:
-            loss, _ = loss_fn(net(sub, img0, img1, t), imgt, net.template(sub), img0, img1, teacher)
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(f"supernet loss became {float(loss.detach())} at step {step}; lower the lr")
-            (loss / len(subnets)).backward()
-            total += float(loss.detach()) / len(subnets)
-        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-        opt.step()
-        step += 1
-        if step % progress_every == 0 or step == settings.steps:
-            rate = (time.perf_counter() - t0) / (step - start)
+    t0, start = time.perf_counter(), trainer.step
+
+    def after_step(t: Trainer) -> None:
+        if t.step % progress_every == 0 or t.step == settings.steps:
+            rate = (time.perf_counter() - t0) / (t.step - start)
             log.info(
                 "supernet step %d/%d  loss %.4f  %.2f s/step  ETA %.0fs",
-                step, settings.steps, total, rate, rate * (settings.steps - step),
-            )  # fmt: skip
-        if step % settings.checkpoint_every == 0 or step == settings.steps:
+                t.step,
+                settings.steps,
+                t.losses[-1],
+                rate,
+                rate * (settings.steps - t.step),
+            )
+        if t.step % settings.checkpoint_every == 0 or t.step == settings.steps:
             meta["train_seconds"] = prior_seconds + time.perf_counter() - t0
-            _save(path, net, opt, step, meta)
+            _save(path, net, t.opt, t.step, meta)
+
+    net.train()
+    try:
+        trainer.run(train_set, workers=cfg.workers, after_step=after_step)
+    except TrainingDiverged as e:
+        raise TrainingDiverged(f"{e}; lower the lr") from e
     return net.eval()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
+from results.files import content_key
 from rife_core.data.spec import load
 from rife_core.data.triplets import ConcatTriplets
 from rife_core.training.config import Stage, TrainConfig
+from search.candidate import CostProbe, EvalSet
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,14 @@ class ProxySettings:
 
     def key(self) -> str:
         """Short hash of ``result_settings``: results cached under it are valid for these settings only."""
-        return hashlib.sha256(json.dumps(self.result_settings(), sort_keys=True).encode()).hexdigest()[:12]
+        return content_key(self.result_settings())
+
+    def evaluation(self) -> EvalSet:
+        """The validation triplets scored as the trainer validates, with LPIPS when asked."""
+        return EvalSet(self.val_set(), max_items=self.val_items, center=self.val_crop, lpips=self.lpips)
+
+    def cost_probe(self) -> CostProbe:
+        return CostProbe(size=self.size, backend=self.latency_backend)
 
     def val_set(self) -> ConcatTriplets:
         """The validation triplets every candidate and every baseline is scored on (loaded once)."""

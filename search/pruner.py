@@ -77,7 +77,7 @@ NONE = "none"
 
 def pruning_mode(objectives: Sequence[str], enabled: bool) -> str:
     """Which pruning a study uses; the one place that decides it (study and objective both ask here)."""
-    from reports.schema import objective_info
+    from results.schema import objective_info
 
     if not enabled:
         return NONE

@@ -18,17 +18,19 @@ import json
 import logging
 import sys
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
 
-from reports.files import write_text
-from reports.schema import OBJECTIVES
-from reports.study_table import redact_url
+from results.files import write_text
+from results.schema import ABOVE_BLEND_DB, OBJECTIVES
+from results.study_table import redact_url
 from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers, require_backbones
 from rife_core.cost.latency import BACKENDS
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
+from search.candidate import CandidateFailed, CostProbe, EvalSet
 from search.proxy import large_motion
 from search.spec import SearchSpec
 from space.budget import BudgetError, parse_count
@@ -58,29 +60,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
     p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
-    p.add_argument("--latency-backend", choices=BACKENDS, default="torch",
-                   help="latency (objective, limit) in torch eager or in onnxruntime on the ONNX export")  # fmt: skip
+    p.add_argument(
+        "--latency-backend",
+        choices=BACKENDS,
+        default="torch",
+        help="latency (objective, limit) in torch eager or in onnxruntime on the ONNX export",
+    )
     p.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs/latency (256x256)")
     p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
     p.add_argument(
-        "--val-data", action="append", default=None, metavar="SPEC",
+        "--val-data",
+        action="append",
+        default=None,
+        metavar="SPEC",
         help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
-    )  # fmt: skip
-    p.add_argument("--proxy-steps", type=int, default=1000)
-    p.add_argument("--proxy-crop", type=int, default=128)
-    p.add_argument("--proxy-batch", type=int, default=8)
-    p.add_argument("--proxy-lr", type=float, default=1e-3)
+    )
+    p.add_argument("--proxy-steps", type=int, default=1000, help="training steps of each trial's proxy")
+    p.add_argument("--proxy-crop", type=int, default=128, help="square training crop of the proxy (pixels)")
+    p.add_argument("--proxy-batch", type=int, default=8, help="proxy batch size")
+    p.add_argument("--proxy-lr", type=float, default=1e-3, help="proxy peak learning rate (warm-up, then cosine)")
     p.add_argument("--proxy-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01 (l1=1)")
     p.add_argument(
         "--proxy-synthetic-ratio", type=float, default=0.5, help="share of synthetic large-motion triplets (0-1; 0.5)"
     )
-    p.add_argument("--proxy-val-every", type=int, default=200)
-    p.add_argument("--val-items", type=int, default=24)
+    p.add_argument(
+        "--proxy-val-every", type=int, default=200, help="steps between validations (the pruner decides at each)"
+    )
+    p.add_argument(
+        "--val-items", type=int, default=24, help="validation triplets each trial is scored on (evenly spread)"
+    )
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (AlexNet) at the end of each trial")
-    p.add_argument("--no-pruning", action="store_true")
+    p.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--storage", default=None, help="Optuna storage URL (default: SQLite in --out); journal:///file")
-    p.add_argument("--study-name", default="rife-nas")
+    p.add_argument("--study-name", default="rife-nas", help="the study in --storage (several studies may share one)")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
     p.add_argument(
@@ -93,11 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
     p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
     p.add_argument("--supernet-rule", default="sandwich", choices=("sandwich", "uniform"), help="oneshot sampling")
-    p.add_argument("--supernet-lr", type=float, default=1e-3)
-    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5)
+    p.add_argument("--supernet-lr", type=float, default=1e-3, help="oneshot: supernet peak learning rate")
+    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5, help="oneshot: synthetic share")
     p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
     p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
-    p.add_argument("--retrain-steps", type=int, default=2000)
+    p.add_argument("--retrain-steps", type=int, default=2000, help="training steps of --retrain-top")
     p.add_argument(
         "--retrain-init",
         choices=("seeded", "inherited"),
@@ -122,48 +135,20 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         for s in (args.data or []) + (args.val_data or []):
             parse_spec(s)
         data = tuple(args.data or ("default",))
-        spec = SearchSpec(
-            budget=budget,
-            out=args.out,
-            trials=args.trials,
-            objectives=tuple(args.objectives.split(",")),
-            sampler=args.sampler,
-            seed=args.seed,
-            sampler_seed=args.sampler_seed,
-            space=str(args.space) if args.space else None,
-            fixes=tuple(args.fix),
-            max_macs=max_macs,
-            max_latency_ms=args.max_latency_ms,
-            latency_backend=args.latency_backend,
-            size=args.size,
-            data=data,
-            val_data=tuple(args.val_data) if args.val_data else large_motion(data),
-            proxy_steps=args.proxy_steps,
-            proxy_crop=args.proxy_crop,
-            proxy_batch=args.proxy_batch,
-            proxy_lr=args.proxy_lr,
-            proxy_synthetic_ratio=args.proxy_synthetic_ratio,
-            proxy_loss=args.proxy_loss,
-            proxy_val_every=args.proxy_val_every,
-            val_items=args.val_items,
-            lpips=not args.no_lpips,
-            device=args.device,
-            storage=args.storage,
-            study_name=args.study_name,
-            mlflow_uri=args.mlflow_uri,
-            n_jobs=args.n_jobs,
-            pruning=not args.no_pruning,
-            strategy=args.strategy,
-            supernet_steps=args.supernet_steps,
-            supernet_crop=args.supernet_crop,
-            supernet_rule=args.supernet_rule,
-            supernet_lr=args.supernet_lr,
-            supernet_synthetic_ratio=args.supernet_synthetic_ratio,
-            finetune_steps=args.finetune_steps,
-            retrain_top=args.retrain_top,
-            retrain_steps=args.retrain_steps,
-            retrain_init=args.retrain_init,
-        )
+        # Options named as the spec's fields are copied; the rest are converted here.
+        same = {k: v for k, v in vars(args).items() if k in {f.name for f in fields(SearchSpec)}}
+        converted = {
+            "budget": budget,
+            "max_macs": max_macs,
+            "objectives": tuple(args.objectives.split(",")),
+            "space": str(args.space) if args.space else None,
+            "fixes": tuple(args.fix),
+            "data": data,
+            "val_data": tuple(args.val_data) if args.val_data else large_motion(data),
+            "lpips": not args.no_lpips,
+            "pruning": not args.no_pruning,
+        }
+        spec = SearchSpec(**{**same, **converted})
     except (SpaceError, DataError, ValueError) as e:
         p.error(str(e))
     if args.trials < 1:
@@ -190,7 +175,7 @@ def check_data(spec: SearchSpec) -> None:
     The validation set is the proxy's cached one, which the baselines score next (a large-motion subset
     runs DIS over every candidate triplet to select: once, not twice).
     """
-    from rife_core.training.trainer import check_triplets, real_training_triplets
+    from rife_core.training.batches import check_triplets, real_training_triplets
 
     proxy = spec.proxy
     train = real_training_triplets(spec.data, spec.seed)
@@ -222,7 +207,7 @@ def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float])
         print(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
-SEPARATION_DB = 0.3  # below this, proxy PSNR differences are within run-to-run noise
+SEPARATION_DB = ABOVE_BLEND_DB
 
 
 def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: SearchSpec) -> None:
@@ -253,24 +238,25 @@ DEPLOY_SIZE = (480, 640)  # the retrained models' latency is reported at this (H
 
 
 def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
-    """Train the best front members longer, from their seeded initial weights or the ones they inherit from
-    the one-shot supernet (``spec.retrain_init``), and score them on test."""
-    from rife_core.cost.latency import measure_latency
+    """Train the best front members longer through the candidate pipeline, from their seeded initial weights
+    or the ones they inherit from the one-shot supernet (``spec.retrain_init``), and score them on test."""
+    from rife_core.data.cache import cache_dir
     from rife_core.evaluation.baselines import METHODS
-    from rife_core.evaluation.evaluate import evaluate, model_predictor
+    from rife_core.evaluation.evaluate import evaluate
     from rife_core.model.config import ArchConfig
-    from rife_core.training.checkpoint import load_model
-    from rife_core.training.trainer import train
-    from search.candidate import build_candidate
+    from search.candidate import SEEDED, Inherited, Start, run_candidate
+    from search.oneshot import train_supernet
 
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
     init = spec.retrain_init or ("inherited" if spec.strategy == "oneshot" else "seeded")
-    supernet = None
+    training = spec.proxy.train_config(spec.retrain_steps)
+    start: Start = SEEDED
     if init == "inherited":
-        from rife_core.data.cache import cache_dir
-        from search.oneshot import train_supernet
-
-        supernet = train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet")
+        start = Inherited(train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet"), training)
+    # Scored on the first training dataset's test split, all of it and its large-motion subset; the latency
+    # where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
+    evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in test_sets(spec).items()}
+    probe = CostProbe(DEPLOY_SIZE, repeats=10, warmup=3, backend=spec.latency_backend)
     rows = []
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
@@ -278,22 +264,25 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
         log.info(
             "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain_steps, init
         )
-        model = supernet.extract(cfg) if supernet is not None else build_candidate(cfg, spec.seed)
-        res = train(model, spec.proxy.train_config(spec.retrain_steps), out_dir=out, device=spec.device, progress=True)
-        if res.checkpoint is None:
-            log.warning("retraining trial %d did not complete: %s", r["trial"], res.message)
+        try:
+            res = run_candidate(
+                cfg, training, start=start, evals=evals, cost=probe, device=spec.device, out_dir=out, progress=True
+            )
+        except CandidateFailed as e:
+            log.warning("retraining trial %d did not complete: %s", r["trial"], e)
             continue
-        # Scored on the first training dataset's test split, all of it and its large-motion subset.
-        model = load_model(res.checkpoint)
-        row = {"trial": r["trial"], "arch_id": cfg.arch_id, "params": r["params"], "init": init,
-               "search_psnr": r["psnr"], "retrained_val_psnr": res.metrics.get("psnr")}  # fmt: skip
-        for name, ds in test_sets(spec).items():
-            row[f"test_psnr {name}"] = evaluate(model_predictor(model), ds)["psnr"]
-        # Where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
-        lat = measure_latency(model.cpu(), DEPLOY_SIZE, backend=spec.latency_backend, measure_memory=False)
-        row[f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.latency_backend}, {lat.threads} threads)"] = (
-            lat.median_ms
-        )
+        assert res.cost is not None
+        row = {
+            "trial": r["trial"],
+            "arch_id": cfg.arch_id,
+            "params": r["params"],
+            "init": init,
+            "search_psnr": r["psnr"],
+            "retrained_val_psnr": res.metrics.get("psnr"),
+        }
+        row.update({name: m["psnr"] for name, m in res.scores.items()})
+        lat = f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.latency_backend}, {res.cost.threads} threads)"
+        row[lat] = res.cost.latency_ms
         row["checkpoint"] = str(res.checkpoint)
         rows.append(row)
     base = {name: {m: evaluate(fn, ds)["psnr"] for m, fn in METHODS.items()} for name, ds in test_sets(spec).items()}
@@ -374,8 +363,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except BadData as e:
-        print(f"error: {e}\nThe search stopped; every finished trial is stored and the one that met the bad data "
-              "is redone when you re-run the same command.", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {e}\nThe search stopped; every finished trial is stored and the one that met the bad data "
+            "is redone when you re-run the same command.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         trials = study.get_trials(deepcopy=False)

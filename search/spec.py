@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.files import write_text
-from reports.schema import COST, OBJECTIVES, objective_info
-from reports.study_table import redact_url
+from results.files import content_key, write_text
+from results.schema import COST, OBJECTIVES, objective_info
+from results.study_table import redact_url
 from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
 
@@ -199,7 +198,7 @@ class SearchSpec:
 
 def fingerprint(settings: dict[str, Any]) -> str:
     """Short hash of ``fingerprint_settings``: equal settings give equal fingerprints everywhere."""
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    return content_key(settings)
 
 
 def settings_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -14,10 +14,10 @@ from optuna.storages.journal import JournalStorage
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
-from reports.files import write_csv
-from reports.record import TrialRecord
-from reports.schema import QUALITY, objective_info
-from reports.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
+from results.files import write_csv
+from results.record import TrialRecord
+from results.schema import QUALITY, objective_info
+from results.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.pruner import OPTUNA, pruning_mode
 from search.spec import SearchSpec, fingerprint, settings_diff
@@ -34,7 +34,7 @@ class SearchError(RuntimeError):
 
 
 def make_storage(url: str) -> optuna.storages.BaseStorage:
-    """Any Optuna storage URL (see ``reports.study_table.open_storage``); an unusable one is a SearchError."""
+    """Any Optuna storage URL (see ``results.study_table.open_storage``); an unusable one is a SearchError."""
     try:
         return open_storage(url)
     except StorageError as e:

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_third_party_loggers()
     import optuna
 
-    from reports.study_table import counted, redact_url
+    from results.study_table import counted, redact_url
     from search.spec import SearchSpec
     from search.study import SearchError, feasible_rate, make_storage, results_table
     from search.tracking import MlflowTracker, limit_http_retries
@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     if not spec_file.is_file():
         p.error(f"--out {args.out}: no search_spec.json there; give the folder a search wrote (its --out)")
     spec = SearchSpec.read(spec_file)
-    spec = dataclasses.replace(spec, out=args.out, **{k: v for k, v in
-                               (("storage", args.storage), ("mlflow_uri", args.mlflow_uri)) if v})  # fmt: skip
+    spec = dataclasses.replace(
+        spec, out=args.out, **{k: v for k, v in (("storage", args.storage), ("mlflow_uri", args.mlflow_uri)) if v}
+    )
     for flag, url in (("--storage", spec.storage), ("--mlflow-uri", spec.mlflow_uri)):
         if url and "***" in url:
             p.error(f"the search recorded {url} with its password masked: pass the full URL with {flag}")
@@ -64,12 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         tracker.update_front(pareto, spec.out / "pareto_front.csv", spec.out / "dashboard.html", feasible_rate(study))
         runs = len(tracker.trial_runs())
     except Exception as e:  # the tracking store is still unreachable: nothing changed, run again later
-        print(f"error: MLflow at {redact_url(spec.tracking_uri)} failed: {e}. Nothing was lost; run again "
-              "once it is reachable.", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: MLflow at {redact_url(spec.tracking_uri)} failed: {e}. Nothing was lost; run again "
+            "once it is reachable.",
+            file=sys.stderr,
+        )
         return 1
     total = sum(counted(t) for t in study.get_trials(deepcopy=False))
-    print(f"logged {logged} trial(s) that MLflow lacked; {runs} trial runs for {total} counted trials of study "
-          f"{spec.study_name!r} in {redact_url(spec.tracking_uri)}")  # fmt: skip
+    print(
+        f"logged {logged} trial(s) that MLflow lacked; {runs} trial runs for {total} counted trials of study "
+        f"{spec.study_name!r} in {redact_url(spec.tracking_uri)}"
+    )
     return 0
 
 

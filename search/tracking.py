@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import optuna
 import torch
 
 from reports.dashboard import PLOTLY_JS
-from reports.record import TrialRecord
+from results.record import TrialRecord
 from search.spec import SearchSpec
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,11 @@ def ui_hint(tracking_uri: str, experiment_id: str) -> str:
 
 # MLflow retries an unreachable server for about four minutes per call by default; a search would stall
 # that long after every trial. Commands set these unless the user did.
-HTTP_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                       "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}  # fmt: skip
+HTTP_RETRY_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
 SYNC_HINT = "python -m search.sync --out {out}"
 T = TypeVar("T")
 
@@ -67,8 +70,10 @@ def best_effort(what: str, spec: SearchSpec, fn: Callable[..., T], *args) -> T |
         log.warning(
             "MLflow: %s was not logged (%s). The search goes on and keeps every result in the Optuna storage; "
             "once the tracking store is back, `%s` logs what is missing.",
-            what, first, SYNC_HINT.format(out=spec.out),
-        )  # fmt: skip
+            what,
+            first,
+            SYNC_HINT.format(out=spec.out),
+        )
         return None
 
 
@@ -110,10 +115,112 @@ def _git_commit() -> str | None:
         return None
 
 
+class MlflowWriter:
+    """One MLflow experiment, one parent run found again by its tags, nested runs under it.
+
+    The one writer of studies, ablations and fidelity runs, with one resume rule (``sync``): a stored
+    result without a finished nested run is logged again, and a nested run a kill left RUNNING is replaced,
+    unless it may be another live worker's (younger than ``grace_s``). Safe with several threads or
+    processes: explicit run ids, creation races resolved by keeping the first-created run.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        experiment: str,
+        parent_tags: dict[str, str],
+        parent_name: str,
+        *,
+        artifacts: Path | None = None,
+        on_new_parent: Callable[[Any, str], None] | None = None,
+    ) -> None:
+        """``artifacts``: where a local store keeps artifacts (a server decides its own); ``on_new_parent``:
+        called as ``fn(client, run_id)`` once, when this writer created the parent run."""
+        from mlflow.tracking import MlflowClient
+
+        from rife_core.cli.args import quiet_third_party_loggers
+
+        quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
+        self.uri, self.parent_tags = tracking_uri, parent_tags
+        with _creation_lock(tracking_uri):  # the first use of a new store creates its tables
+            self.client = MlflowClient(tracking_uri=tracking_uri)
+            self.experiment_id = self._experiment(experiment, artifacts)
+            self.parent_id = self._parent(parent_name, on_new_parent)
+
+    def _experiment(self, name: str, artifacts: Path | None) -> str:
+        """The experiment, created on first use; several workers may race to create it."""
+        from mlflow.exceptions import MlflowException
+
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return exp.experiment_id
+        remote = self.uri.startswith(("http://", "https://"))
+        location = None if remote or artifacts is None else artifacts.resolve().as_uri()
+        try:
+            return self.client.create_experiment(name, artifact_location=location, tags=ML_EXPERIMENT)
+        except MlflowException as e:  # another worker created it first
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            log.info("experiment %s was created by another worker (%s)", name, e.error_code)
+            return exp.experiment_id
+
+    def _parents(self) -> list:
+        """Runs with the parent's tags, the first created first."""
+        where = " and ".join(f"tags.{k} = '{v}'" for k, v in self.parent_tags.items())
+        return self.client.search_runs(
+            [self.experiment_id], filter_string=where, order_by=["attributes.start_time ASC"]
+        )
+
+    def _parent(self, name: str, on_new: Callable[[Any, str], None] | None) -> str:
+        found = self._parents()
+        if found:
+            return found[0].info.run_id
+        run = self.client.create_run(self.experiment_id, tags=dict(self.parent_tags), run_name=name)
+        first = self._parents()[0]
+        if first.info.run_id != run.info.run_id:  # another worker created it at the same time
+            self.client.delete_run(run.info.run_id)
+            return first.info.run_id
+        if on_new is not None:
+            on_new(self.client, run.info.run_id)
+        return run.info.run_id
+
+    def nested_runs(self) -> list:
+        return self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
+        )
+
+    def start_nested(self, name: str, tags: dict[str, str]) -> str:
+        run = self.client.create_run(
+            self.experiment_id, tags={"mlflow.parentRunId": self.parent_id, **tags}, run_name=name
+        )
+        return run.info.run_id
+
+    def sync(self, stored: dict[str, Callable[[], Any]], key_tag: str, grace_s: float | None = None) -> int:
+        """Log (``stored[key]()``) every stored result whose key has no finished nested run; RUNNING runs
+        older than ``grace_s`` (None: all) are deleted first. Returns how many were logged."""
+        have: set[str] = set()
+        now_ms = time.time() * 1000
+        for r in self.nested_runs():
+            live = grace_s is not None and now_ms - r.info.start_time < grace_s * 1000
+            if r.info.status == "RUNNING" and not live:  # cut short mid-logging: replaced below
+                self.client.delete_run(r.info.run_id)
+            else:
+                have.add(r.data.tags.get(key_tag, ""))
+        missing = [k for k in stored if k not in have]
+        for key in missing:
+            stored[key]()
+        if missing:
+            log.info("MLflow: logged %d stored result(s) a stopped run had not logged", len(missing))
+        return len(missing)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        self.client.set_terminated(self.parent_id, status)
+
+
 class MlflowTracker:
     def __init__(self, spec: SearchSpec) -> None:
         import mlflow  # noqa: F401 - fail early with a clear import error
-        from mlflow.tracking import MlflowClient
 
         self.spec = spec
         s = spec
@@ -129,61 +236,30 @@ class MlflowTracker:
             "optuna_version": optuna.__version__,
             "git_commit": _git_commit() or "none",
         }
-        with _creation_lock(spec.tracking_uri):  # the first use of a new store creates its tables
-            self.client = MlflowClient(tracking_uri=spec.tracking_uri)
-            self.experiment_id = self._experiment(spec)
-            self.parent_id = self._parent_run()
+        self.writer = MlflowWriter(
+            spec.tracking_uri,
+            EXPERIMENT,
+            {"study_name": s.study_name, "kind": "study"},
+            f"study {s.study_name}",
+            artifacts=spec.out / "mlartifacts",
+            on_new_parent=self._describe_study,
+        )
+        self.client, self.experiment_id, self.parent_id = (
+            self.writer.client,
+            self.writer.experiment_id,
+            self.writer.parent_id,
+        )
         self._js_logged = False
 
-    def _experiment(self, spec: SearchSpec) -> str:
-        """The project's experiment, created on first use; several workers may race to create it."""
-        from mlflow.exceptions import MlflowException
+    def _describe_study(self, client: Any, run_id: str) -> None:
+        from mlflow.entities import Param, RunTag
 
-        exp = self.client.get_experiment_by_name(EXPERIMENT)
-        if exp is not None:
-            return exp.experiment_id
-        # A tracking server stores artifacts where it is configured to; a local store beside the study.
-        remote = spec.tracking_uri.startswith(("http://", "https://"))
-        location = None if remote else (spec.out / "mlartifacts").resolve().as_uri()
-        try:
-            return self.client.create_experiment(EXPERIMENT, artifact_location=location, tags=ML_EXPERIMENT)
-        except MlflowException as e:  # another worker created it first
-            exp = self.client.get_experiment_by_name(EXPERIMENT)
-            if exp is None:
-                raise
-            log.info("experiment %s was created by another worker (%s)", EXPERIMENT, e.error_code)
-            return exp.experiment_id
-
-    def _parent_run(self) -> str:
-        found = self._study_runs()
-        if found:
-            return found[0].info.run_id
-        from mlflow.entities import Param
-
-        s = self.spec
-        tags = {"kind": "study", **self.common_tags}
-        run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"study {s.study_name}")
-        first = self._study_runs()[0]
-        if first.info.run_id != run.info.run_id:  # another worker created the study's run at the same time
-            self.client.delete_run(run.info.run_id)
-            return first.info.run_id
-        params = [Param(k, (v if isinstance(v, str) else json.dumps(v))[:6000]) for k, v in s.to_dict().items()]
-        self.client.log_batch(run.info.run_id, params=params)
-        return run.info.run_id
-
-    def _study_runs(self) -> list:
-        """The study's parent runs, the first created first."""
-        return self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.study_name = '{self.spec.study_name}' and tags.kind = 'study'",
-            order_by=["attributes.start_time ASC"],
-        )
+        params = [Param(k, (v if isinstance(v, str) else json.dumps(v))[:6000]) for k, v in self.spec.to_dict().items()]
+        client.log_batch(run_id, params=params, tags=[RunTag(k, v) for k, v in self.common_tags.items()])
 
     def trial_runs(self) -> list:
         """The runs nested under the study's parent run: one per logged trial."""
-        return self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
-        )
+        return self.writer.nested_runs()
 
     def log_trial(self, trial: optuna.trial.FrozenTrial, pareto: bool) -> str | None:
         """Nested run for a trained (or pruned/failed) trial; infeasible samples are not runs."""
@@ -195,7 +271,6 @@ class MlflowTracker:
         s = self.spec
         state = trial.state.name
         tags = {
-            "mlflow.parentRunId": self.parent_id,
             "kind": "trial",
             "trial_number": str(trial.number),
             "state": state,
@@ -210,8 +285,7 @@ class MlflowTracker:
             tags["fail_reason"] = rec.fail_reason[:5000]
         if rec.reused_from is not None:
             tags["reused_from"] = str(rec.reused_from)
-        run = self.client.create_run(self.experiment_id, tags=tags, run_name=f"trial {trial.number:04d}")
-        rid = run.info.run_id
+        rid = self.writer.start_nested(f"trial {trial.number:04d}", tags)
         now = int(time.time() * 1000)
         params = [Param(k, str(v)) for k, v in trial.params.items()]
         if rec.config_json is not None:
@@ -244,23 +318,12 @@ class MlflowTracker:
         On a shared storage a RUNNING run may be another worker logging its trial right now: it is left
         alone until it is as old as a stale Optuna trial (``GRACE_S``).
         """
-        from reports.study_table import GRACE_S, counted
+        from results.study_table import GRACE_S, counted
 
-        runs = self.trial_runs()
-        logged: set[int] = set()
-        now_ms = time.time() * 1000
-        for r in runs:
-            live = self.spec.shared_storage and now_ms - r.info.start_time < GRACE_S * 1000
-            if r.info.status == "RUNNING" and not live:  # cut short mid-logging: replaced below
-                self.client.delete_run(r.info.run_id)
-            else:
-                logged.add(int(r.data.tags.get("trial_number", -1)))
-        missing = [t for t in study.get_trials(deepcopy=False) if counted(t) and t.number not in logged]
-        for t in missing:
-            self.log_trial(t, pareto=False)  # the front's flags are set again after the next trial
-        if missing:
-            log.info("MLflow: logged %d stored trial(s) a stopped run had not logged", len(missing))
-        return len(missing)
+        counted_trials = {str(t.number): t for t in study.get_trials(deepcopy=False) if counted(t)}
+        # the front's flags are set again after the next trial
+        stored = {k: (lambda t=t: self.log_trial(t, pareto=False)) for k, t in counted_trials.items()}
+        return self.writer.sync(stored, "trial_number", GRACE_S if self.spec.shared_storage else None)
 
     def log_report(self, folder: Path) -> None:
         """Attach the full report folder (``reports.build``) to the parent run."""

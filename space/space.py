@@ -62,7 +62,7 @@ class SearchSpace:
         missing = sorted(set(DIMENSIONS) - set(data) - set(OPTIONAL))
         if unknown or missing:
             raise SpaceError(f"{path}: unknown dimensions {unknown}, missing {missing}; see {DEFAULT_SPACE.name}")
-        choices = {k: v for k, v in OPTIONAL.items() if k not in data}
+        choices: dict[str, tuple[Any, ...]] = {k: v for k, v in OPTIONAL.items() if k not in data}
         for k, v in data.items():
             if not isinstance(v, list) or not v:
                 raise SpaceError(f"{path}: {k} must be a non-empty list of choices")

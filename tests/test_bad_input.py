@@ -63,15 +63,23 @@ SEARCH_ROWS = [  # (row, arguments of search.run after --budget, what the messag
     ("--fix of an unknown name", ["--budget", "0.5M", "--fix", "colour=red"], "write NAME=VALUE with NAME one of"),
     ("--fix of a value outside the space", ["--budget", "0.5M", "--fix", "upsample=nearest"], "upsample choice"),
     ("unknown dataset kind", ["--budget", "0.5M", "--data", "vimeo:/x"], "unknown dataset"),
-    ("dataset path that does not exist", ["--budget", "0.5M", "--data", "vimeo_triplet:{tmp}/none"],
-     "does not exist; give the vimeo_triplet folder"),
-    ("dataset folder without triplets", ["--budget", "0.5M", "--data", "vimeo_triplet:{tmp}"],
-     "list file is missing"),
-    ("storage URL with a wrong scheme", ["--budget", "0.5M", "--storage", "mongodb://h/db"],
-     "cannot open the Optuna storage 'mongodb://h/db'"),
-    ("storage host unreachable", ["--budget", "0.5M", "--storage", "postgresql://a:pw@127.0.0.1:1/db"],
-     "cannot open the Optuna storage 'postgresql://a:***@127.0.0.1:1/db'"),
-]  # fmt: skip
+    (
+        "dataset path that does not exist",
+        ["--budget", "0.5M", "--data", "vimeo_triplet:{tmp}/none"],
+        "does not exist; give the vimeo_triplet folder",
+    ),
+    ("dataset folder without triplets", ["--budget", "0.5M", "--data", "vimeo_triplet:{tmp}"], "list file is missing"),
+    (
+        "storage URL with a wrong scheme",
+        ["--budget", "0.5M", "--storage", "mongodb://h/db"],
+        "cannot open the Optuna storage 'mongodb://h/db'",
+    ),
+    (
+        "storage host unreachable",
+        ["--budget", "0.5M", "--storage", "postgresql://a:pw@127.0.0.1:1/db"],
+        "cannot open the Optuna storage 'postgresql://a:***@127.0.0.1:1/db'",
+    ),
+]
 
 
 @pytest.mark.parametrize(("row", "argv", "message"), SEARCH_ROWS, ids=[r[0] for r in SEARCH_ROWS])
@@ -89,14 +97,21 @@ def test_search_usage_errors(row: str, argv: list[str], message: str, tmp_path: 
 def test_corrupt_training_image_stops_the_search_and_its_trial_is_redone(tmp_path: Path, capsys) -> None:
     data = vimeo_like(tmp_path / "vimeo", lambda p: p.write_bytes(b"not a png"))
     out = tmp_path / "out"
-    argv = [*TINY_SEARCH, "--budget", "150k", "--trials", "2", "--no-lpips", "--out", str(out),
-            "--data", f"vimeo_triplet:{data}", "--val-data", "default"]  # fmt: skip
+    argv = [
+        *TINY_SEARCH,
+        *"--budget 150k --trials 2 --no-lpips --out".split(),
+        str(out),
+        "--data",
+        f"vimeo_triplet:{data}",
+        "--val-data",
+        "default",
+    ]
     assert exit_code("search.run", argv) == 2
     err = capsys.readouterr().err
     assert f"{data}/sequences/00001/0001/im1.png: not a readable image" in err and "redone" in err
     trials = optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}").trials
     assert [t.state.name for t in trials] == ["FAIL"]
-    from reports.study_table import counted
+    from results.study_table import counted
 
     assert trials[0].user_attrs["fail_reason"].startswith("data error: ") and not counted(trials[0])
 

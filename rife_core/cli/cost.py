@@ -44,9 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--backend onnxruntime runs on the CPU here; use --device cpu")
     name, cfg = read_arch(parser, args)
     report = measure_cost(
-        cfg, args.size, latency=not args.no_latency, repeats=args.repeats, threads=args.threads, device=args.device,
+        cfg,
+        args.size,
+        latency=not args.no_latency,
+        repeats=args.repeats,
+        threads=args.threads,
+        device=args.device,
         backend=args.backend,
-    )  # fmt: skip
+    )
     print(json.dumps({"name": name, **asdict(report)}) if args.json else format_report(name, report))
     return 0
 

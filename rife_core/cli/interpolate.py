@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         rate = Fraction(args.fps).limit_denominator(1001)
     out_rate = rate * args.multi
     if args.output.suffix.lower() in VIDEO_EXTS:
-        writer = VideoWriter(args.output, out_rate, args.input if (args.keep_audio and is_video) else None)
+        writer: VideoWriter | FolderWriter = VideoWriter(
+            args.output, out_rate, args.input if (args.keep_audio and is_video) else None
+        )
     else:
         writer = FolderWriter(args.output)
 

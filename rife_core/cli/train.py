@@ -17,6 +17,8 @@ from pathlib import Path
 from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
+from rife_core.model.config import ArchConfig
+from rife_core.model.ifnet import IFNet
 from rife_core.training.checkpoint import load_subnet, read_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.trainer import DETERMINISM_NOTE, train
@@ -90,11 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as e:
             p.error(f"--resume: {e}")
         if stored.get("arch") != arch.to_dict():
-            p.error(f"--resume {args.resume}: the checkpoint holds another architecture than the one given; pass "
-                    "the --preset / --config it was trained with, or start a new run without --resume")  # fmt: skip
+            p.error(
+                f"--resume {args.resume}: the checkpoint holds another architecture than the one given; pass "
+                "the --preset / --config it was trained with, or start a new run without --resume"
+            )
     if args.init_from is not None and args.resume is not None:
         p.error("--init-from and --resume exclude each other: a resumed run already has its weights")
-    model = arch
+    model: ArchConfig | IFNet = arch
     if args.init_from is not None:
         try:
             model = load_subnet(args.init_from, arch)

@@ -44,6 +44,11 @@ class Latency:
     peak_mem_mb: float | None
     backend: str = "torch"
 
+    @classmethod
+    def of(cls, times: list[float], warmup: int, threads: int, device: str, size: tuple[int, int], **kw) -> Latency:
+        """The summary of the per-pass ``times`` (ms)."""
+        return cls(statistics.median(times), min(times), max(times), len(times), warmup, threads, device, size, **kw)
+
 
 BACKENDS = ("torch", "onnxruntime")
 
@@ -141,7 +146,12 @@ def measure_latency(
     was_training = model.training
     model.eval()
     with _num_threads(threads) as n_threads, torch.inference_mode():
-        times = _wall_ms(lambda: (model(x0, x1, timestep), _sync(device)), warmup, repeats)
+
+        def forward() -> None:
+            model(x0, x1, timestep)
+            _sync(device)
+
+        times = _wall_ms(forward, warmup, repeats)
         peak = 0
         if measure_memory:
             if device.type == "cuda":
@@ -153,17 +163,7 @@ def measure_latency(
             else:
                 peak = _cpu_peak_bytes(model, x0, x1, timestep)
     model.train(was_training)
-    return Latency(
-        median_ms=statistics.median(times),
-        min_ms=min(times),
-        max_ms=max(times),
-        repeats=repeats,
-        warmup=warmup,
-        threads=n_threads,
-        device=str(device),
-        size=(h, w),
-        peak_mem_mb=peak / 2**20,
-    )
+    return Latency.of(times, warmup, n_threads, str(device), (h, w), peak_mem_mb=peak / 2**20)
 
 
 def onnx_session(path: str, threads: int) -> Any:
@@ -201,10 +201,7 @@ def _onnxruntime_latency(
 
     with _num_threads(n_threads):
         times = _wall_ms(run, warmup, repeats)
-    return Latency(
-        median_ms=statistics.median(times), min_ms=min(times), max_ms=max(times), repeats=repeats, warmup=warmup,
-        threads=n_threads, device="cpu", size=(h, w), peak_mem_mb=None, backend="onnxruntime",
-    )  # fmt: skip
+    return Latency.of(times, warmup, n_threads, "cpu", (h, w), peak_mem_mb=None, backend="onnxruntime")
 
 
 def prior_latency_ms(cfg: ArchConfig, size: tuple[int, int], repeats: int = 10, threads: int | None = None) -> float:

@@ -25,7 +25,7 @@ def _gray(img: np.ndarray) -> np.ndarray:
 
 def dis_flow(src: np.ndarray, dst: np.ndarray, preset: int = DIS_PRESET) -> np.ndarray:
     """(H, W, 2) float32 DIS flow between two uint8 RGB frames: ``src(p) ~ dst(p + flow(p))``."""
-    return cv2.DISOpticalFlow_create(preset).calc(_gray(src), _gray(dst), None)
+    return cv2.DISOpticalFlow_create(preset).calc(_gray(src), _gray(dst), None)  # type: ignore[attr-defined]  # not in OpenCV's stubs
 
 
 def dis_flows_at(

@@ -97,6 +97,8 @@ def load(spec: DataSpec | str, split: str, spans: Sequence[int] = (2,), seed: in
         return default_dataset(split, spans, spec.domain)
     if spec.name == "synthetic":
         return SyntheticTriplets(split, spec.count or SYNTHETIC_DEFAULT_LENGTH[split], seed=seed)
+    if spec.path is None:
+        raise DataError(f"{spec.name} needs a path: write {spec.name}:PATH")
     return LOADERS[spec.name](spec.path, split, spans)
 
 

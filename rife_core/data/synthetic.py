@@ -122,7 +122,7 @@ class SyntheticTriplets:
         fwd[:, 2] = np.array([w / 2, h / 2]) + tau * scene["shift"] - fwd[:, :2] @ scene["center"]
         frame = cv2.warpAffine(scene["bg"], fwd, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         for sp in scene["sprites"]:
-            m = np.float64([[1, 0, 0], [0, 1, 0]])
+            m = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float64)
             m[:, 2] = sp["pos"] + tau * sp["vel"]
             patch = cv2.warpAffine(sp["patch"], m, (w, h), flags=cv2.INTER_LINEAR)
             mask = cv2.warpAffine(sp["mask"].astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR)[..., None]

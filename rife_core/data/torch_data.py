@@ -22,7 +22,7 @@ def center_crop(tri: Triplet, size: int) -> Triplet:
     ch, cw = min(size, h), min(size, w)
     y, x = (h - ch) // 2, (w - cw) // 2
     frames = [f[y : y + ch, x : x + cw] for f in (tri.img0, tri.imgt, tri.img1)]
-    return Triplet(*frames, t=tri.t, name=tri.name)
+    return Triplet(frames[0], frames[1], frames[2], t=tri.t, name=tri.name)
 
 
 class TorchTriplets(Dataset):

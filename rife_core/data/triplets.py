@@ -97,7 +97,7 @@ class FileTriplets:
         paths = self.items[idx][:3]
         frames = [read_image(p) for p in paths]
         check_same_size(frames, list(paths))
-        return Triplet(*frames, t=self.items[idx][3], name=f"{self.name}:{paths[1]}")
+        return Triplet(frames[0], frames[1], frames[2], t=self.items[idx][3], name=f"{self.name}:{paths[1]}")
 
 
 class ConcatTriplets:

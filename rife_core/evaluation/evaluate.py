@@ -13,6 +13,8 @@ from rife_core.data.spec import load
 from rife_core.data.torch_data import center_crop, to_tensor
 from rife_core.evaluation.metrics import interpolation_error, psnr, ssim
 
+Predictor = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]  # (img0, img1, t) -> frame
+
 log = logging.getLogger(__name__)
 Predict = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -79,7 +81,7 @@ def flip_averaged(predict: Predict) -> Predict:
 
 
 def evaluation_table(
-    methods: dict[str, object], specs: list[str], split: str, *, lpips: bool, max_items: int | None, device: str
+    methods: dict[str, Predictor], specs: list[str], split: str, *, lpips: bool, max_items: int | None, device: str
 ) -> pd.DataFrame:
     """One row per (dataset, method) with mean PSNR, SSIM, LPIPS, IE and the triplet count."""
     rows = []

@@ -62,8 +62,8 @@ class VGGFeatures(nn.Module):
             if v == "M":
                 layers.append(nn.MaxPool2d(2, 2))
             else:
-                layers += [nn.Conv2d(in_ch, v, 3, 1, 1), nn.ReLU(inplace=False)]
-                in_ch = v
+                layers += [nn.Conv2d(in_ch, int(v), 3, 1, 1), nn.ReLU(inplace=False)]
+                in_ch = int(v)
         self.layers = nn.Sequential(*layers)
         self.taps = taps
         convs = backbone_convs("vgg")

@@ -1,7 +1,7 @@
 """Immutable, serialisable description of one RIFE-style IFNet architecture.
 
 Every architecture of the search space, and the Practical-RIFE reference models, is an ``ArchConfig``.
-The builder (``rife_core.ifnet.IFNet``) and the analytic parameter count (``rife_core.params``) both
+The builder (``rife_core.model.ifnet.IFNet``) and the analytic parameter count (``rife_core.cost.params``) both
 read only this description, so a stored config rebuilds exactly the same network.
 """
 

@@ -98,7 +98,7 @@ class Upsample(nn.Module):
         self.kind = kind
         if kind == "deconv":
             # RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1) + PixelShuffle(2) gives 4x, then bilinear by scale.
-            self.learned = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
+            self.learned: nn.Module = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
             gain = scale
         elif kind == "dsdeconv":
             self.learned = nn.Sequential(

@@ -177,8 +177,8 @@ class SuperNet(nn.Module):
             return _key("head", name[len("encode.") :]), []
         if name.startswith("corr.features."):
             return _key("corr:features", name[len("corr.features.") :]), []
-        _, i, part, rest = name.split(".", 3)
-        i = int(i)
+        _, index, part, rest = name.split(".", 3)
+        i = int(index)
         b = cfg.blocks[i]
         first = i == 0
         role = _role(b.scale, first)

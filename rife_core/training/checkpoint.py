@@ -106,7 +106,8 @@ def load_subnet(path: str | Path, cfg: ArchConfig) -> IFNet:
             "run the one-shot search that trained it once more (it records the space when it loads it)"
         )
     names = {f.name for f in fields(SuperSpace)}
-    space = SuperSpace(**{k: tuple(v) if isinstance(v, list) else v for k, v in described.items() if k in names})
+    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in described.items() if k in names}
+    space = SuperSpace(**kwargs)
     outside = space.covers(cfg)
     if outside:
         raise ValueError(f"{cfg.arch_id} is not a subnet of the supernet in {path}: {outside}")

@@ -82,4 +82,4 @@ class TrainConfig:
         """Planned steps over all stages when every stage has a step budget."""
         if any(s.steps is None for s in self.stages):
             return None
-        return sum(s.steps for s in self.stages)
+        return sum(s.steps or 0 for s in self.stages)

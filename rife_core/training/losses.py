@@ -89,9 +89,13 @@ DISTILL_ERROR_SCALE = 0.05
 
 
 def distill_loss(
-    flows: list[torch.Tensor], teacher: torch.Tensor, model: IFNet, img0: torch.Tensor, img1: torch.Tensor,
+    flows: list[torch.Tensor],
+    teacher: torch.Tensor,
+    model: IFNet,
+    img0: torch.Tensor,
+    img1: torch.Tensor,
     target: torch.Tensor,
-) -> torch.Tensor:  # fmt: skip
+) -> torch.Tensor:
     """Mean over blocks of the teacher-weighted Charbonnier distance between block flow and teacher flow."""
     with torch.no_grad():
         e0 = (model.warp(img0, teacher[:, :2]) - target).abs().mean(1, keepdim=True)

@@ -56,8 +56,12 @@ def test_killed_ablation_resumes_to_every_run_once_in_both_stores(tmp_path: Path
     rows = _rows(jsonl)
     keys = [r["key"] for r in rows]
     assert len(keys) == len(set(keys)) == 4  # 2 variants x 2 seeds, none twice
-    assert sorted((r["variant"], r["seed"]) for r in rows) == [("bilinear", 0), ("bilinear", 1), ("deconv", 0),
-                                                               ("deconv", 1)]  # fmt: skip
+    assert sorted((r["variant"], r["seed"]) for r in rows) == [
+        ("bilinear", 0),
+        ("bilinear", 1),
+        ("deconv", 0),
+        ("deconv", 1),
+    ]
     client = MlflowClient(tracking_uri=f"sqlite:///{(out / 'mlflow.db').resolve()}")
     exp = client.get_experiment_by_name(EXPERIMENT)
     (parent,) = client.search_runs([exp.experiment_id], "tags.ablation = 'tiny_upsample' and tags.kind = 'ablation'")

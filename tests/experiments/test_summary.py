@@ -37,16 +37,28 @@ def test_the_summary_states_the_training_time_of_the_runs_trained_here() -> None
     from experiments.spec import AblationSpec
     from experiments.summary import summarize
 
-    spec = AblationSpec.from_dict({
-        "name": "t", "base": "lite_s", "control": "a", "train": {"steps": 1},
-        "variants": {"a": {}, "b": {"arch": {"upsample": "bilinear"}}}, "eval": ["default"],
-    })  # fmt: skip
+    spec = AblationSpec.from_dict(
+        {
+            "name": "t",
+            "base": "lite_s",
+            "control": "a",
+            "train": {"steps": 1},
+            "variants": {"a": {}, "b": {"arch": {"upsample": "bilinear"}}},
+            "eval": ["default"],
+        }
+    )
     rows = [
         {"variant": "a", "seed": 0, "status": "completed", "psnr@default": 31.0, "train_seconds": 120.0},
         {"variant": "b", "seed": 0, "status": "completed", "psnr@default": 31.2, "train_seconds": 240.0},
-        {"variant": "a", "seed": 1, "status": "completed", "psnr@default": 31.1, "train_seconds": 600.0,
-         "reused_from": "other"},
-    ]  # fmt: skip
+        {
+            "variant": "a",
+            "seed": 1,
+            "status": "completed",
+            "psnr@default": 31.1,
+            "train_seconds": 600.0,
+            "reused_from": "other",
+        },
+    ]
     notes = summarize(spec, rows, {"default": 30.0}).notes
     assert "training time: 6.0 min over 2 run(s) trained here (3.0 min median per run" in " ".join(notes)
 

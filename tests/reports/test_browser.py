@@ -15,11 +15,7 @@ from reports.build import build
 from tests.reports.test_build import trials
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--allow-file-access-from-files", "--virtual-time-budget=15000",
-]  # fmt: skip
+FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --allow-file-access-from-files --virtual-time-budget=15000".split()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
@@ -33,10 +29,20 @@ def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> Non
     index = build(src)
     profile = tmp_path / "profile"
     dom = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom",
-         index.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     figures = index.read_text().count('class="figure"')
     drawn = sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
     assert figures == 7 and drawn == figures, dom.stderr[-2000:]
@@ -44,8 +50,16 @@ def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> Non
     assert not console_errors
     shot = tmp_path / "report.png"
     subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1280,3000",
-         index.as_uri()],
-        capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1280,3000",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert shot.is_file() and shot.stat().st_size > 20_000  # a blank page is a few kB

@@ -26,10 +26,22 @@ def trials() -> pd.DataFrame:
         (5, "COMPLETE", 30.0, 0.90, 0.50, 30.0, 300_000, 5, 48, "bilinear", False),
     ]
     return pd.DataFrame(
-        [{"trial": t, "state": s, "arch_id": f"a{t}", "config_json": config(lv, w, up), "params": p,
-          "macs": g * 1e9, "latency_ms": lat, "psnr": ps, "ssim": ss, "pareto": par}
-         for t, s, ps, ss, g, lat, p, lv, w, up, par in rows]
-    )  # fmt: skip
+        [
+            {
+                "trial": t,
+                "state": s,
+                "arch_id": f"a{t}",
+                "config_json": config(lv, w, up),
+                "params": p,
+                "macs": g * 1e9,
+                "latency_ms": lat,
+                "psnr": ps,
+                "ssim": ss,
+                "pareto": par,
+            }
+            for t, s, ps, ss, g, lat, p, lv, w, up, par in rows
+        ]
+    )
 
 
 def test_search_folder_gives_fronts_hypervolume_effects_and_tables(tmp_path: Path) -> None:
@@ -54,12 +66,26 @@ def test_search_folder_gives_fronts_hypervolume_effects_and_tables(tmp_path: Pat
 def test_ablation_folder_gives_bars_and_intervals(tmp_path: Path) -> None:
     src = tmp_path / "upsample"
     src.mkdir()
-    runs = [{"variant": v, "seed": s, "status": "completed", "psnr@default": 30 + i * 0.2 + s * 0.05}
-            for i, v in enumerate(["deconv", "bilinear"]) for s in range(3)]  # fmt: skip
+    runs = [
+        {"variant": v, "seed": s, "status": "completed", "psnr@default": 30 + i * 0.2 + s * 0.05}
+        for i, v in enumerate(["deconv", "bilinear"])
+        for s in range(3)
+    ]
     (src / "runs.jsonl").write_text("\n".join(json.dumps(r) for r in runs))
     pd.DataFrame([{"variant": "deconv (control)"}, {"variant": "bilinear"}]).to_csv(src / "variants.csv", index=False)
-    pd.DataFrame([{"variant": "bilinear", "metric": "psnr@default", "difference": 0.2, "ci_low": 0.1,
-                   "ci_high": 0.3, "pairs": 3, "verdict": "better"}]).to_csv(src / "differences.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [
+            {
+                "variant": "bilinear",
+                "metric": "psnr@default",
+                "difference": 0.2,
+                "ci_low": 0.1,
+                "ci_high": 0.3,
+                "pairs": 3,
+                "verdict": "better",
+            }
+        ]
+    ).to_csv(src / "differences.csv", index=False)
     page = build(src).read_text()
     assert page.count('class="figure"') == 2  # one bar chart per metric, one interval plot per metric
 
@@ -75,8 +101,15 @@ def test_unknown_source_is_a_clear_usage_error(tmp_path: Path, capsys) -> None:
 def test_fidelity_folder_gives_the_scatter_and_the_agreement(tmp_path: Path) -> None:
     src = tmp_path / "fid"
     src.mkdir()
-    df = pd.DataFrame({"arch_id": list("abcd"), "params": [1e4, 5e4, 1e5, 4e5], "config_json": "{}",
-                       "proxy_psnr": [29.0, 29.5, 30.1, 30.4], "reference_psnr": [29.2, 29.9, 30.0, 31.0]})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "arch_id": list("abcd"),
+            "params": [1e4, 5e4, 1e5, 4e5],
+            "config_json": "{}",
+            "proxy_psnr": [29.0, 29.5, 30.1, 30.4],
+            "reference_psnr": [29.2, 29.9, 30.0, 31.0],
+        }
+    )
     df.to_csv(src / "fidelity_k1_r1.csv", index=False)
     agreement = [{"name": "kendall_tau", "value": 0.67, "low": -0.2, "high": 1.0, "n": 4}]
     summary = {"proxy_key": "k1", "blend_psnr": 30.29, "agreement": agreement, "references_above_blend": 1, "n": 4}
@@ -105,8 +138,19 @@ def test_validation_curves_of_trials_and_of_ablation_runs(tmp_path: Path) -> Non
     assert page.count('class="figure"') == 8 and "Validation curves" in page
     assert "curve" not in pd.read_csv(src / "report" / "trials.csv")
 
-    runs = pd.DataFrame([{"variant": v, "seed": s, "status": "completed", "history": [[100, 30.0], [200, 31.0 + s]],
-                          "history_blend": 30.5} for v in ("a", "b") for s in range(2)])  # fmt: skip
+    runs = pd.DataFrame(
+        [
+            {
+                "variant": v,
+                "seed": s,
+                "status": "completed",
+                "history": [[100, 30.0], [200, 31.0 + s]],
+                "history_blend": 30.5,
+            }
+            for v in ("a", "b")
+            for s in range(2)
+        ]
+    )
     fig = ablation_curves_figure(runs, "a")
     assert len(fig.data) == 4 and sum(t.showlegend for t in fig.data) == 2  # one legend entry per variant
     assert {t.line.color for t in fig.data if t.legendgroup == "a"} != {
@@ -121,8 +165,16 @@ def test_a_study_is_found_by_name_in_its_storage(tmp_path: Path) -> None:
     study = optuna.create_study(study_name="s1", storage=url, directions=["maximize", "minimize"])
     study.set_user_attr("baselines", {"blend (baseline)": 29.5})
     for r in trials().itertuples():
-        attrs = {"arch_id": r.arch_id, "config_json": r.config_json, "params": r.params, "macs": r.macs,
-                 "latency_ms": r.latency_ms, "psnr": r.psnr, "ssim": r.ssim, "curve": {"100": r.psnr - 1}}  # fmt: skip
+        attrs = {
+            "arch_id": r.arch_id,
+            "config_json": r.config_json,
+            "params": r.params,
+            "macs": r.macs,
+            "latency_ms": r.latency_ms,
+            "psnr": r.psnr,
+            "ssim": r.ssim,
+            "curve": {"100": r.psnr - 1},
+        }
         t = study.ask()
         for k, v in attrs.items():
             t.set_user_attr(k, v)

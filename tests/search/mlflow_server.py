@@ -34,10 +34,23 @@ def mlflow_server(folder: Path, command: str = "server") -> Iterator[tuple[str, 
     """``mlflow server`` with its SQLite store and artifacts in ``folder``; yields (URI, process)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", command, "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-         "--default-artifact-root", (folder / "artifacts").as_uri(), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            command,
+            "--backend-store-uri",
+            f"sqlite:///{folder / 'mlflow.db'}",
+            "--default-artifact-root",
+            (folder / "artifacts").as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, proc)
         yield f"http://127.0.0.1:{port}", proc

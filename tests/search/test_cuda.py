@@ -27,8 +27,13 @@ def test_a_search_trains_and_scores_its_trials_on_the_gpu(tmp_path: Path) -> Non
 
 
 def test_training_on_the_gpu_writes_a_checkpoint_that_loads_on_the_cpu(tmp_path: Path) -> None:
-    cfg = TrainConfig(data=("synthetic:16",), stages=(Stage(steps=4, crop=48, batch_size=2),), loss={"l1": 1.0},
-                      val_every=4, val_items=2)  # fmt: skip
+    cfg = TrainConfig(
+        data=("synthetic:16",),
+        stages=(Stage(steps=4, crop=48, batch_size=2),),
+        loss={"l1": 1.0},
+        val_every=4,
+        val_items=2,
+    )
     res = train(TINY_ARCH, cfg, out_dir=tmp_path, device="cuda")
     assert res.status == "completed" and res.checkpoint is not None
     model = load_model(res.checkpoint, "cpu")

@@ -11,12 +11,7 @@ from rife_core.cost.params import count_params
 from search.fidelity import main, spread_sample
 from space.space import SearchSpace
 
-TINY = [
-    "--n", "3", "--val-items", "2",
-    "--proxy-steps", "4", "--proxy-crop", "48", "--proxy-batch", "2",
-    "--ref-steps", "8", "--ref-crop", "48", "--ref-batch", "2",
-    "--fix", "scales=4,1", "--fix", "depth=1", "--fix", "encoder_width=0",
-]  # fmt: skip
+TINY = "--n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
 
 
 def test_sample_is_deterministic_distinct_and_spread_over_the_budget() -> None:

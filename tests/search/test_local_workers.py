@@ -14,8 +14,8 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from reports.record import TrialRecord
-from reports.study_table import counted, open_storage
+from results.record import TrialRecord
+from results.study_table import counted, open_storage
 from search.tracking import EXPERIMENT
 from tests.search.test_run import TINY
 
@@ -30,9 +30,25 @@ def _url(tmp_path: Path, kind: str) -> str:
 
 
 def _command(tmp_path: Path, out: str, trials: int, kind: str = "journal") -> list[str]:
-    return [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", str(trials), "--no-lpips",
-            "--storage", _url(tmp_path, kind), "--study-name", "local",
-            "--mlflow-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--out", str(tmp_path / out)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "search.run",
+        *TINY,
+        "--budget",
+        "150k",
+        "--trials",
+        str(trials),
+        "--no-lpips",
+        "--storage",
+        _url(tmp_path, kind),
+        "--study-name",
+        "local",
+        "--mlflow-uri",
+        f"sqlite:///{tmp_path / 'mlflow.db'}",
+        "--out",
+        str(tmp_path / out),
+    ]
 
 
 def _study(tmp_path: Path, kind: str = "journal") -> optuna.Study:

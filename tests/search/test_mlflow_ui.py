@@ -29,6 +29,9 @@ def test_the_printed_address_opens_the_runs_table(tmp_path: Path) -> None:
         address = address.replace("http://127.0.0.1:5000", server_uri)
         dom = subprocess.run(
             [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", address],
-            capture_output=True, text=True, timeout=120, check=False,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ).stdout
     assert "Training runs" in dom and "study-parent-xyz" in dom, dom[-2000:]

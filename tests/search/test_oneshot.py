@@ -17,6 +17,19 @@ FIXES = ["scales=4,1", "width=16", "depth=1", "encoder_width=8", "passed_feat_ch
 TINY = SupernetSettings(steps=4, crop=48, batch=2, synthetic_ratio=0.0, checkpoint_every=2, workers=0)
 
 
+def oneshot_args(out: Path, trials: int) -> list[str]:
+    """A tiny one-shot search: a 3-step supernet, small crops and sizes."""
+    tiny = "--supernet-steps 3 --supernet-synthetic-ratio 0 --proxy-crop 48 --proxy-batch 2 --val-items 2 --size 64x64"
+    fixes = [a for f in (*FIXES, "conv_type=standard") for a in ("--fix", f)]
+    return [
+        "--out",
+        str(out),
+        *f"--budget 0.5M --trials {trials} --strategy oneshot {tiny}".split(),
+        *fixes,
+        "--no-lpips",
+    ]
+
+
 def tiny_space() -> SearchSpace:
     return SearchSpace.load().fix(FIXES)
 
@@ -107,11 +120,7 @@ def test_unfinished_checkpoint_cannot_be_compacted(tmp_path: Path) -> None:
 def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "s"
-    argv = [
-        "--out", str(out), "--budget", "0.5M", "--trials", "2", "--strategy", "oneshot", "--supernet-steps", "3",
-        "--supernet-synthetic-ratio", "0", "--proxy-crop", "48", "--proxy-batch", "2", "--val-items", "2",
-        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard", "--no-lpips",
-    ]  # fmt: skip
+    argv = oneshot_args(out, trials=2)
     assert main(argv) == 0
     cached = list((tmp_path / "cache" / "supernet").glob("supernet_*.pt"))
     assert len(cached) == 1
@@ -134,11 +143,9 @@ def test_retrain_top_starts_from_the_inherited_weights(tmp_path: Path, monkeypat
     monkeypatch.setattr(search.run, "test_sets", lambda spec: {"default": Subset(load("default", "test"), [0, 1])})
     out = tmp_path / "s"
     argv = [
-        "--out", str(out), "--budget", "0.5M", "--trials", "1", "--strategy", "oneshot", "--supernet-steps", "3",
-        "--supernet-synthetic-ratio", "0", "--proxy-crop", "48", "--proxy-batch", "2", "--val-items", "2",
-        "--size", "64x64", *[a for f in FIXES for a in ("--fix", f)], "--fix", "conv_type=standard", "--no-lpips",
-        "--retrain-top", "1", "--retrain-steps", "1", "--proxy-lr", "0",  # lr 0: retraining keeps the weights
-    ]  # fmt: skip
+        *oneshot_args(out, trials=1),
+        *"--retrain-top 1 --retrain-steps 1 --proxy-lr 0".split(),  # lr 0: retraining keeps the weights
+    ]
     assert main(argv) == 0
     assert "inherited" in capsys.readouterr().out
     (ckpt,) = (out / "retrain").glob("*_inherited/last.pt")

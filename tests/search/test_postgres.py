@@ -18,7 +18,7 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from reports.study_table import open_storage
+from results.study_table import open_storage
 from search.study import counted
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
@@ -36,8 +36,18 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
     study_name = f"pg-{uuid.uuid4().hex[:8]}"  # the database outlives the test: a fresh study each run
     with mlflow_server(tmp_path) as (mlflow_uri, _):
         # The same command on every "machine"; only the local output folder differs.
-        cmd = [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", "4", "--no-lpips",
-               "--storage", URL, "--study-name", study_name, "--mlflow-uri", mlflow_uri]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "search.run",
+            *TINY,
+            *"--budget 150k --trials 4 --no-lpips --storage".split(),
+            URL,
+            "--study-name",
+            study_name,
+            "--mlflow-uri",
+            mlflow_uri,
+        ]
         logs = [tmp_path / f"machine{k}.log" for k in range(2)]
         workers = []
         for k, log in enumerate(logs):

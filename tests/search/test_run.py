@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import optuna
@@ -9,25 +10,18 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from reports.study_table import open_storage
+from results.study_table import open_storage
 from search.run import main
 from search.study import counted
 from search.tracking import EXPERIMENT
 
-TINY = [
-    "--proxy-steps",
-    "6",
-    "--proxy-val-every",
-    "3",
-    "--val-items",
-    "2",
-    "--proxy-crop",
-    "48",
-    "--proxy-batch",
-    "2",
-    "--size",
-    "64x64",
-]
+TINY = "--proxy-steps 6 --proxy-val-every 3 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64".split()
+
+
+def slow_search_command(out: Path) -> list[str]:
+    """A two-trial search in a child process, slow enough to be stopped mid-trial."""
+    slow = "--proxy-steps 400 --proxy-val-every 100 --budget 0.5M --trials 2".split()
+    return [sys.executable, "-m", "search.run", "--out", str(out), *TINY, *slow]
 
 
 def run(out: Path, *extra: str) -> int:
@@ -105,20 +99,7 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
-    fixes = [
-        "scales=4,1",
-        "width=16",
-        "depth=1",
-        "conv_type=standard",
-        "downsample=bilinear",
-        "upsample=deconv",
-        "warp_every=1",
-        "warp_resolution=full",
-        "encoder_width=0",
-        "passed_feat_ch=0",
-        "corr_radius=0",
-        "flow_resolution=full",
-    ]
+    fixes = "scales=4,1 width=16 depth=1 conv_type=standard downsample=bilinear upsample=deconv warp_every=1 warp_resolution=full encoder_width=0 passed_feat_ch=0 corr_radius=0 flow_resolution=full".split()
     out = tmp_path / "d"
     assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
     done = [t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]
@@ -141,7 +122,7 @@ def test_dead_database_is_one_clear_error_without_the_password(
 
 
 def test_urls_are_written_with_their_passwords_masked(tmp_path: Path) -> None:
-    from reports.study_table import redact_url
+    from results.study_table import redact_url
     from search.spec import SearchSpec
 
     assert (
@@ -203,7 +184,7 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     done = [t for t in load_study(out).get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     last = done[-1]  # trained in the resumed process, after the others
     cfg = ArchConfig.from_json(last.user_attrs["config_json"])
-    again = run_candidate(cfg, spec.proxy)
+    again = run_candidate(cfg, spec.proxy.train_config(), device=spec.device)
     assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 
 
@@ -212,25 +193,9 @@ def test_killed_search_resumes_to_the_total(tmp_path: Path) -> None:
     """Kill the process mid-trial, re-run the same command: the total completes, nothing is duplicated."""
     import signal
     import subprocess
-    import sys
 
     out = tmp_path / "k"
-    cmd = [
-        sys.executable,
-        "-m",
-        "search.run",
-        "--out",
-        str(out),
-        *TINY,
-        "--proxy-steps",
-        "400",
-        "--proxy-val-every",
-        "100",
-        "--budget",
-        "0.5M",
-        "--trials",
-        "2",
-    ]
+    cmd = slow_search_command(out)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_a_running_trial(out)
@@ -268,13 +233,11 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
     """SIGINT mid-trial: exit 130, a summary, the running trial failed as 'interrupted' and not counted."""
     import signal
     import subprocess
-    import sys
 
-    from reports.record import TrialRecord
+    from results.record import TrialRecord
 
     out = tmp_path / "c"
-    cmd = [sys.executable, "-m", "search.run", "--out", str(out), *TINY, "--proxy-steps", "400",
-           "--proxy-val-every", "100", "--budget", "0.5M", "--trials", "2"]  # fmt: skip
+    cmd = slow_search_command(out)
     # A child inherits an ignored SIGINT (which something earlier in a test session may have set), and Python
     # then keeps ignoring it: give the search the default disposition, as a terminal's Ctrl-C finds it.
     proc = subprocess.Popen(

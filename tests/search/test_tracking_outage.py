@@ -34,8 +34,16 @@ def test_search_survives_a_dead_tracking_server_and_sync_backfills(tmp_path: Pat
     env = {**os.environ, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}  # give up on the dead server at once
     log = tmp_path / "search.log"
     with mlflow_server(store) as (uri, server), log.open("w") as fh:
-        cmd = [sys.executable, "-m", "search.run", *TINY, "--budget", "150k", "--trials", "3", "--no-lpips",
-               "--out", str(out), "--mlflow-uri", uri]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "search.run",
+            *TINY,
+            *"--budget 150k --trials 3 --no-lpips --out".split(),
+            str(out),
+            "--mlflow-uri",
+            uri,
+        ]
         search = subprocess.Popen(cmd, stdout=fh, stderr=fh, env=env)
         deadline = time.monotonic() + 300
         while not [r for r in _trial_runs(uri) if r.info.status != "RUNNING"]:  # the first trial is logged

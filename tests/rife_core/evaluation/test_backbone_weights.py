@@ -109,14 +109,20 @@ def test_converting_a_file_that_is_not_the_release_is_refused(tmp_path: Path) ->
     ("module", "argv", "alternative"),
     [
         ("search.run", ["--budget", "100k", "--out", "OUT"], "--no-lpips"),
-        ("search.run", ["--budget", "100k", "--no-lpips", "--proxy-loss", "l1=0.2,vgg=1", "--out", "OUT"],
-         "--proxy-loss"),
+        (
+            "search.run",
+            ["--budget", "100k", "--no-lpips", "--proxy-loss", "l1=0.2,vgg=1", "--out", "OUT"],
+            "--proxy-loss",
+        ),
         ("experiments.run", ["experiments/specs/warp.yaml", "--out", "OUT"], "--no-lpips"),
         ("rife_core.cli.evaluate", ["--method", "blend", "--data", "synthetic:2"], "--no-lpips"),
-        ("rife_core.cli.train", ["--preset", "lite_s", "--loss", "l1=0.2,vgg=1", "--steps", "1", "--out", "OUT"],
-         "--loss l1=1"),
+        (
+            "rife_core.cli.train",
+            ["--preset", "lite_s", "--loss", "l1=0.2,vgg=1", "--steps", "1", "--out", "OUT"],
+            "--loss l1=1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_commands_that_need_missing_weights_stop_before_work_with_the_fix(
     module: str, argv: list[str], alternative: str, tmp_path: Path, monkeypatch, capsys
 ) -> None:

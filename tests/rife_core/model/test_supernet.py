@@ -150,9 +150,16 @@ def test_init_from_loads_a_subnets_inherited_weights_exactly(tmp_path, supernet:
 
     # The CLI trains from those weights: after 0 optimiser effect (lr 0) the checkpoint holds them.
     (tmp_path / "arch.json").write_text(cfg.to_json())
-    argv = ["--config", str(tmp_path / "arch.json"), "--init-from", str(path), "--steps", "1", "--lr", "0",
-            "--crop", "32", "--batch", "2", "--data", "synthetic:8", "--val-data", "synthetic:2",
-            "--out", str(tmp_path / "run"), "--device", "cpu"]  # fmt: skip
+    argv = [
+        "--config",
+        str(tmp_path / "arch.json"),
+        "--init-from",
+        str(path),
+        *"--steps 1 --lr 0 --crop 32 --batch 2 --data synthetic:8 --val-data synthetic:2 --out".split(),
+        str(tmp_path / "run"),
+        "--device",
+        "cpu",
+    ]
     assert train_main(argv) == 0
     trained = read_checkpoint(tmp_path / "run" / "last.pt")["model"]
     assert all(torch.equal(trained[k], expected[k]) for k in expected)

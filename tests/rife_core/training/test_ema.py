@@ -44,9 +44,12 @@ def test_applied_swaps_the_average_in_and_the_trained_weights_back() -> None:
 
 def test_a_run_with_ema_saves_and_ends_with_the_average_and_resumes_exactly(tmp_path: Path) -> None:
     cfg = TrainConfig(
-        stages=(Stage(steps=6, crop=48, batch_size=2, lr=1e-3),), val_every=3, checkpoint_every=3, ema_decay=0.9,
+        stages=(Stage(steps=6, crop=48, batch_size=2, lr=1e-3),),
+        val_every=3,
+        checkpoint_every=3,
+        ema_decay=0.9,
         **FAST,
-    )  # fmt: skip
+    )
     torch.manual_seed(0)
     straight_model = IFNet(TINY)
     straight = train(straight_model, cfg, out_dir=tmp_path / "a", device="cpu")

@@ -10,7 +10,8 @@ from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.ifnet import IFNet
 from rife_core.training.checkpoint import load_model
 from rife_core.training.config import Stage, TrainConfig
-from rife_core.training.trainer import lr_factor, train
+from rife_core.training.loop import lr_factor
+from rife_core.training.trainer import train
 
 from ..conftest import TINY
 
@@ -132,9 +133,11 @@ def test_a_collapsed_run_ends_as_diverged_not_completed(tmp_path: Path) -> None:
 def test_training_with_distillation_feeds_teacher_flows(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(
-        data=("synthetic:8",), stages=(Stage(steps=4, crop=48, batch_size=2, lr=1e-3),), val_every=4,
+        data=("synthetic:8",),
+        stages=(Stage(steps=4, crop=48, batch_size=2, lr=1e-3),),
+        val_every=4,
         **{**FAST, "loss": {"l1": 1.0, "distill": 0.01}},
-    )  # fmt: skip
+    )
     result = train(TINY, cfg, device="cpu")
     assert result.status == "completed"
     assert list((tmp_path / "cache" / "teacher_flow").glob("*.npy"))  # flows were computed and cached

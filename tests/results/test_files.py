@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reports.files import append_jsonl, read_jsonl, write_csv, write_text
+from results.files import append_jsonl, read_jsonl, write_csv, write_text
 
 
 def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from reports.schema import METRIC_COLUMNS
+from results.schema import METRIC_COLUMNS
 
 # Fail reasons that are not the architecture's result, so the trial does not count and a re-run redoes it:
 # Ctrl-C, and bad data found mid-trial (a corrupt image; the search stops so that it can be fixed).

@@ -8,10 +8,13 @@ starts a new line after it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -63,3 +66,25 @@ def append_jsonl(path: str | Path, row: dict) -> None:
         f.write((b"\n" if torn else b"") + json.dumps(row).encode() + b"\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def content_key(data: Any) -> str:
+    """Short hash of plain data (keys sorted, tuples as lists): equal data give equal keys everywhere.
+
+    The one key of cached results: study fingerprints, proxy settings, supernets, ablation runs.
+    """
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=list).encode()).hexdigest()[:12]
+
+
+class JsonlCache:
+    """An append-only JSON-lines file of result rows (``runs.jsonl``, ``results.jsonl``), read by ``key``."""
+
+    def __init__(self, path: str | Path, key: Callable[[dict], Hashable]) -> None:
+        self.path, self.key = Path(path), key
+
+    def load(self) -> dict[Hashable, dict]:
+        """Every complete row by its key (a line a kill cut short is skipped: that result is recomputed)."""
+        return {self.key(row): row for row in read_jsonl(self.path)}
+
+    def append(self, row: dict) -> None:
+        append_jsonl(self.path, row)

@@ -47,6 +47,10 @@ QUALITY = tuple(n for n, o in OBJECTIVES.items() if o.trained)
 COST = tuple(n for n, o in OBJECTIVES.items() if not o.trained)
 BY_COLUMN = {o.column: o for o in OBJECTIVES.values()}
 
+# A model "left the blend plateau" when its PSNR is this far above the 50/50 blend of the same triplets:
+# below it, differences are within seed-to-seed noise at the project's training lengths.
+ABOVE_BLEND_DB = 0.3
+
 # Measured quantities beyond the objectives: warp MACs and the interpolation error (IE).
 EXTRA_METRICS = ("macs_warp", "ie")
 METRIC_COLUMNS = (*(o.column for o in OBJECTIVES.values()), *EXTRA_METRICS)
@@ -67,6 +71,51 @@ TABLE_COLUMNS = (
     "train_s",
     "duration_s",
 )
+
+# What each column holds: the reference page (docs/reference/columns.md) is generated from this.
+COLUMN_DOCS = {
+    "trial": "Optuna trial number",
+    "state": "COMPLETE (trained and scored), PRUNED (stopped early, or infeasible: over a limit) or FAIL",
+    "arch_id": "12-hex content hash of the architecture (`ArchConfig.arch_id`); equal ids, equal networks",
+    "config_json": "the architecture as JSON: `ArchConfig.from_json` rebuilds it (`rife_core.train --config`)",
+    "psnr": "PSNR (dB) on the validation triplets at the end of the proxy training; compare with the "
+    "`blend (baseline)` and `DIS (baseline)` rows of the same table (`baselines.json`)",
+    "ssim": "SSIM on the same triplets (equal to skimage's, data range 1)",
+    "lpips": "LPIPS (AlexNet, genuine weights) on the same triplets, lower is better; empty with --no-lpips",
+    "macs": "multiply-accumulates of one forward pass at --size (fvcore; grid_sample counted at 4 per value)",
+    "params": "trainable parameters (analytic count, equal to the built network's)",
+    "latency_ms": "median forward time in ms at --size, batch 1, on this machine's CPU (--latency-backend)",
+    "macs_warp": "the part of `macs` spent in warping (grid_sample)",
+    "ie": "interpolation error: mean absolute difference in grey levels (0-255), as Middlebury reports it",
+    "pareto": "True when no other complete trial is at least as good in every objective and better in one "
+    "(the study's own front over all its objectives)",
+    "pruned_by": "why the trial was stopped: the pruner's decision (step, PSNR, the better trial it was compared with)",
+    "curve": "validation PSNR by step during the proxy training, as JSON",
+    "reused_from": "the trial whose scores this one reuses (same arch_id and settings fingerprint)",
+    "fail_reason": "why a trial failed (diverged loss, an error, 'interrupted')",
+    "overhead_s": "seconds spent building the network and measuring its cost",
+    "train_s": "seconds of proxy training and scoring",
+    "duration_s": "wall-clock seconds of the whole trial",
+}
+
+
+def columns_markdown() -> str:
+    """The results-table reference page: every column of ``TABLE_COLUMNS`` and what it holds."""
+    rows = [f"| `{c}` | {COLUMN_DOCS[c]} |" for c in TABLE_COLUMNS]
+    return "\n".join(
+        [
+            "# Results-table columns",
+            "",
+            "`trials.csv` and `pareto_front.csv` of a search (and `python -m reports.build` on any study) hold one",
+            "row per trial with these columns, in this order. Generated from `results/schema.py` by",
+            "`python -m search.docs`; a test fails when this page and the schema disagree.",
+            "",
+            "| column | what it holds |",
+            "|---|---|",
+            *rows,
+            "",
+        ]
+    )
 
 
 def objective_info(name: str) -> ObjectiveInfo:

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
-from reports.record import TrialRecord, redone
-from reports.schema import METRIC_COLUMNS, TABLE_COLUMNS
+from results.record import TrialRecord, redone
+from results.schema import METRIC_COLUMNS, TABLE_COLUMNS
 
 HEARTBEAT_S = 60  # RDB heartbeat: a trial whose process died is failed after GRACE_S without a beat
 GRACE_S = 180
@@ -104,7 +104,7 @@ def counted(trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def results_table(study: optuna.Study) -> pd.DataFrame:
-    """One row per feasible finished trial, ``reports.schema.TABLE_COLUMNS``: the engine-reports contract.
+    """One row per feasible finished trial, ``results.schema.TABLE_COLUMNS``: the engine-reports contract.
 
     ``pareto`` marks the study's own front (Optuna's N-dimensional ``best_trials``).
     """
@@ -126,7 +126,9 @@ def results_table(study: optuna.Study) -> pd.DataFrame:
                 "fail_reason": r.fail_reason,
                 "overhead_s": r.overhead_s,
                 "train_s": r.train_s,
-                "duration_s": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None,
+                "duration_s": (t.datetime_complete - t.datetime_start).total_seconds()
+                if t.datetime_complete and t.datetime_start
+                else None,
             }
         )
     df = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "pareto"])

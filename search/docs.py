@@ -1,0 +1,100 @@
+"""``python -m search.docs``: write the generated reference pages (every option of ``search.run`` and
+``search.fidelity``; the results-table columns). ``--check`` exits 1 when a page is out of date (a test runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from results.schema import columns_markdown
+from search import fidelity, run
+from search.spec import RESULT_SETTINGS
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+# Options whose destination differs from the fingerprint setting they set.
+SETTING_OF = {"no_lpips": "lpips", "fix": "space", "space": "space", "proxy_loss": "proxy_loss"}
+
+
+def options_table(parser: argparse.ArgumentParser, fingerprinted: set[str] | None) -> list[str]:
+    """One Markdown row per option: flags, default, help, and (for a study) whether it is fingerprinted."""
+    head = "| option | default | what it changes |" + (" in the fingerprint |" if fingerprinted is not None else "")
+    rows = [head, "|---|---|---|" + ("---|" if fingerprinted is not None else "")]
+    for a in parser._actions:  # argparse offers no public iterator over its actions
+        if isinstance(a, argparse._HelpAction):
+            continue
+        flags = ", ".join(f"`{f}`" for f in a.option_strings) or f"`{a.dest}`"
+        if a.metavar and a.option_strings:
+            flags += f" `{a.metavar}`"
+        unset = a.default is None or a.default is False or a.default == []
+        default = "required" if a.required else ("" if unset else f"`{a.default}`")
+        if isinstance(a.default, dict):
+            default = "`" + ",".join(f"{k}={v:g}" for k, v in a.default.items()) + "`"
+        text = (a.help or "").replace("|", "\\|").replace("%%", "%")
+        if a.choices and "choose" not in text:
+            text += (" " if text else "") + "(" + ", ".join(map(str, a.choices)) + ")"
+        row = f"| {flags} | {default} | {text} |"
+        if fingerprinted is not None:
+            setting = SETTING_OF.get(a.dest, a.dest)
+            row += " yes |" if setting in fingerprinted else " |"
+        rows.append(row)
+    return rows
+
+
+def search_options_markdown() -> str:
+    return "\n".join(
+        [
+            "# `search.run` and `search.fidelity` options",
+            "",
+            "Generated from the commands' parsers by `python -m search.docs`; a test fails when it is out of date.",
+            "A setting *in the fingerprint* changes a trial's score: re-running into a study with another value",
+            "stops with the differences named. The others (budget, limits, sampler, storage, workers) change which",
+            "architectures are feasible or proposed, or where results go, never a score.",
+            "",
+            "## `python -m search.run`",
+            "",
+            *options_table(run.build_parser(), {*RESULT_SETTINGS, "space"}),
+            "",
+            "`--latency-backend` enters the fingerprint when it is not `torch` (latencies of two backends do not "
+            "compare).",
+            "",
+            "## `python -m search.fidelity`",
+            "",
+            "The `--proxy-*` options are `search.run`'s; `--ref-*` set the reference training the proxy is ranked "
+            "against.",
+            "",
+            *options_table(fidelity.build_parser(), None),
+            "",
+        ]
+    )
+
+
+PAGES = {
+    DOCS / "guide" / "search-options.md": search_options_markdown,
+    DOCS / "reference" / "columns.md": columns_markdown,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m search.docs", description=__doc__)
+    p.add_argument("--check", action="store_true", help="only check that the pages are current (exit 1 if not)")
+    args = p.parse_args(argv)
+    stale = []
+    for path, make in PAGES.items():
+        text = make()
+        if path.is_file() and path.read_text() == text:
+            continue
+        if args.check:
+            stale.append(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path}")
+    for path in stale:
+        print(f"{path} is out of date: run python -m search.docs", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
