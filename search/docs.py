@@ -10,36 +10,44 @@ from pathlib import Path
 
 from results.schema import columns_markdown
 from search import fidelity, run
-from search.spec import RESULT_SETTINGS
+from search.spec import fingerprint_keys
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # Options whose destination differs from the fingerprint setting they set.
-SETTING_OF = {"no_lpips": "lpips", "fix": "space", "space": "space", "proxy_loss": "proxy_loss"}
+SETTING_OF = {"fix": "space"}
 
 
 def options_table(parser: argparse.ArgumentParser, fingerprinted: set[str] | None) -> list[str]:
-    """One Markdown row per option: flags, default, help, and (for a study) whether it is fingerprinted."""
+    """Markdown rows per option group: flags, default, help, and (for a study) whether it is fingerprinted."""
     head = "| option | default | what it changes |" + (" in the fingerprint |" if fingerprinted is not None else "")
-    rows = [head, "|---|---|---|" + ("---|" if fingerprinted is not None else "")]
-    for a in parser._actions:  # argparse offers no public iterator over its actions
-        if isinstance(a, argparse._HelpAction):
+    rule = "|---|---|---|" + ("---|" if fingerprinted is not None else "")
+    lines: list[str] = []
+    for group in parser._action_groups:  # argparse offers no public iterator over its groups
+        actions = [a for a in group._group_actions if not isinstance(a, argparse._HelpAction)]
+        if not actions:
             continue
-        flags = ", ".join(f"`{f}`" for f in a.option_strings) or f"`{a.dest}`"
-        if a.metavar and a.option_strings:
-            flags += f" `{a.metavar}`"
-        unset = a.default is None or a.default is False or a.default == []
-        default = "required" if a.required else ("" if unset else f"`{a.default}`")
-        if isinstance(a.default, dict):
-            default = "`" + ",".join(f"{k}={v:g}" for k, v in a.default.items()) + "`"
-        text = (a.help or "").replace("|", "\\|").replace("%%", "%")
-        if a.choices and "choose" not in text:
-            text += (" " if text else "") + "(" + ", ".join(map(str, a.choices)) + ")"
-        row = f"| {flags} | {default} | {text} |"
-        if fingerprinted is not None:
-            setting = SETTING_OF.get(a.dest, a.dest)
-            row += " yes |" if setting in fingerprinted else " |"
-        rows.append(row)
-    return rows
+        title = group.title if group.title not in ("options", "optional arguments", "positional arguments") else ""
+        lines += ([f"**{title}**", ""] if title else []) + [head, rule]
+        lines += [_row(a, fingerprinted) for a in actions] + [""]
+    return lines
+
+
+def _row(a: argparse.Action, fingerprinted: set[str] | None) -> str:
+    flags = ", ".join(f"`{f}`" for f in a.option_strings) or f"`{a.dest}`"
+    if a.metavar and a.option_strings:
+        flags += f" `{a.metavar}`"
+    unset = a.default is None or isinstance(a.default, bool) or a.default == []
+    default = "required" if a.required else ("" if unset else f"`{a.default}`")
+    if isinstance(a.default, dict):
+        default = "`" + ",".join(f"{k}={v:g}" for k, v in a.default.items()) + "`"
+    text = (a.help or "").replace("|", "\\|").replace("%%", "%")
+    if a.choices and "choose" not in text:
+        text += (" " if text else "") + "(" + ", ".join(map(str, a.choices)) + ")"
+    row = f"| {flags} | {default} | {text} |"
+    if fingerprinted is not None:
+        setting = SETTING_OF.get(a.dest, a.dest)
+        row += " yes |" if setting in fingerprinted else " |"
+    return row
 
 
 def search_options_markdown() -> str:
@@ -54,8 +62,7 @@ def search_options_markdown() -> str:
             "",
             "## `python -m search.run`",
             "",
-            *options_table(run.build_parser(), {*RESULT_SETTINGS, "space"}),
-            "",
+            *options_table(run.build_parser(), fingerprint_keys()),
             "`--latency-backend` enters the fingerprint when it is not `torch` (latencies of two backends do not "
             "compare).",
             "",
@@ -65,7 +72,6 @@ def search_options_markdown() -> str:
             "against.",
             "",
             *options_table(fidelity.build_parser(), None),
-            "",
         ]
     )
 

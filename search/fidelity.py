@@ -33,19 +33,22 @@ import pandas as pd
 
 from results.files import JsonlCache, write_csv, write_text
 from results.schema import ABOVE_BLEND_DB
-from rife_core.cli.args import configure_output, parse_loss
+from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
 from search.candidate import CandidateFailed, Inherited, run_candidate
-from search.oneshot import RULES, SupernetSettings
+from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings, large_motion
 from search.rank_stats import Agreement, rank_agreement
+from search.settings import add_options, from_options
 from search.tracking import MlflowWriter
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
 log = logging.getLogger("search.fidelity")
 
+TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}  # the proxy/reference options
+REFERENCE_STEPS = 2000
 CANDIDATES_PER_PICK = 20  # sample this many times N architectures, then pick N spread over the parameter range
 
 
@@ -195,33 +198,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--budget", required=True, help="parameter budget: 0.5M, 500k, 500000 or 5e5")
     p.add_argument("--n", type=int, default=8, help="architectures (default 8; at least 3)")
-    p.add_argument("--out", type=Path, default=Path("runs/fidelity"))
-    p.add_argument("--space", type=Path, default=None)
-    p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", action="append", default=None, metavar="SPEC")
-    p.add_argument("--val-data", action="append", default=None, metavar="SPEC", help="(large_motion:SPEC of --data)")
-    p.add_argument("--val-items", type=int, default=24)
-    p.add_argument("--device", default="auto")
-    for prefix, steps, crop, lr, syn in (("proxy", 1000, 128, 1e-3, 0.5), ("ref", 2000, 128, 1e-3, 0.5)):
-        what = "the proxy (as search.run)" if prefix == "proxy" else "the reference"
-        p.add_argument(f"--{prefix}-steps", type=int, default=steps, help=f"training steps of {what} ({steps})")
-        p.add_argument(f"--{prefix}-crop", type=int, default=crop, help=f"training crop ({crop})")
-        p.add_argument(f"--{prefix}-batch", type=int, default=8)
-        p.add_argument(f"--{prefix}-lr", type=float, default=lr, help=f"peak learning rate ({lr:g})")
-        p.add_argument(f"--{prefix}-synthetic-ratio", type=float, default=syn, help=f"synthetic share ({syn:g})")
-        p.add_argument(f"--{prefix}-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01")
+    p.add_argument(
+        "--out", type=Path, default=Path("runs/fidelity"), help="output folder (its results.jsonl is the cache)"
+    )
+    p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
+    p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
+    add_options(p, ProxySettings, only={"data", "val_data", "val_items", "seed", "device"})
+    add_options(p.add_argument_group("the proxy (as search.run)"), ProxySettings, "proxy", only=TRAINING)
+    ref = p.add_argument_group("the reference the proxy is ranked against")
+    add_options(ref, ProxySettings, "ref", only=TRAINING, defaults={"steps": REFERENCE_STEPS})
     p.add_argument(
         "--proxy-strategy",
         default="train",
         choices=("train", "oneshot"),
         help="train: each architecture from scratch with --proxy-*; oneshot: weights inherited from a supernet",
     )
-    p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
-    p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
-    p.add_argument("--supernet-rule", default="sandwich", choices=RULES, help="oneshot: subnet sampling rule")
-    p.add_argument("--supernet-lr", type=float, default=1e-3)
-    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5)
+    add_options(p.add_argument_group("one-shot (as search.run)"), SupernetSettings, "supernet")
     p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
     p.add_argument("--jobs", type=int, default=1, help="trainings at once, in worker processes (default 1)")
     p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
@@ -229,33 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace, prefix: str) -> ProxySettings:
-    steps = getattr(args, f"{prefix}_steps")
-    return ProxySettings(
-        data=tuple(args.data or ("default",)),
-        val_data=tuple(args.val_data) if args.val_data else large_motion(tuple(args.data or ("default",))),
-        steps=steps,
-        crop=getattr(args, f"{prefix}_crop"),
-        batch=getattr(args, f"{prefix}_batch"),
-        lr=getattr(args, f"{prefix}_lr"),
-        synthetic_ratio=getattr(args, f"{prefix}_synthetic_ratio"),
-        loss=getattr(args, f"{prefix}_loss"),
-        val_every=max(100, steps // 5),
-        val_items=args.val_items,
-        seed=args.seed,
-        device=args.device,
-    )
+    """The proxy (``prefix`` "proxy") or the reference ("ref") the options describe; PSNR only (no LPIPS)."""
+    data = tuple(args.data or ProxySettings.data)
+    val_data = tuple(args.val_data) if args.val_data else large_motion(data)
+    settings = from_options(ProxySettings, args, prefix, data=data, val_data=val_data, lpips=False)
+    return replace(settings, val_every=max(100, settings.steps // 5))
 
 
 def supernet_from(args: argparse.Namespace, proxy: ProxySettings) -> SupernetSettings:
     """The supernet ``search.run --strategy oneshot`` trains with the same options (batch and loss: the proxy's)."""
-    return SupernetSettings.for_proxy(
-        proxy,
-        steps=args.supernet_steps,
-        crop=args.supernet_crop,
-        lr=args.supernet_lr,
-        synthetic_ratio=args.supernet_synthetic_ratio,
-        rule=args.supernet_rule,
-    )
+    return from_options(SupernetSettings, args, "supernet").following(proxy)
 
 
 def describe_proxy(args: argparse.Namespace, proxy: ProxySettings, sn_cost: str) -> str:

@@ -89,7 +89,7 @@ class Objective:
         self.proxy = spec.proxy
         self.fingerprint = fingerprint
         self.pruning = pruning_mode(spec.objectives, spec.pruning)
-        self.pruner = ParetoPruner(margin_db=spec.prune_margin_db, warmup_steps=spec.proxy_val_every)
+        self.pruner = ParetoPruner(margin_db=spec.prune_margin_db, warmup_steps=spec.proxy.val_every)
 
     # --- the trial ----------------------------------------------------------------------------------
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...] | float:
@@ -119,7 +119,7 @@ class Objective:
             arch_id=cfg.arch_id,
             config_json=cfg.to_json(),
             fingerprint=self.fingerprint,
-            weight_seed=weight_seed(self.spec.seed, cfg.arch_id),
+            weight_seed=weight_seed(self.proxy.seed, cfg.arch_id),
             params=params,
         )
         excess = [float(params - self.spec.budget + 1), 0.0, 0.0]
@@ -225,7 +225,7 @@ class Objective:
 
         from rife_core.data.torch_data import center_crop, to_tensor
 
-        tri = center_crop(self.proxy.val_set()[0], self.spec.val_crop)
+        tri = center_crop(self.proxy.val_set()[0], self.proxy.val_crop)
         dev = next(model.parameters()).device
         a, b = (to_tensor(x).unsqueeze(0).to(dev) for x in (tri.img0, tri.img1))
         with torch.no_grad():

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,7 +27,11 @@ from rife_core.training.batches import training_datasets
 from rife_core.training.checkpoint import resolve_device, write_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.loop import Trainer, TrainingDiverged, check_finite
+from search.settings import option
 from space.space import SearchSpace
+
+if TYPE_CHECKING:
+    from search.proxy import ProxySettings
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +42,21 @@ MAX_TRIES = 1000  # rejection sampling under the budget
 
 @dataclass(frozen=True)
 class SupernetSettings:
-    steps: int = 3000
-    crop: int = 128
+    """How the one-shot supernet is trained: its own options, and the proxy's batch, loss, data and seed."""
+
+    steps: int = option(3000, prefixed=True, help="oneshot: supernet training steps")
+    crop: int = option(128, prefixed=True, help="oneshot: supernet training crop (pixels)")
     batch: int = 8
-    lr: float = 1e-3  # long runs at the proxy's 2e-3 collapsed; 1e-3 was stable for thousands of steps
-    synthetic_ratio: float = 0.5
+    # Long runs at 2e-3 collapsed; 1e-3 was stable for thousands of steps.
+    lr: float = option(1e-3, prefixed=True, help="oneshot: supernet peak learning rate")
+    synthetic_ratio: float = option(0.5, prefixed=True, help="oneshot: share of synthetic large-motion triplets")
     loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
-    rule: str = "sandwich"
+    rule: str = option(
+        "sandwich",
+        prefixed=True,
+        choices=("sandwich", "uniform"),
+        help="oneshot: subnets per step: sandwich (largest, smallest, two random) or uniform (one)",
+    )
     data: tuple[str, ...] = ("default",)
     seed: int = 0
     checkpoint_every: int = 250
@@ -54,11 +67,17 @@ class SupernetSettings:
         if self.rule not in RULES:
             raise ValueError(f"supernet rule {self.rule!r}: choose {' or '.join(RULES)}")
 
-    @classmethod
-    def for_proxy(cls, proxy, **options) -> SupernetSettings:
-        """The supernet trained for a search with ``proxy``: batch, loss, data, seed and device follow it."""
-        follows = {"batch": proxy.batch, "loss": dict(proxy.loss), "data": proxy.data, "seed": proxy.seed}
-        return cls(**follows, device=proxy.device, workers=proxy.workers, **options)
+    def following(self, proxy: ProxySettings) -> SupernetSettings:
+        """These options with the batch, loss, data, seed, device and workers of the search's ``proxy``."""
+        return replace(
+            self,
+            batch=proxy.batch,
+            loss=dict(proxy.loss),
+            data=proxy.data,
+            seed=proxy.seed,
+            device=proxy.device,
+            workers=proxy.workers,
+        )
 
     def train_config(self) -> TrainConfig:
         """The supernet's run as the one training loop reads it (its defaults: weight decay, clipping, warm-up)."""

@@ -3,36 +3,66 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
 from results.files import content_key
+from rife_core.cli.args import parse_loss, parse_size
+from rife_core.cost.latency import BACKENDS
 from rife_core.data.spec import load
 from rife_core.data.triplets import ConcatTriplets
 from rife_core.training.config import Stage, TrainConfig
 from search.candidate import CostProbe, EvalSet
+from search.settings import option
 
 
 @dataclass(frozen=True)
 class ProxySettings:
-    data: tuple[str, ...] = ("default",)
-    val_data: tuple[str, ...] | None = None  # None: the validation split of ``data``
-    steps: int = 1000
-    crop: int = 128
-    batch: int = 8
-    lr: float = 1e-3
-    synthetic_ratio: float = 0.5  # share of synthetic large-motion triplets mixed into training
-    loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
-    val_every: int = 200
-    val_items: int = 24
-    val_crop: int = 192
-    lpips: bool = False  # also score LPIPS at the end
-    size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
-    latency_backend: str = "torch"  # torch (eager) or onnxruntime (the ONNX export)
-    seed: int = 0
-    device: str = "auto"
-    workers: int | None = None
+    """How each candidate of a search is trained and scored (``search.run``'s proxy options)."""
+
+    data: tuple[str, ...] = option(
+        ("default",),
+        flag="--data",
+        repeat=True,
+        metavar="SPEC",
+        help="training data, repeatable (default: default, the embedded clips)",
+    )
+    val_data: tuple[str, ...] | None = option(
+        None,
+        flag="--val-data",
+        repeat=True,
+        metavar="SPEC",
+        help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
+    )
+    steps: int = option(1000, prefixed=True, help="training steps of each candidate")
+    crop: int = option(128, prefixed=True, help="square training crop (pixels)")
+    batch: int = option(8, prefixed=True, help="batch size")
+    lr: float = option(1e-3, prefixed=True, help="peak learning rate (warm-up, then cosine to 1%%)")
+    synthetic_ratio: float = option(0.5, prefixed=True, help="share of synthetic large-motion triplets (0-1)")
+    loss: dict[str, float] = option(
+        factory=lambda: {"l1": 1.0},
+        prefixed=True,
+        parse=parse_loss,
+        help="loss terms and weights, e.g. l1=1,distill=0.01",
+    )
+    val_every: int = option(200, prefixed=True, help="steps between validations (the pruner decides at each)")
+    val_items: int = option(24, flag="--val-items", help="validation triplets each candidate is scored on")
+    val_crop: int = option(192, help="centre crop of the validation triplets (pixels)")
+    lpips: bool = option(True, negate="--no-lpips", help="skip LPIPS (AlexNet) at the end of each candidate")
+    size: tuple[int, int] = option(
+        (256, 256), flag="--size", parse=parse_size, help="HEIGHTxWIDTH at which MACs and latency are measured"
+    )
+    latency_backend: str = option(
+        "torch",
+        flag="--latency-backend",
+        choices=BACKENDS,
+        fingerprint=False,
+        help="latency (objective, limit) in torch eager or in onnxruntime on the ONNX export",
+    )
+    seed: int = option(0, flag="--seed", help="seeds the scoring (initial weights, data order) and the sampler")
+    device: str = option("auto", flag="--device", fingerprint=False, help="cpu, cuda or auto")
+    workers: int | None = None  # data-loader workers; None: the trainer's default
 
     def train_config(self, steps: int | None = None) -> TrainConfig:
         steps = steps or self.steps

@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 import warnings
-from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -26,13 +25,14 @@ import pandas as pd
 from results.files import write_text
 from results.schema import ABOVE_BLEND_DB, OBJECTIVES
 from results.study_table import redact_url
-from rife_core.cli.args import configure_output, parse_loss, parse_size, quiet_third_party_loggers, require_backbones
-from rife_core.cost.latency import BACKENDS
+from rife_core.cli.args import configure_output, quiet_third_party_loggers, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from search.candidate import CandidateFailed, CostProbe, EvalSet
-from search.proxy import large_motion
-from search.spec import SearchSpec
+from search.oneshot import SupernetSettings
+from search.proxy import ProxySettings, large_motion
+from search.settings import add_options, from_options
+from search.spec import STRATEGIES, RetrainSettings, SearchSpec, TrackingSettings
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
@@ -48,7 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("runs/search"), help="output folder (default runs/search)")
     p.add_argument("--objectives", default="psnr,macs", help=f"comma-separated, from {', '.join(OBJECTIVES)}")
     p.add_argument("--sampler", default="tpe", choices=("tpe", "nsga2", "gp", "random"))
-    p.add_argument("--seed", type=int, default=0, help="seeds the sampler and the scoring (weights, data order)")
     p.add_argument(
         "--sampler-seed",
         type=int,
@@ -60,64 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
     p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
-    p.add_argument(
-        "--latency-backend",
-        choices=BACKENDS,
-        default="torch",
-        help="latency (objective, limit) in torch eager or in onnxruntime on the ONNX export",
-    )
-    p.add_argument("--size", type=parse_size, default=(256, 256), help="HEIGHTxWIDTH for MACs/latency (256x256)")
-    p.add_argument("--data", action="append", default=None, metavar="SPEC", help="training data (default: default)")
-    p.add_argument(
-        "--val-data",
-        action="append",
-        default=None,
-        metavar="SPEC",
-        help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
-    )
-    p.add_argument("--proxy-steps", type=int, default=1000, help="training steps of each trial's proxy")
-    p.add_argument("--proxy-crop", type=int, default=128, help="square training crop of the proxy (pixels)")
-    p.add_argument("--proxy-batch", type=int, default=8, help="proxy batch size")
-    p.add_argument("--proxy-lr", type=float, default=1e-3, help="proxy peak learning rate (warm-up, then cosine)")
-    p.add_argument("--proxy-loss", type=parse_loss, default={"l1": 1.0}, help="e.g. l1=1,distill=0.01 (l1=1)")
-    p.add_argument(
-        "--proxy-synthetic-ratio", type=float, default=0.5, help="share of synthetic large-motion triplets (0-1; 0.5)"
-    )
-    p.add_argument(
-        "--proxy-val-every", type=int, default=200, help="steps between validations (the pruner decides at each)"
-    )
-    p.add_argument(
-        "--val-items", type=int, default=24, help="validation triplets each trial is scored on (evenly spread)"
-    )
-    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (AlexNet) at the end of each trial")
     p.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
-    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument("--storage", default=None, help="Optuna storage URL (default: SQLite in --out); journal:///file")
-    p.add_argument("--study-name", default="rife-nas", help="the study in --storage (several studies may share one)")
-    p.add_argument("--mlflow-uri", default=None, help="MLflow tracking URI (default: SQLite in --out)")
     p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
-    p.add_argument(
+    add_options(p.add_argument_group("proxy: how each trial's candidate is trained and scored"), ProxySettings, "proxy")
+    g = p.add_argument_group("one-shot strategy")
+    g.add_argument(
         "--strategy",
         default="proxy",
-        choices=("proxy", "oneshot"),
+        choices=STRATEGIES,
         help="proxy: train every candidate (default); oneshot: train a weight-sharing supernet once, score subnets "
         "with inherited weights",
     )
-    p.add_argument("--supernet-steps", type=int, default=3000, help="oneshot: supernet training steps (3000)")
-    p.add_argument("--supernet-crop", type=int, default=128, help="oneshot: supernet training crop (128)")
-    p.add_argument("--supernet-rule", default="sandwich", choices=("sandwich", "uniform"), help="oneshot sampling")
-    p.add_argument("--supernet-lr", type=float, default=1e-3, help="oneshot: supernet peak learning rate")
-    p.add_argument("--supernet-synthetic-ratio", type=float, default=0.5, help="oneshot: synthetic share")
-    p.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
-    p.add_argument("--retrain-top", type=int, default=0, help="retrain the K best front members longer")
-    p.add_argument("--retrain-steps", type=int, default=2000, help="training steps of --retrain-top")
-    p.add_argument(
-        "--retrain-init",
-        choices=("seeded", "inherited"),
-        default=None,
-        help="retraining starts from the trial's seeded weights or the supernet's (default: inherited with "
-        "--strategy oneshot, else seeded)",
-    )
+    add_options(g, SupernetSettings, "supernet")
+    g.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
+    add_options(p.add_argument_group("retraining the front"), RetrainSettings, "retrain")
+    add_options(p.add_argument_group("storage and tracking"), TrackingSettings)
     p.add_argument(
         "--dump-space", type=int, default=None, metavar="N", help="print the space size and N samples (0: size), exit"
     )
@@ -134,21 +90,28 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         space = SearchSpace.load(args.space).fix(args.fix)
         for s in (args.data or []) + (args.val_data or []):
             parse_spec(s)
-        data = tuple(args.data or ("default",))
-        # Options named as the spec's fields are copied; the rest are converted here.
-        same = {k: v for k, v in vars(args).items() if k in {f.name for f in fields(SearchSpec)}}
-        converted = {
-            "budget": budget,
-            "max_macs": max_macs,
-            "objectives": tuple(args.objectives.split(",")),
-            "space": str(args.space) if args.space else None,
-            "fixes": tuple(args.fix),
-            "data": data,
-            "val_data": tuple(args.val_data) if args.val_data else large_motion(data),
-            "lpips": not args.no_lpips,
-            "pruning": not args.no_pruning,
-        }
-        spec = SearchSpec(**{**same, **converted})
+        data = tuple(args.data or ProxySettings.data)
+        val_data = tuple(args.val_data) if args.val_data else large_motion(data)
+        spec = SearchSpec(
+            budget=budget,
+            out=args.out,
+            trials=args.trials,
+            objectives=tuple(args.objectives.split(",")),
+            sampler=args.sampler,
+            sampler_seed=args.sampler_seed,
+            space=str(args.space) if args.space else None,
+            fixes=tuple(args.fix),
+            max_macs=max_macs,
+            max_latency_ms=args.max_latency_ms,
+            n_jobs=args.n_jobs,
+            pruning=not args.no_pruning,
+            strategy=args.strategy,
+            finetune_steps=args.finetune_steps,
+            proxy=from_options(ProxySettings, args, "proxy", data=data, val_data=val_data),
+            supernet=from_options(SupernetSettings, args, "supernet"),
+            retrain=from_options(RetrainSettings, args, "retrain"),
+            tracking=from_options(TrackingSettings, args),
+        )
     except (SpaceError, DataError, ValueError) as e:
         p.error(str(e))
     if args.trials < 1:
@@ -163,7 +126,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             "prior's DIS, so prior members look cheaper than they run; --objectives psnr,latency compares them "
             "at their real cost"
         )
-    if spec.lpips:
+    if spec.proxy.lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips (and leave lpips out of --objectives)")
     require_backbones(p, spec.proxy.train_config(1).backbones(), "choose a --proxy-loss without vgg/lpips")
     return spec, space
@@ -178,8 +141,8 @@ def check_data(spec: SearchSpec) -> None:
     from rife_core.training.batches import check_triplets, real_training_triplets
 
     proxy = spec.proxy
-    train = real_training_triplets(spec.data, spec.seed)
-    check_triplets(train, spec.data, proxy.val_set(), proxy.val_data or proxy.data)
+    train = real_training_triplets(proxy.data, proxy.seed)
+    check_triplets(train, proxy.data, proxy.val_set(), proxy.val_data or proxy.data)
 
 
 def baseline_scores(spec: SearchSpec) -> dict[str, float]:
@@ -189,7 +152,7 @@ def baseline_scores(spec: SearchSpec) -> dict[str, float]:
 
     val = spec.proxy.val_set()
     return {
-        f"{name} (baseline)": evaluate(fn, val, max_items=spec.val_items, center=spec.val_crop)["psnr"]
+        f"{name} (baseline)": evaluate(fn, val, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)["psnr"]
         for name, fn in METHODS.items()
     }
 
@@ -203,7 +166,10 @@ def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float])
     base = pd.DataFrame([{"trial": name, "arch_id": "-", "psnr": psnr} for name, psnr in baselines.items()])
     rows = pd.concat([front[cols].astype({"trial": str}), base], ignore_index=True)
     with pd.option_context("display.width", 140, "display.max_columns", 20):
-        print(f"\nPareto front ({', '.join(spec.objectives)}), sorted by {x}; MACs at {spec.size[0]}x{spec.size[1]}:")
+        print(
+            f"\nPareto front ({', '.join(spec.objectives)}), sorted by {x}; "
+            f"MACs at {spec.proxy.size[0]}x{spec.proxy.size[1]}:"
+        )
         print(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
@@ -221,13 +187,13 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         head = f"no trial beat the blend baseline by {SEPARATION_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
         if spec.strategy == "oneshot":
             why = (
-                f"the supernet ({spec.supernet_steps} steps) has not taught its subnets motion, so the front is "
+                f"the supernet ({spec.supernet.steps} steps) has not taught its subnets motion, so the front is "
                 "decided by cost. Train it longer (--supernet-steps, best on a GPU with --device cuda) or fine-tune "
                 "each subnet (--finetune-steps 300)."
             )
         else:
             why = (
-                f"{spec.proxy_steps}-step proxies are too short for these networks to learn motion, so the front is "
+                f"{spec.proxy.steps}-step proxies are too short for these networks to learn motion, so the front is "
                 "decided by cost. Use longer proxies (e.g. --proxy-steps 3000, three times the time per trial) or a "
                 "GPU (--device cuda) for a front that ranks quality."
             )
@@ -239,7 +205,7 @@ DEPLOY_SIZE = (480, 640)  # the retrained models' latency is reported at this (H
 
 def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     """Train the best front members longer through the candidate pipeline, from their seeded initial weights
-    or the ones they inherit from the one-shot supernet (``spec.retrain_init``), and score them on test."""
+    or the ones they inherit from the one-shot supernet (``spec.retrain.init``), and score them on test."""
     from rife_core.data.cache import cache_dir
     from rife_core.evaluation.baselines import METHODS
     from rife_core.evaluation.evaluate import evaluate
@@ -247,26 +213,33 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     from search.candidate import SEEDED, Inherited, Start, run_candidate
     from search.oneshot import train_supernet
 
-    top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain_top)
-    init = spec.retrain_init or ("inherited" if spec.strategy == "oneshot" else "seeded")
-    training = spec.proxy.train_config(spec.retrain_steps)
+    top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain.top)
+    init = spec.retrain.init or ("inherited" if spec.strategy == "oneshot" else "seeded")
+    training = spec.proxy.train_config(spec.retrain.steps)
     start: Start = SEEDED
     if init == "inherited":
         start = Inherited(train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet"), training)
     # Scored on the first training dataset's test split, all of it and its large-motion subset; the latency
     # where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in test_sets(spec).items()}
-    probe = CostProbe(DEPLOY_SIZE, repeats=10, warmup=3, backend=spec.latency_backend)
+    probe = CostProbe(DEPLOY_SIZE, repeats=10, warmup=3, backend=spec.proxy.latency_backend)
     rows = []
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
         out = spec.out / "retrain" / f"{cfg.arch_id}_{init}"
         log.info(
-            "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain_steps, init
+            "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain.steps, init
         )
         try:
             res = run_candidate(
-                cfg, training, start=start, evals=evals, cost=probe, device=spec.device, out_dir=out, progress=True
+                cfg,
+                training,
+                start=start,
+                evals=evals,
+                cost=probe,
+                device=spec.proxy.device,
+                out_dir=out,
+                progress=True,
             )
         except CandidateFailed as e:
             log.warning("retraining trial %d did not complete: %s", r["trial"], e)
@@ -281,12 +254,12 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
             "retrained_val_psnr": res.metrics.get("psnr"),
         }
         row.update({name: m["psnr"] for name, m in res.scores.items()})
-        lat = f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.latency_backend}, {res.cost.threads} threads)"
+        lat = f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.proxy.latency_backend}, {res.cost.threads} threads)"
         row[lat] = res.cost.latency_ms
         row["checkpoint"] = str(res.checkpoint)
         rows.append(row)
     base = {name: {m: evaluate(fn, ds)["psnr"] for m, fn in METHODS.items()} for name, ds in test_sets(spec).items()}
-    print(f"\nRetrained front members ({spec.retrain_steps} steps; PSNR in dB):")
+    print(f"\nRetrained front members ({spec.retrain.steps} steps; PSNR in dB):")
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for name, b in base.items():
         print(f"baselines on test {name}: " + ", ".join(f"{m} {v:.2f}" for m, v in b.items()))
@@ -295,7 +268,7 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
 def test_sets(spec: SearchSpec) -> dict:
     from rife_core.data.spec import load
 
-    first = spec.data[0]
+    first = spec.proxy.data[0]
     return {first: load(first, "test"), f"large_motion:{first}": load(f"large_motion:{first}", "test")}
 
 
@@ -309,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         from rife_core.cost.params import count_params
 
         print(f"space size: {space.size():,} architectures")
-        for cfg in space.enumerate_sample(args.dump_space, seed=spec.seed):
+        for cfg in space.enumerate_sample(args.dump_space, seed=spec.proxy.seed):
             print(f"{count_params(cfg):>9,}  {cfg.to_json()}")
         return 0
 
@@ -387,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{(df['state'] == 'FAIL').sum()} failed); feasible samples {rate['feasible_rate']:.0%} of {rate['samples']}"
     )
     warn_if_uninformative(df, baselines, spec)
-    if spec.retrain_top:
+    if spec.retrain.top:
         retrain(spec, space, df)
     from reports.build import build
 

@@ -71,16 +71,16 @@ def add_options(
     cls: type,
     prefix: str = "",
     *,
-    prefixed_only: bool = False,
+    only: set[str] | None = None,
     defaults: dict[str, Any] | None = None,
     what: str = "",
 ) -> None:
-    """The options of ``cls``'s fields (those with a flag); ``prefixed_only`` adds only --PREFIX-* ones,
+    """The options of ``cls``'s fields (those with a flag); ``only`` limits them to these field names,
     ``defaults`` overrides field defaults by field name, ``what`` ends each prefixed option's help."""
     defaults = defaults or {}
     for f, opt in _options(cls):
         flag = flag_of(f, opt, prefix)
-        if flag is None or (prefixed_only and not opt.prefixed):
+        if flag is None or (only is not None and f.name not in only):
             continue
         default = defaults.get(f.name, _default(f))
         dest = key_of(f, opt, prefix)

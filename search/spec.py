@@ -1,9 +1,16 @@
-"""SearchSpec: every setting of one search, resolved once from the CLI and written next to the results."""
+"""SearchSpec: every setting of one search as one tree, resolved once from the CLI and written next to the
+results.
+
+The tree: the search's own options here, and the groups ``proxy`` (``ProxySettings``: how a candidate is
+trained and scored), ``supernet`` (``SupernetSettings``, the one-shot strategy), ``retrain`` and
+``tracking``. Each group's fields declare their options (``search.settings.option``): ``search.run``'s
+argparse groups, the study fingerprint and the generated option table all read them.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +19,46 @@ from results.schema import COST, OBJECTIVES, objective_info
 from results.study_table import redact_url
 from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
-
-# The settings that change a trial's result: a study's fingerprint is their hash. Budget and the MAC and
-# latency limits only decide which samples are feasible, the sampler only which samples come; none of
-# them changes the score of an architecture, so a study may be resumed with others. The device is left
-# out too: CPU and CUDA results differ only in float rounding.
-RESULT_SETTINGS = (
-    "data",
-    "val_data",
-    "proxy_steps",
-    "proxy_crop",
-    "proxy_batch",
-    "proxy_lr",
-    "proxy_synthetic_ratio",
-    "proxy_loss",
-    "proxy_val_every",
-    "val_items",
-    "val_crop",
-    "lpips",
-    "size",
-    "seed",
-    "strategy",
-    "supernet_steps",
-    "supernet_crop",
-    "supernet_rule",
-    "supernet_lr",
-    "supernet_synthetic_ratio",
-    "finetune_steps",
-)
-
+from search.settings import fingerprint_items, flat_keys, option
 
 STRATEGIES = ("proxy", "oneshot")
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    """``--retrain-top``: the best front members trained longer, then scored on the test split."""
+
+    top: int = option(0, prefixed=True, fingerprint=False, help="retrain the K best front members longer (0: none)")
+    steps: int = option(2000, prefixed=True, fingerprint=False, help="training steps of each retraining")
+    init: str | None = option(
+        None,
+        prefixed=True,
+        fingerprint=False,
+        choices=("seeded", "inherited"),
+        help="start from the trial's seeded weights or the supernet's (default: inherited with --strategy oneshot, "
+        "else seeded)",
+    )
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """Where the study and its MLflow runs are stored (never a score)."""
+
+    storage: str | None = option(
+        None,
+        flag="--storage",
+        fingerprint=False,
+        help="Optuna storage URL (default: SQLite in --out); postgresql://... for several machines, journal:///file",
+    )
+    study_name: str = option(
+        "rife-nas",
+        flag="--study-name",
+        fingerprint=False,
+        help="the study in --storage (several studies may share one)",
+    )
+    mlflow_uri: str | None = option(
+        None, flag="--mlflow-uri", fingerprint=False, help="MLflow tracking URI (default: SQLite in --out)"
+    )
 
 
 @dataclass(frozen=True)
@@ -52,116 +68,53 @@ class SearchSpec:
     trials: int = 12  # trials that train (infeasible samples do not count)
     objectives: tuple[str, ...] = ("psnr", "macs")
     sampler: str = "tpe"
-    seed: int = 0
-    # The sampler's own seed when it should differ from ``seed`` (which also seeds the scoring: proxy
-    # weights, data order, the supernet); None = ``seed``. Not part of the fingerprint: it changes which
-    # architectures are proposed, never how one is scored.
+    # The sampler's own seed when it should differ from ``proxy.seed`` (which also seeds the scoring); None:
+    # ``proxy.seed``. Not part of the fingerprint: it changes which architectures are proposed, never a score.
     sampler_seed: int | None = None
     space: str | None = None  # YAML file; None = the default space
     fixes: tuple[str, ...] = ()
     max_macs: int | None = None
     max_latency_ms: float | None = None
-    latency_backend: str = "torch"  # what measures latency: torch (eager) or onnxruntime (the ONNX export)
-    size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
-    data: tuple[str, ...] = ("default",)
-    val_data: tuple[str, ...] | None = None
-    proxy_steps: int = 1000
-    proxy_crop: int = 128
-    proxy_batch: int = 8
-    proxy_lr: float = 1e-3
-    proxy_synthetic_ratio: float = 0.5
-    proxy_loss: dict[str, float] = field(default_factory=lambda: {"l1": 1.0})
-    proxy_val_every: int = 200
-    val_items: int = 24
-    val_crop: int = 192
-    lpips: bool = True  # also score LPIPS (AlexNet, genuine weights) at the end of each trial
-    device: str = "auto"
-    storage: str | None = None  # Optuna storage URL; None = SQLite file in ``out``
-    study_name: str = "rife-nas"
-    mlflow_uri: str | None = None  # None = SQLite file in ``out``
     n_jobs: int = 1
     pruning: bool = True
     prune_margin_db: float = 0.5
     strategy: str = "proxy"  # "proxy": train every candidate; "oneshot": inherit from a trained supernet
-    supernet_steps: int = 3000
-    supernet_crop: int = 128  # the motion signal needs larger crops than the per-trial proxy's 96
-    supernet_rule: str = "sandwich"
-    supernet_lr: float = 1e-3
-    supernet_synthetic_ratio: float = 0.5
     finetune_steps: int = 0  # oneshot: proxy steps from the inherited weights before scoring (0: none)
-    retrain_top: int = 0
-    retrain_steps: int = 2000
-    # Where --retrain-top starts: "seeded" (the trial's own initial weights) or "inherited" (the subnet's
-    # weights in the one-shot supernet); None: inherited for the one-shot strategy, else seeded.
-    retrain_init: str | None = None
-    workers: int | None = None
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    supernet: SupernetSettings = field(default_factory=SupernetSettings)  # batch, loss, data, seed: the proxy's
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
-        for name in ("objectives", "fixes", "data", "size"):  # lists when read back from search_spec.json
+        for name in ("objectives", "fixes"):  # lists when read back from search_spec.json
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        if self.val_data is not None:
-            object.__setattr__(self, "val_data", tuple(self.val_data))
         unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(OBJECTIVES)}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy {self.strategy!r}: choose {' or '.join(STRATEGIES)}")
-        if "lpips" in self.objectives and not self.lpips:
-            object.__setattr__(self, "lpips", True)
+        if "lpips" in self.objectives and not self.proxy.lpips:
+            object.__setattr__(self, "proxy", replace(self.proxy, lpips=True))
+        object.__setattr__(self, "supernet", self.supernet.following(self.proxy))
 
     @property
     def directions(self) -> list[str]:
         return [objective_info(o).direction for o in self.objectives]
 
     @property
-    def proxy(self) -> ProxySettings:
-        """How each trial's candidate is trained and scored."""
-        return ProxySettings(
-            data=self.data,
-            val_data=self.val_data,
-            steps=self.proxy_steps,
-            crop=self.proxy_crop,
-            batch=self.proxy_batch,
-            lr=self.proxy_lr,
-            synthetic_ratio=self.proxy_synthetic_ratio,
-            loss=dict(self.proxy_loss),
-            val_every=self.proxy_val_every,
-            val_items=self.val_items,
-            val_crop=self.val_crop,
-            lpips=self.lpips,
-            size=self.size,
-            latency_backend=self.latency_backend,
-            seed=self.seed,
-            device=self.device,
-            workers=self.workers,
-        )
-
-    @property
-    def supernet(self) -> SupernetSettings:
-        """How the one-shot strategy trains its supernet (batch and loss follow the proxy)."""
-        return SupernetSettings.for_proxy(
-            self.proxy,
-            steps=self.supernet_steps,
-            crop=self.supernet_crop,
-            lr=self.supernet_lr,
-            synthetic_ratio=self.supernet_synthetic_ratio,
-            rule=self.supernet_rule,
-        )
-
-    @property
     def shared_storage(self) -> bool:
         """Whether other processes may work on the study: an explicit ``--storage`` (the default SQLite file
         in ``out`` is this search's own)."""
-        return self.storage is not None
+        return self.tracking.storage is not None
 
     @property
     def storage_url(self) -> str:
-        return self.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
+        return self.tracking.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
 
     @property
     def tracking_uri(self) -> str:
-        return self.mlflow_uri or f"sqlite:///{(self.out / 'mlflow.db').resolve()}"
+        return self.tracking.mlflow_uri or f"sqlite:///{(self.out / 'mlflow.db').resolve()}"
 
     @property
     def cost_objective(self) -> str:
@@ -172,28 +125,73 @@ class SearchSpec:
         """Plain data, as written to ``search_spec.json`` and MLflow: URLs with their passwords masked."""
         d = asdict(self)
         d["out"] = str(self.out)
-        d["storage"], d["mlflow_uri"] = redact_url(self.storage), redact_url(self.mlflow_uri)
+        d["tracking"]["storage"] = redact_url(self.tracking.storage)
+        d["tracking"]["mlflow_uri"] = redact_url(self.tracking.mlflow_uri)
         return d
 
     def fingerprint_settings(self, space_choices: dict[str, list]) -> dict[str, Any]:
-        """The settings that change results, plus the space (after --fix), as plain JSON data."""
-        d = self.to_dict()
-        settings = {k: d[k] for k in RESULT_SETTINGS}
-        if d["latency_backend"] != "torch":  # latency values from another backend are not comparable
-            settings["latency_backend"] = d["latency_backend"]
+        """The settings that change results (the tree's fingerprinted fields under their flat keys), plus
+        the space (after --fix), as plain JSON data."""
+        settings = {
+            **fingerprint_items(self.proxy, "proxy"),
+            **fingerprint_items(self.supernet, "supernet"),
+            "strategy": self.strategy,
+            "finetune_steps": self.finetune_steps,
+        }
+        if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
+            settings["latency_backend"] = self.proxy.latency_backend
         settings["space"] = space_choices
-        return json.loads(json.dumps(settings))  # tuples -> lists, as stored
+        return json.loads(json.dumps(settings, default=list))  # tuples -> lists, as stored
 
     @classmethod
     def read(cls, path: str | Path) -> SearchSpec:
-        """The spec a search wrote to ``search_spec.json``."""
-        return cls(**json.loads(Path(path).read_text()))
+        """The spec a search wrote to ``search_spec.json`` (nested, or flat as written before the tree)."""
+        raw = json.loads(Path(path).read_text())
+        if not isinstance(raw.get("proxy"), dict):
+            raw = nest_flat(raw)
+        groups = {
+            "proxy": ProxySettings,
+            "supernet": SupernetSettings,
+            "retrain": RetrainSettings,
+            "tracking": TrackingSettings,
+        }
+        for name, group in groups.items():
+            values = raw.get(name, {})
+            for f in fields(group):
+                if isinstance(values.get(f.name), list):
+                    values[f.name] = tuple(values[f.name])
+            raw[name] = group(**values)
+        return cls(**raw)
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / "search_spec.json"
         write_text(path, json.dumps(self.to_dict(), indent=1, sort_keys=True))
         return path
+
+
+def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flat ``search_spec.json`` (``proxy_steps``, ``retrain_top``, ...) as the tree's nested dicts."""
+    maps = {
+        "proxy": {**flat_keys(ProxySettings, "proxy"), "workers": "workers"},
+        "supernet": flat_keys(SupernetSettings, "supernet"),
+        "retrain": flat_keys(RetrainSettings, "retrain"),
+        "tracking": flat_keys(TrackingSettings),
+    }
+    out: dict[str, Any] = {g: {} for g in maps}
+    for key, value in flat.items():
+        group = next((g for g, m in maps.items() if key in m), None)
+        if group is None:
+            out[key] = value
+        else:
+            out[group][maps[group][key]] = value
+    return out
+
+
+def fingerprint_keys() -> set[str]:
+    """The flat names of every setting in a study's fingerprint (the generated option table marks them)."""
+    spec = SearchSpec(budget=1)
+    return set(spec.fingerprint_settings({}))
 
 
 def fingerprint(settings: dict[str, Any]) -> str:

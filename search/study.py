@@ -51,7 +51,7 @@ def sampler_seed(spec: SearchSpec) -> int:
     if spec.sampler_seed is not None:
         return spec.sampler_seed
     if not spec.shared_storage:
-        return spec.seed
+        return spec.proxy.seed
     seed = int.from_bytes(os.urandom(4), "little")
     log.info("shared storage: this worker's sampler seed is %d (--sampler-seed fixes it)", seed)
     return seed
@@ -76,19 +76,19 @@ def make_study(spec: SearchSpec) -> optuna.Study:
     storage = make_storage(spec.storage_url)
     pruner = optuna.pruners.NopPruner()
     if pruning_mode(spec.objectives, spec.pruning) == OPTUNA:
-        pruner = optuna.pruners.HyperbandPruner(min_resource=spec.proxy_val_every, max_resource=spec.proxy_steps)
+        pruner = optuna.pruners.HyperbandPruner(min_resource=spec.proxy.val_every, max_resource=spec.proxy.steps)
     try:
         study = optuna.create_study(
             storage=storage,
             sampler=make_sampler(spec),
             pruner=pruner,
-            study_name=spec.study_name,
+            study_name=spec.tracking.study_name,
             directions=spec.directions,
             load_if_exists=True,
         )
     except ValueError as e:  # e.g. the stored study has other directions
         raise SearchError(
-            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} does not match: {e}; "
+            f"study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)} does not match: {e}; "
             "use another --out or --study-name"
         ) from e
     stored = study.user_attrs.get("objectives")
@@ -96,7 +96,7 @@ def make_study(spec: SearchSpec) -> optuna.Study:
         # Same directions are not enough: (psnr, macs) values read as (psnr, latency) would be a wrong front.
         was = ",".join(stored) if stored else f"{len(study.directions)} objectives"
         raise SearchError(
-            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} was created with other objectives "
+            f"study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)} was created with other objectives "
             f"({was}; this run asks for {','.join(spec.objectives)}); use another --out or --study-name"
         )
     if stored is None:
@@ -111,8 +111,8 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
     if stored is None:
         if study.get_trials(deepcopy=False):
             raise SearchError(
-                f"study {spec.study_name!r} in {redact_url(spec.storage_url)} has trials but no settings fingerprint "
-                "(an older version of rife-nas made it): use a new --out or --study-name"
+                f"study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)} has trials but no settings "
+                "fingerprint (an older version of rife-nas made it): use a new --out or --study-name"
             )
         study.set_user_attr("fingerprint", fp)
         study.set_user_attr("fingerprint_settings", settings)
@@ -120,7 +120,7 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
     if stored != fp:
         diff = settings_diff(study.user_attrs.get("fingerprint_settings", {}), settings)
         raise SearchError(
-            f"study {spec.study_name!r} in {redact_url(spec.storage_url)} was run with other settings, so its "
+            f"study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)} was run with other settings, so its "
             f"results would not be comparable: {'; '.join(diff)}. Either start a new study (another --out, or "
             "--study-name) for the new settings, or re-run with the study's settings (its search_spec.json) to "
             "resume it."
@@ -216,7 +216,7 @@ class TrackFront:
             x=x_axis(self.spec),
             y=y_axis(self.spec),
             baselines=self.baselines,
-            title=f"rife-nas search {self.spec.study_name}",
+            title=f"rife-nas search {self.spec.tracking.study_name}",
         )
         return out / "pareto_front.csv", html
 
@@ -286,7 +286,7 @@ def run_search(
     fp = check_fingerprint(study, spec, spec.fingerprint_settings(space.to_dict()))
     already = sum(counted(t) for t in study.get_trials(deepcopy=False))
     if already:
-        log.info("resuming study %r: %d of %d trials already done", spec.study_name, already, spec.trials)
+        log.info("resuming study %r: %d of %d trials already done", spec.tracking.study_name, already, spec.trials)
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
     if isinstance(study._storage, JournalStorage):

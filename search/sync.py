@@ -43,19 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     if not spec_file.is_file():
         p.error(f"--out {args.out}: no search_spec.json there; give the folder a search wrote (its --out)")
     spec = SearchSpec.read(spec_file)
-    spec = dataclasses.replace(
-        spec, out=args.out, **{k: v for k, v in (("storage", args.storage), ("mlflow_uri", args.mlflow_uri)) if v}
-    )
-    for flag, url in (("--storage", spec.storage), ("--mlflow-uri", spec.mlflow_uri)):
+    given = {k: v for k, v in (("storage", args.storage), ("mlflow_uri", args.mlflow_uri)) if v}
+    spec = dataclasses.replace(spec, out=args.out, tracking=dataclasses.replace(spec.tracking, **given))
+    for flag, url in (("--storage", spec.tracking.storage), ("--mlflow-uri", spec.tracking.mlflow_uri)):
         if url and "***" in url:
             p.error(f"the search recorded {url} with its password masked: pass the full URL with {flag}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        study = optuna.load_study(study_name=spec.study_name, storage=make_storage(spec.storage_url))
+        study = optuna.load_study(study_name=spec.tracking.study_name, storage=make_storage(spec.storage_url))
     except SearchError as e:
         p.error(str(e))
     except KeyError:
-        p.error(f"no study {spec.study_name!r} in {redact_url(spec.storage_url)}")
+        p.error(f"no study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)}")
     limit_http_retries()
     try:
         tracker = MlflowTracker(spec)
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counted(t) for t in study.get_trials(deepcopy=False))
     print(
         f"logged {logged} trial(s) that MLflow lacked; {runs} trial runs for {total} counted trials of study "
-        f"{spec.study_name!r} in {redact_url(spec.tracking_uri)}"
+        f"{spec.tracking.study_name!r} in {redact_url(spec.tracking_uri)}"
     )
     return 0
 

@@ -226,12 +226,12 @@ class MlflowTracker:
         s = spec
         # Tags every run of this study carries; the git commit is looked up once, not per trial.
         self.common_tags = {
-            "study_name": s.study_name,
+            "study_name": s.tracking.study_name,
             "budget": str(s.budget),
             "objectives": ",".join(s.objectives),
             "flop_counter": FLOP_COUNTER,
             "mac_unit": "MACs",
-            "mac_resolution": f"{s.size[0]}x{s.size[1]}",
+            "mac_resolution": f"{s.proxy.size[0]}x{s.proxy.size[1]}",
             "torch_version": torch.__version__,
             "optuna_version": optuna.__version__,
             "git_commit": _git_commit() or "none",
@@ -239,8 +239,8 @@ class MlflowTracker:
         self.writer = MlflowWriter(
             spec.tracking_uri,
             EXPERIMENT,
-            {"study_name": s.study_name, "kind": "study"},
-            f"study {s.study_name}",
+            {"study_name": s.tracking.study_name, "kind": "study"},
+            f"study {s.tracking.study_name}",
             artifacts=spec.out / "mlartifacts",
             on_new_parent=self._describe_study,
         )

@@ -11,7 +11,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from results.study_table import open_storage
+from search.proxy import ProxySettings
 from search.run import main
+from search.spec import SearchSpec, TrackingSettings, fingerprint
 from search.study import counted
 from search.tracking import EXPERIMENT
 
@@ -123,13 +125,13 @@ def test_dead_database_is_one_clear_error_without_the_password(
 
 def test_urls_are_written_with_their_passwords_masked(tmp_path: Path) -> None:
     from results.study_table import redact_url
-    from search.spec import SearchSpec
 
     assert (
         redact_url("postgresql+psycopg://bob:p%40ss@db.lan:5432/nas") == "postgresql+psycopg://bob:***@db.lan:5432/nas"
     )
     assert redact_url("sqlite:////tmp/a.db") == "sqlite:////tmp/a.db" and redact_url(None) is None
-    spec = SearchSpec(budget=500_000, out=tmp_path, storage="postgresql://a:pw1@h/db", mlflow_uri="http://u:pw2@h:5000")
+    tracking = TrackingSettings(storage="postgresql://a:pw1@h/db", mlflow_uri="http://u:pw2@h:5000")
+    spec = SearchSpec(budget=500_000, out=tmp_path, tracking=tracking)
     assert spec.storage_url == "postgresql://a:pw1@h/db"  # used as given to connect
     text = spec.write().read_text()
     assert "pw1" not in text and "pw2" not in text and "a:***@h" in text and "u:***@h:5000" in text
@@ -175,7 +177,6 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     """Re-scoring a stored trial's architecture from scratch, after other trials ran, gives its stored PSNR."""
     from rife_core.model.config import ArchConfig
     from search.candidate import run_candidate
-    from search.spec import SearchSpec
 
     out = tmp_path / "r"
     assert run(out, "--budget", "150k", "--trials", "2") == 0
@@ -184,7 +185,7 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     done = [t for t in load_study(out).get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     last = done[-1]  # trained in the resumed process, after the others
     cfg = ArchConfig.from_json(last.user_attrs["config_json"])
-    again = run_candidate(cfg, spec.proxy.train_config(), device=spec.device)
+    again = run_candidate(cfg, spec.proxy.train_config(), device=spec.proxy.device)
     assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 
 
@@ -264,7 +265,6 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
 @pytest.mark.parametrize(("best", "fires"), [(30.40, True), (30.58, True), (30.60, False), (31.50, False)])
 def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(best: float, fires: bool, caplog) -> None:
     from search.run import SEPARATION_DB, warn_if_uninformative
-    from search.spec import SearchSpec
 
     blend = 30.29
     df = pd.DataFrame({"state": ["COMPLETE", "COMPLETE", "PRUNED"], "psnr": [best, 30.0, 33.0]})
@@ -303,10 +303,9 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
 
 
 def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:
-    from search.spec import SearchSpec, fingerprint
 
     torch_spec = SearchSpec(budget=500_000, out=tmp_path)
-    ort_spec = SearchSpec(budget=500_000, out=tmp_path, latency_backend="onnxruntime")
+    ort_spec = SearchSpec(budget=500_000, out=tmp_path, proxy=ProxySettings(latency_backend="onnxruntime"))
     space = {"width": [16]}
     assert "latency_backend" not in torch_spec.fingerprint_settings(space)  # studies made before it resume
     assert fingerprint(torch_spec.fingerprint_settings(space)) != fingerprint(ort_spec.fingerprint_settings(space))
@@ -317,7 +316,6 @@ def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tm
 @pytest.mark.parametrize(("strategy", "advice"), [("proxy", "--proxy-steps"), ("oneshot", "--supernet-steps")])
 def test_flat_front_warning_gives_the_advice_of_the_strategy(strategy: str, advice: str, caplog) -> None:
     from search.run import warn_if_uninformative
-    from search.spec import SearchSpec
 
     df = pd.DataFrame({"state": ["COMPLETE"], "psnr": [30.3]})
     with caplog.at_level("WARNING", logger="search"):

@@ -9,6 +9,7 @@ import pytest
 
 from reports.dashboard import write_dashboard
 from reports.pareto import front_info, pareto_mask
+from search.proxy import ProxySettings
 from search.pruner import NONE, OPTUNA, PARETO, pruning_mode
 from search.spec import SearchSpec
 from search.study import make_study, results_table
@@ -78,8 +79,9 @@ def test_only_failures_of_the_objective_count_toward_the_total() -> None:
 def test_the_sampler_seed_seeds_the_sampler_alone(tmp_path: Path) -> None:
     from search.study import make_sampler
 
-    def proposals(**kw) -> list[float]:
-        sampler = make_sampler(SearchSpec(budget=500_000, out=tmp_path, sampler="random", **kw))
+    def proposals(seed: int = 0, **kw) -> list[float]:
+        spec = SearchSpec(budget=500_000, out=tmp_path, sampler="random", proxy=ProxySettings(seed=seed), **kw)
+        sampler = make_sampler(spec)
         study = optuna.create_study(sampler=sampler)
         return [study.ask().suggest_float("x", 0, 1) for _ in range(3)]
 

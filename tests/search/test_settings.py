@@ -1,0 +1,87 @@
+"""The settings tree: options generated from the fields, read back equal, fingerprints stable across formats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from search.oneshot import SupernetSettings
+from search.proxy import ProxySettings
+from search.run import build_parser, spec_from_args
+from search.settings import add_options, from_options
+from search.spec import SearchSpec, fingerprint, fingerprint_keys
+
+# The flat names studies were fingerprinted under before the tree: changing one would refuse to resume them.
+LEGACY_FINGERPRINT_KEYS = {
+    "data",
+    "val_data",
+    "proxy_steps",
+    "proxy_crop",
+    "proxy_batch",
+    "proxy_lr",
+    "proxy_synthetic_ratio",
+    "proxy_loss",
+    "proxy_val_every",
+    "val_items",
+    "val_crop",
+    "lpips",
+    "size",
+    "seed",
+    "strategy",
+    "supernet_steps",
+    "supernet_crop",
+    "supernet_rule",
+    "supernet_lr",
+    "supernet_synthetic_ratio",
+    "finetune_steps",
+    "space",
+}
+
+
+def test_options_parse_back_to_the_fields_defaults() -> None:
+    p = argparse.ArgumentParser()
+    add_options(p, ProxySettings, "proxy")
+    add_options(p, SupernetSettings, "supernet")
+    args = p.parse_args([])
+    assert from_options(ProxySettings, args, "proxy") == ProxySettings()
+    assert from_options(SupernetSettings, args, "supernet") == SupernetSettings()
+    args = p.parse_args("--proxy-steps 7 --no-lpips --size 32x48 --data a --data b --supernet-rule uniform".split())
+    proxy = from_options(ProxySettings, args, "proxy")
+    assert (proxy.steps, proxy.lpips, proxy.size, proxy.data) == (7, False, (32, 48), ("a", "b"))
+    assert from_options(SupernetSettings, args, "supernet").rule == "uniform"
+
+
+def test_the_fingerprint_keeps_its_flat_keys() -> None:
+    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS
+
+
+def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> None:
+    p = build_parser()
+    spec, _ = spec_from_args(p, p.parse_args(f"--budget 0.5M --out {tmp_path} --proxy-steps 60 --no-lpips".split()))
+    nested = SearchSpec.read(spec.write())
+    assert nested == spec
+    flat = {k: v for k, v in asdict(spec).items() if k not in ("proxy", "supernet", "retrain", "tracking")}
+    flat.update(
+        {
+            ("proxy_" + k if k in ("steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "val_every") else k): v
+            for k, v in asdict(spec.proxy).items()
+        }
+    )
+    flat.update(
+        {f"supernet_{k}": getattr(spec.supernet, k) for k in ("steps", "crop", "rule", "lr", "synthetic_ratio")}
+    )
+    flat.update(
+        retrain_top=0,
+        retrain_steps=2000,
+        retrain_init=None,
+        storage=None,
+        study_name="rife-nas",
+        mlflow_uri=None,
+        out=str(tmp_path),
+    )
+    (tmp_path / "old.json").write_text(json.dumps(flat, default=list))
+    old = SearchSpec.read(tmp_path / "old.json")
+    assert fingerprint(old.fingerprint_settings({})) == fingerprint(spec.fingerprint_settings({}))
+    assert old.proxy == spec.proxy and old.supernet == spec.supernet
