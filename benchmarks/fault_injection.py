@@ -26,6 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from results.record import TrialRecord
+from results.study_table import GRACE_S, open_storage
+from search.study import counted
+from search.tracking import EXPERIMENT
+
 TINY = (
     "--proxy-steps 60 --proxy-val-every 20 --val-items 2 "
     "--proxy-crop 48 --proxy-batch 2 --size 64x64 --no-lpips --budget 0.5M"
@@ -35,8 +40,6 @@ TINY = (
 def finished(out: Path) -> set[int]:
     """Numbers of the counted trials in the study now (empty before the study exists)."""
     import optuna
-
-    from search.study import counted
 
     if not (out / "optuna.db").exists():
         return set()
@@ -62,11 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     from mlflow.tracking import MlflowClient
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats are wanted
-
-    from results.record import TrialRecord
-    from results.study_table import GRACE_S, open_storage
-    from search.study import counted
-    from search.tracking import EXPERIMENT
 
     out = args.out or Path(tempfile.mkdtemp(prefix="fault_injection_")) / "search"
     cmd = [sys.executable, "-m", "search.run", "--out", str(out), "--trials", str(args.trials), *TINY]

@@ -19,9 +19,16 @@ import logging
 import sys
 from pathlib import Path
 
+from experiments.runner import RunSettings, Tracker, baselines, run_ablation
+from experiments.spec import AblationSpec, SpecError
+from experiments.summary import summarize
+from reports.build import ABLATION_TABLES, build
 from results.files import write_csv, write_text
 from rife_core.cli.args import configure_output, require_backbones
+from rife_core.cost import measure_cost
 from rife_core.data.frames import DataError
+from rife_core.data.spec import parse_spec
+from search.tracking import ui_hint
 
 log = logging.getLogger("experiments")
 
@@ -47,7 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_costs(spec, threads: int) -> None:
     """Each variant's params, MACs and latency on both backends at the spec's size, measured in one run."""
-    from rife_core.cost import measure_cost
 
     h, w = spec.size
     head = f"{'variant':<24}{'params':>10}{'GMACs':>8}{'warp%':>7}{'torch ms':>10}{'ort ms':>9}"
@@ -62,8 +68,6 @@ def print_costs(spec, threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from experiments.spec import AblationSpec, SpecError
-
     p = build_parser()
     args = p.parse_args(argv)
     configure_output()
@@ -72,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     overrides = list(args.set) + ([f"seeds={args.seeds}"] if args.seeds is not None else [])
     try:
         spec = AblationSpec.read(args.spec, overrides)
-        from rife_core.data.spec import parse_spec
 
         for v in spec.variants:
             for s in v.data:
@@ -87,8 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.costs:
         print_costs(spec, args.threads)
         return 0
-    from experiments.runner import RunSettings, baselines, run_ablation
-    from experiments.summary import summarize
 
     settings = RunSettings(budget_scale=args.budget_scale, lpips=not args.no_lpips, device=args.device)
     n = len(spec.variants) * spec.seeds
@@ -119,11 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_text(folder / "summary.md", text)
     write_text(folder / "blend.json", json.dumps(blend))
-    from experiments.runner import Tracker
-    from search.tracking import ui_hint
 
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
-    from reports.build import ABLATION_TABLES, build
 
     report = build(folder)
     tracker = Tracker(uri, spec, args.out / "mlartifacts")

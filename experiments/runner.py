@@ -20,6 +20,9 @@ from typing import Any
 
 from experiments.spec import AblationSpec, Variant
 from results.files import JsonlCache, content_key
+from rife_core.data.spec import load
+from rife_core.evaluation.baselines import blend
+from rife_core.evaluation.evaluate import evaluate
 from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate, weight_seed
 from search.tracking import MlflowWriter
 
@@ -54,15 +57,12 @@ def eval_sets(spec: AblationSpec) -> dict[str, Any]:
 @cache
 def _eval_set(spec: str) -> Any:
     """Loaded once per process: a large-motion subset runs DIS over every candidate triplet to select."""
-    from rife_core.data.spec import load
 
     return load(spec, "val")
 
 
 def baselines(spec: AblationSpec) -> dict[str, float]:
     """PSNR of the 50/50 blend on each eval set: the level a net that learned no motion sits at."""
-    from rife_core.evaluation.baselines import blend
-    from rife_core.evaluation.evaluate import evaluate
 
     return {
         s: evaluate(blend, ds, max_items=spec.eval_items, center=EVAL_CROP)["psnr"] for s, ds in eval_sets(spec).items()

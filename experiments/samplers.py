@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.stats import paired_difference
+from reports.build import build
 from reports.hypervolume import hypervolume_over_trials
 from results.files import write_csv, write_text
 from rife_core.cli.args import configure_output
@@ -138,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"reference": list(reference), "trials": args.trials, "seeds": args.seeds, "samplers": samplers}
     write_text(args.out / "samplers.json", json.dumps(meta, indent=1))
     print("\n".join(lines))
-    from reports.build import build
 
     print(f"\nreport: {build(args.out)}")
     return 0

@@ -20,7 +20,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import sys
 from pathlib import Path
@@ -29,10 +28,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports import figures
-from reports.dashboard import PLOTLY_JS, ensure_plotly_js
+from reports.fidelity import fidelity_figure
 from reports.hypervolume import hypervolume_over_trials
+from reports.page import write_page
+from reports.pareto import front_figure
 from results.files import read_jsonl, write_csv, write_text
 from results.schema import ABOVE_BLEND_DB
+from results.study_table import StorageError, open_storage, results_table
 
 REF_BELOW_BLEND_DB = 1.0  # hypervolume reference point: blend PSNR minus this ...
 REF_MACS_FACTOR = 1.1  # ... and the largest MACs of the study times this
@@ -48,7 +50,7 @@ def study_report(trials: pd.DataFrame, baselines: dict[str, float]) -> tuple[lis
     for cost in ("macs", "latency_ms"):
         for quality in figures.QUALITY:
             if {cost, quality} <= set(df.columns) and df[quality].notna().any() and df[cost].notna().any():
-                figs.append(figures.front_figure(df, cost, quality, baselines))
+                figs.append(front_figure(df, cost, quality, baselines))
     done = df[df["state"] == "COMPLETE"].dropna(subset=["psnr", "macs"]).sort_values("trial")
     blend = next((v for k, v in baselines.items() if k.startswith("blend")), None)
     if len(done) and blend is not None:
@@ -94,7 +96,6 @@ def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
 
 def fidelity_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
     """The latest fidelity table of a ``search.fidelity`` folder, scatter and agreement lines."""
-    from reports.fidelity import fidelity_figure
 
     summary = json.loads((folder / "summary.json").read_text())
     name = f"fidelity_{summary['proxy_key']}_" if "proxy_key" in summary else "fidelity_"
@@ -127,28 +128,12 @@ def sampler_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFram
 def write_report(
     figs: list[go.Figure], tables: dict[str, pd.DataFrame], out: Path, title: str, notes: str = ""
 ) -> Path:
+    """``out/index.html`` with the figures and tables, and every table as CSV and Markdown beside it."""
     out.mkdir(parents=True, exist_ok=True)
-    ensure_plotly_js(out)
     for name, t in tables.items():
         write_csv(t, out / f"{name}.csv")
         write_text(out / f"{name}.md", t.to_markdown(index=False, floatfmt=".4g") + "\n")
-    parts = [f'<script src="{PLOTLY_JS}"></script>', f"<h1>{html.escape(title)}</h1>"]
-    if notes:
-        parts.append(f"<pre>{html.escape(notes)}</pre>")
-    parts += [f'<div class="figure">{f.to_html(full_html=False, include_plotlyjs=False)}</div>' for f in figs]
-    for name, t in tables.items():
-        parts.append(
-            f"<h2>{html.escape(name)}</h2>" + t.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-        )
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}pre{background:#f6f6f6;padding:1em}"
-        "</style></head><body>" + "\n".join(parts) + "</body></html>"
-    )
-    index = out / "index.html"
-    write_text(index, page)
-    return index
+    return write_page(out / "index.html", title, figures=figs, tables=tables, notes=notes)
 
 
 def build(source: Path, out: Path | None = None) -> Path:
@@ -186,8 +171,6 @@ ABLATION_TABLES = ("runs.jsonl", "summary.md", "variants.csv", "differences.csv"
 def study_from_storage(url: str, name: str, folder: Path) -> Path:
     """Write the study's results table and baselines into ``folder`` (a search folder for ``build``)."""
     import optuna
-
-    from results.study_table import StorageError, open_storage, results_table
 
     try:
         storage = open_storage(url)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from reports.dashboard import PLOTLY_JS, ensure_plotly_js
-from results.files import write_text
+from reports.page import write_page
 
 
 def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "") -> go.Figure:
@@ -41,17 +39,5 @@ def write_fidelity_page(
     df: pd.DataFrame, path: str | Path, summary: list[str], blend: float | None = None, title: str = "Proxy fidelity"
 ) -> Path:
     """The figure, the agreement lines and the table as one offline page (plotly.js beside it)."""
-    path = Path(path)
-    ensure_plotly_js(path.parent)
     fig = fidelity_figure(df, blend, title)
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in summary)
-    table = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head>"
-        f'<body><h1>{html.escape(title)}</h1><ul>{items}</ul><script src="{PLOTLY_JS}"></script>'
-        f"{fig.to_html(full_html=False, include_plotlyjs=False)}<h2>Architectures</h2>{table}</body></html>"
-    )
-    write_text(path, page)
-    return path
+    return write_page(path, title, items=summary, figures=[fig], tables={"Architectures": df})

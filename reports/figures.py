@@ -8,42 +8,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from reports.pareto import front_info
 from results.schema import label
 
 QUALITY = ("psnr", "ssim", "lpips")
 COSTS = ("macs", "latency_ms", "params")
 TEMPLATE = "plotly_white"
-
-
-def front_figure(df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None) -> go.Figure:
-    """Every finished trial (dominated ones faded), the front of these two columns, baselines as dotted lines.
-
-    The front is computed from the plotted pair (not the study's own N-objective front), so each view of a
-    quality metric against a cost shows what is non-dominated in that view.
-    """
-    info = front_info(df.drop(columns=["pareto"], errors="ignore"), x, y)
-    t, f = info.trials, info.front
-    dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
-
-    def hover(rows: pd.DataFrame) -> list[str]:
-        return [
-            f"trial {r.trial}<br>arch {r.arch_id}<br>{int(r.params):,} params<br>{label(y)} {getattr(r, y):.4g}"
-            for r in rows.itertuples()
-        ]
-
-    fig = go.Figure()
-    dominated_style = {"mode": "markers", "marker": {"size": 8, "color": "#8fa8c8", "opacity": 0.35}}
-    front_style = {"mode": "lines+markers", "line_shape": "hv", "marker": {"size": 11, "color": "#d1495b"}}
-    for rows, name, style in ((dominated, "dominated trials", dominated_style), (f, "front (this view)", front_style)):
-        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
-    if y == "psnr":
-        for name, value in (baselines or {}).items():
-            fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
-    fig.update_layout(title=f"{label(y)} vs {label(x)}", xaxis_title=label(x), yaxis_title=label(y), template=TEMPLATE)
-    if x in ("macs", "params"):
-        fig.update_xaxes(type="log")
-    return fig
 
 
 def hypervolume_figure(curves: pd.DataFrame, reference: tuple[float, float]) -> go.Figure:

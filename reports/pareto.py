@@ -49,39 +49,32 @@ def front_info(df: pd.DataFrame, x: str = "macs", y: str = "psnr") -> FrontInfo:
     return FrontInfo(done, done[mask].sort_values(x), x, y)
 
 
-def pareto_figure(info: FrontInfo, baselines: dict[str, float] | None = None, title: str = "") -> go.Figure:
-    """Scatter of every finished trial, the front as a step line, baselines as horizontal lines."""
+def front_figure(
+    df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None, title: str = ""
+) -> go.Figure:
+    """Every finished trial (dominated ones faded), the study's front (see the module docstring) as a line,
+    and for PSNR the baselines as dotted lines; hover names each trial's architecture."""
+    info = front_info(df, x, y)
+    t, f = info.trials, info.front
+    dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
+
+    def hover(rows: pd.DataFrame) -> list[str]:
+        return [
+            f"trial {r.trial}<br>arch {r.arch_id}<br>{int(r.params):,} params<br>{label(y)} {getattr(r, y):.4g}"
+            for r in rows.itertuples()
+        ]
+
     fig = go.Figure()
-    t = info.trials
-    hover = (
-        t.apply(lambda r: f"trial {r['trial']}<br>arch {r['arch_id']}<br>{r['params']:,} params", axis=1)
-        if len(t)
-        else []
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=t[info.x], y=t[info.y], mode="markers", name="trials", text=hover, marker={"size": 8, "color": "#8fa8c8"}
-        )
-    )
-    f = info.front
-    fig.add_trace(
-        go.Scatter(
-            x=f[info.x],
-            y=f[info.y],
-            mode="lines+markers",
-            name="Pareto front",
-            line_shape="hv",
-            marker={"size": 11, "color": "#d1495b"},
-        )
-    )
-    for name, value in (baselines or {}).items():
-        fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
+    dominated_style = {"mode": "markers", "marker": {"size": 8, "color": "#8fa8c8", "opacity": 0.35}}
+    front_style = {"mode": "lines+markers", "marker": {"size": 11, "color": "#d1495b"}}
+    for rows, name, style in ((dominated, "dominated trials", dominated_style), (f, "Pareto front", front_style)):
+        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
+    if y == "psnr":  # the baselines are PSNR values
+        for name, value in (baselines or {}).items():
+            fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
     fig.update_layout(
-        title=title,
-        xaxis_title=label(info.x),
-        yaxis_title=label(info.y),
-        template="plotly_white",
+        title=title or f"{label(y)} vs {label(x)}", xaxis_title=label(x), yaxis_title=label(y), template="plotly_white"
     )
-    if info.x in ("macs", "params"):
+    if x in ("macs", "params"):
         fig.update_xaxes(type="log")
     return fig

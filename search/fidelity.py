@@ -31,13 +31,18 @@ from typing import Any
 
 import pandas as pd
 
+from reports.fidelity import write_fidelity_page
 from results.files import JsonlCache, write_csv, write_text
 from results.schema import ABOVE_BLEND_DB
 from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
+from rife_core.data.cache import cache_dir
+from rife_core.data.torch_data import default_workers
+from rife_core.evaluation.baselines import blend
+from rife_core.evaluation.evaluate import evaluate
 from rife_core.model.config import ArchConfig
 from search.candidate import CandidateFailed, Inherited, run_candidate
-from search.oneshot import SupernetSettings
+from search.oneshot import SupernetSettings, supernet_path, train_supernet
 from search.proxy import ProxySettings, large_motion
 from search.rank_stats import Agreement, rank_agreement
 from search.settings import add_options, from_options
@@ -124,8 +129,6 @@ def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: JsonlCache, 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from rife_core.data.torch_data import default_workers
-
     cores = os.cpu_count() or 2
     loader_workers = max(0, min(default_workers(), cores // n_jobs - 1))
     with ProcessPoolExecutor(n_jobs, mp.get_context("spawn"), _init_worker, (max(1, cores // n_jobs),)) as pool:
@@ -148,8 +151,6 @@ def oneshot_rows(
 
     Returns the results' settings key and what the supernet's training cost.
     """
-    from rife_core.data.cache import cache_dir
-    from search.oneshot import train_supernet
 
     key = f"oneshot-{sn.key(space, budget)}-ft{finetune_steps}-{proxy.key()}"
     supernet = None
@@ -181,9 +182,6 @@ def oneshot_rows(
 def supernet_cost(space: SearchSpace, budget: int, sn: SupernetSettings) -> str:
     """Training time and device recorded in the cached supernet."""
     import torch
-
-    from rife_core.data.cache import cache_dir
-    from search.oneshot import supernet_path
 
     path = supernet_path(cache_dir() / "supernet", space, budget, sn)
     meta = torch.load(path, map_location="cpu", weights_only=True)["meta"] if path.is_file() else {}
@@ -290,8 +288,6 @@ def main(argv: list[str] | None = None) -> int:
         archs = spread_sample(space, budget, args.n, args.seed)
     except (BudgetError, SpaceError, ValueError) as e:
         p.error(str(e))
-    from rife_core.evaluation.baselines import blend
-    from rife_core.evaluation.evaluate import evaluate
 
     cache = result_cache(args.out / "results.jsonl")
     done = cache.load()
@@ -346,7 +342,6 @@ def main(argv: list[str] | None = None) -> int:
             indent=1,
         ),
     )
-    from reports.fidelity import write_fidelity_page
 
     page = write_fidelity_page(df, args.out / "fidelity.html", summary, blend_psnr)
     print("\n".join(summary))

@@ -17,6 +17,7 @@ from results.schema import objective_info
 from rife_core.cost.params import count_params
 from rife_core.cost.report import CostReport
 from rife_core.data.frames import DataError
+from rife_core.data.torch_data import center_crop, to_tensor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.supernet import SuperNet
@@ -222,8 +223,6 @@ class Objective:
     def _image_strip(self, model: IFNet, out_dir: Path) -> None:
         """frame0 | prediction | ground truth | error (x4), from the first validation triplet."""
         from PIL import Image
-
-        from rife_core.data.torch_data import center_crop, to_tensor
 
         tri = center_crop(self.proxy.val_set()[0], self.proxy.val_crop)
         dev = next(model.parameters()).device

@@ -14,7 +14,6 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,11 +26,9 @@ from rife_core.training.batches import training_datasets
 from rife_core.training.checkpoint import resolve_device, write_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.loop import Trainer, TrainingDiverged, check_finite
+from search.proxy import ProxySettings
 from search.settings import option
 from space.space import SearchSpace
-
-if TYPE_CHECKING:
-    from search.proxy import ProxySettings
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from results.schema import objective_info
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -77,7 +79,6 @@ NONE = "none"
 
 def pruning_mode(objectives: Sequence[str], enabled: bool) -> str:
     """Which pruning a study uses; the one place that decides it (study and objective both ask here)."""
-    from results.schema import objective_info
 
     if not enabled:
         return NONE

@@ -22,17 +22,37 @@ from pathlib import Path
 
 import pandas as pd
 
+from reports.build import build
 from results.files import write_text
 from results.schema import ABOVE_BLEND_DB, OBJECTIVES
 from results.study_table import redact_url
 from rife_core.cli.args import configure_output, quiet_third_party_loggers, require_backbones
+from rife_core.cost.params import count_params
+from rife_core.data.cache import cache_dir
 from rife_core.data.frames import DataError
-from rife_core.data.spec import parse_spec
-from search.candidate import CandidateFailed, CostProbe, EvalSet
-from search.oneshot import SupernetSettings
+from rife_core.data.spec import load, parse_spec
+from rife_core.evaluation.baselines import METHODS
+from rife_core.evaluation.evaluate import evaluate
+from rife_core.model.config import ArchConfig
+from rife_core.training.batches import check_triplets, real_training_triplets
+from search.candidate import SEEDED, CandidateFailed, CostProbe, EvalSet, Inherited, Start, run_candidate
+from search.objective import BadData
+from search.oneshot import SupernetSettings, train_supernet
 from search.proxy import ProxySettings, large_motion
 from search.settings import add_options, from_options
 from search.spec import STRATEGIES, RetrainSettings, SearchSpec, TrackingSettings
+from search.study import (
+    SearchError,
+    TrackFront,
+    check_fingerprint,
+    counted,
+    feasible_rate,
+    make_study,
+    results_table,
+    run_search,
+    x_axis,
+)
+from search.tracking import MlflowTracker, best_effort, limit_http_retries, ui_hint
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
@@ -116,9 +136,9 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error(str(e))
     if args.trials < 1:
         p.error("--trials must be at least 1")
-    if args.retrain_init == "inherited" and args.strategy != "oneshot":
+    if spec.retrain.init == "inherited" and not spec.one_shot:
         p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
-    if args.strategy == "oneshot" and set(space.choices["flow_init"]) != {"none"}:
+    if spec.one_shot and set(space.choices["flow_init"]) != {"none"}:
         p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
     if set(space.choices["flow_init"]) != {"none"} and "latency" not in spec.objectives:
         log.warning(
@@ -138,7 +158,6 @@ def check_data(spec: SearchSpec) -> None:
     The validation set is the proxy's cached one, which the baselines score next (a large-motion subset
     runs DIS over every candidate triplet to select: once, not twice).
     """
-    from rife_core.training.batches import check_triplets, real_training_triplets
 
     proxy = spec.proxy
     train = real_training_triplets(proxy.data, proxy.seed)
@@ -147,8 +166,6 @@ def check_data(spec: SearchSpec) -> None:
 
 def baseline_scores(spec: SearchSpec) -> dict[str, float]:
     """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
-    from rife_core.evaluation.baselines import METHODS
-    from rife_core.evaluation.evaluate import evaluate
 
     val = spec.proxy.val_set()
     return {
@@ -158,8 +175,6 @@ def baseline_scores(spec: SearchSpec) -> dict[str, float]:
 
 
 def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float]) -> None:
-    from search.study import x_axis
-
     x = x_axis(spec)
     front = df[df["pareto"]].sort_values(x)
     cols = ["trial", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim"]
@@ -185,7 +200,7 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
     best = done["psnr"].max()
     if best - blend < SEPARATION_DB:
         head = f"no trial beat the blend baseline by {SEPARATION_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
-        if spec.strategy == "oneshot":
+        if spec.one_shot:
             why = (
                 f"the supernet ({spec.supernet.steps} steps) has not taught its subnets motion, so the front is "
                 "decided by cost. Train it longer (--supernet-steps, best on a GPU with --device cuda) or fine-tune "
@@ -206,15 +221,9 @@ DEPLOY_SIZE = (480, 640)  # the retrained models' latency is reported at this (H
 def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     """Train the best front members longer through the candidate pipeline, from their seeded initial weights
     or the ones they inherit from the one-shot supernet (``spec.retrain.init``), and score them on test."""
-    from rife_core.data.cache import cache_dir
-    from rife_core.evaluation.baselines import METHODS
-    from rife_core.evaluation.evaluate import evaluate
-    from rife_core.model.config import ArchConfig
-    from search.candidate import SEEDED, Inherited, Start, run_candidate
-    from search.oneshot import train_supernet
 
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain.top)
-    init = spec.retrain.init or ("inherited" if spec.strategy == "oneshot" else "seeded")
+    init = spec.retrain_start
     training = spec.proxy.train_config(spec.retrain.steps)
     start: Start = SEEDED
     if init == "inherited":
@@ -266,8 +275,6 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
 
 
 def test_sets(spec: SearchSpec) -> dict:
-    from rife_core.data.spec import load
-
     first = spec.proxy.data[0]
     return {first: load(first, "test"), f"large_motion:{first}": load(f"large_motion:{first}", "test")}
 
@@ -279,8 +286,6 @@ def main(argv: list[str] | None = None) -> int:
     spec, space = spec_from_args(p, args)
 
     if args.dump_space is not None:
-        from rife_core.cost.params import count_params
-
         print(f"space size: {space.size():,} architectures")
         for cfg in space.enumerate_sample(args.dump_space, seed=spec.proxy.seed):
             print(f"{count_params(cfg):>9,}  {cfg.to_json()}")
@@ -288,19 +293,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import mlflow  # noqa: F401 - imported here so that its logger level can be set after its own setup
     import optuna
-
-    from search.objective import BadData
-    from search.study import (
-        SearchError,
-        TrackFront,
-        check_fingerprint,
-        counted,
-        feasible_rate,
-        make_study,
-        results_table,
-        run_search,
-    )
-    from search.tracking import MlflowTracker, best_effort, limit_http_retries, ui_hint
 
     quiet_third_party_loggers()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -362,7 +354,6 @@ def main(argv: list[str] | None = None) -> int:
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain.top:
         retrain(spec, space, df)
-    from reports.build import build
 
     report = build(spec.out)
     if tracker is not None:

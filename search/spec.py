@@ -99,6 +99,16 @@ class SearchSpec:
         object.__setattr__(self, "supernet", self.supernet.following(self.proxy))
 
     @property
+    def one_shot(self) -> bool:
+        """Whether candidates inherit their weights from a trained supernet (``--strategy oneshot``)."""
+        return self.strategy == "oneshot"
+
+    @property
+    def retrain_start(self) -> str:
+        """Where ``--retrain-top`` starts: ``retrain.init``, else the supernet's weights for a one-shot search."""
+        return self.retrain.init or ("inherited" if self.one_shot else "seeded")
+
+    @property
     def directions(self) -> list[str]:
         return [objective_info(o).direction for o in self.objectives]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
-from optuna.storages.journal import JournalStorage
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
@@ -18,7 +17,9 @@ from results.files import write_csv
 from results.record import TrialRecord
 from results.schema import QUALITY, objective_info
 from results.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
+from rife_core.data.cache import cache_dir
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
+from search.oneshot import train_supernet
 from search.pruner import OPTUNA, pruning_mode
 from search.spec import SearchSpec, fingerprint, settings_diff
 from search.tracking import best_effort
@@ -241,19 +242,21 @@ def feasible_rate(study: optuna.Study) -> dict[str, float]:
     }
 
 
-def fail_dead_workers_trials(study: optuna.Study) -> list[int]:
+def fail_dead_workers_trials(study: optuna.Study, storage: optuna.storages.BaseStorage) -> list[int]:
     """Fail the RUNNING trials whose process on this machine is gone; returns their numbers.
 
     RDB storages do this with Optuna's heartbeat; the journal storage (several processes on one machine)
     has none, so a killed worker's trial would stay RUNNING forever. Trials of other machines are left.
     """
     host = socket.gethostname()
+    study_id = storage.get_study_id_from_name(study.study_name)
     failed = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = TrialRecord.of(t.user_attrs).worker
         if worker is None or worker.rpartition(":")[0] != host or _alive(int(worker.rpartition(":")[2])):
             continue
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
         failed.append(t.number)
     if failed:
         log.info("trials %s were RUNNING in processes that no longer exist: marked failed, redone", failed)
@@ -289,18 +292,15 @@ def run_search(
         log.info("resuming study %r: %d of %d trials already done", spec.tracking.study_name, already, spec.trials)
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
-    if isinstance(study._storage, JournalStorage):
-        fail_dead_workers_trials(study)
+    if spec.storage_url.startswith("journal://"):  # a second handle on the log: Optuna keeps the study's private
+        fail_dead_workers_trials(study, make_storage(spec.storage_url))
     if tracker is not None and already:
         best_effort("the resume-time sync", spec, tracker.sync, study)  # trials a killed run stored, not logged
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:
         supernet = None
-        if spec.strategy == "oneshot":
-            from rife_core.data.cache import cache_dir
-            from search.oneshot import train_supernet
-
+        if spec.one_shot:
             supernet = train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet")
         study.optimize(
             Objective(spec, space, fp, supernet),

@@ -16,7 +16,11 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from results.study_table import counted, redact_url
 from rife_core.cli.args import configure_output, quiet_third_party_loggers
+from search.spec import SearchSpec
+from search.study import SearchError, feasible_rate, make_storage, results_table
+from search.tracking import MlflowTracker, limit_http_retries
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     configure_output()
     quiet_third_party_loggers()
     import optuna
-
-    from results.study_table import counted, redact_url
-    from search.spec import SearchSpec
-    from search.study import SearchError, feasible_rate, make_storage, results_table
-    from search.tracking import MlflowTracker, limit_http_retries
 
     spec_file = args.out / "search_spec.json"
     if not spec_file.is_file():

@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 import optuna
 import torch
 
-from reports.dashboard import PLOTLY_JS
+from reports.page import PLOTLY_JS
 from results.record import TrialRecord
+from results.study_table import GRACE_S, counted
+from rife_core.cli.args import quiet_third_party_loggers
 from search.spec import SearchSpec
 
 log = logging.getLogger(__name__)
@@ -137,8 +139,6 @@ class MlflowWriter:
         """``artifacts``: where a local store keeps artifacts (a server decides its own); ``on_new_parent``:
         called as ``fn(client, run_id)`` once, when this writer created the parent run."""
         from mlflow.tracking import MlflowClient
-
-        from rife_core.cli.args import quiet_third_party_loggers
 
         quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
         self.uri, self.parent_tags = tracking_uri, parent_tags
@@ -318,7 +318,6 @@ class MlflowTracker:
         On a shared storage a RUNNING run may be another worker logging its trial right now: it is left
         alone until it is as old as a stale Optuna trial (``GRACE_S``).
         """
-        from results.study_table import GRACE_S, counted
 
         counted_trials = {str(t.number): t for t in study.get_trials(deepcopy=False) if counted(t)}
         # the front's flags are set again after the next trial

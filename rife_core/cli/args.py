@@ -8,6 +8,7 @@ import logging
 import warnings
 from pathlib import Path
 
+from rife_core.evaluation.backbone_weights import WeightsUnavailable, require
 from rife_core.model.config import ArchConfig, ConfigError
 from rife_core.model.presets import PRESETS
 from rife_core.training.losses import TERMS
@@ -81,7 +82,6 @@ def quiet_third_party_loggers() -> None:
 def require_backbones(parser: argparse.ArgumentParser, nets: set[str], alternative: str) -> None:
     """A usage error (exit 2) naming the fetch command when LPIPS/VGG weights in ``nets`` are not on disk;
     ``alternative`` is the option that does without them."""
-    from rife_core.evaluation.backbone_weights import WeightsUnavailable, require
 
     try:
         require(*sorted(nets))

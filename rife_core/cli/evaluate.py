@@ -21,6 +21,7 @@ from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import BASELINES, METHODS
 from rife_core.evaluation.evaluate import Predictor, evaluation_table, flip_averaged, model_predictor, verdicts
+from rife_core.training.checkpoint import load_model, resolve_device
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if not args.no_lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips")
-
-    from rife_core.training.checkpoint import load_model, resolve_device
 
     device = str(resolve_device(args.device))
     methods: dict[str, Predictor] = {}

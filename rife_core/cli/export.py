@@ -17,6 +17,7 @@ from pathlib import Path
 from rife_core.cli.args import configure_output, parse_size
 from rife_core.export.exporters import ONNX_OPSET, ONNX_WARP, export_onnx, export_torchscript
 from rife_core.model.warp import BackwardWarp
+from rife_core.training.checkpoint import load_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give --onnx PATH and/or --torchscript PATH")
     if args.opset < 16:
         p.error("--opset must be >= 16: GridSample, the warp, entered the ONNX standard in opset 16")
-    from rife_core.training.checkpoint import load_model
 
     try:
         model = load_model(args.checkpoint)

@@ -19,6 +19,7 @@ import numpy as np
 
 from rife_core.cli.args import configure_output
 from rife_core.data.frames import VIDEO_EXTS, DataError
+from rife_core.training.checkpoint import load_model, resolve_device
 from rife_core.video import FolderWriter, VideoWriter, folder_frames, interpolate_stream, video_frames
 
 
@@ -37,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     args = p.parse_args(argv)
     configure_output()
-    from rife_core.training.checkpoint import load_model, resolve_device
 
     if not args.input.exists():
         p.error(f"{args.input}: no such file or folder")

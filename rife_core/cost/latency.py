@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
+from rife_core.export.exporters import export_onnx
 from rife_core.model.config import ArchConfig
 from rife_core.model.flow_prior import dis_prior
 from rife_core.model.ifnet import example_inputs
@@ -181,7 +182,6 @@ def onnx_session(path: str, threads: int) -> Any:
 def _onnxruntime_latency(
     model: nn.Module, size: tuple[int, int], *, repeats: int, warmup: int, threads: int | None, timestep: float
 ) -> Latency:
-    from rife_core.export.exporters import export_onnx
 
     h, w = size
     n_threads = threads or torch.get_num_threads()

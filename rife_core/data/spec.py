@@ -9,6 +9,7 @@ from pathlib import Path
 from rife_core.data import layouts
 from rife_core.data.embedded import DOMAINS, default_dataset
 from rife_core.data.frames import DataError
+from rife_core.data.motion import LargeMotion
 from rife_core.data.synthetic import SyntheticTriplets
 from rife_core.data.triplets import Triplet, check_split
 
@@ -90,8 +91,6 @@ def load(spec: DataSpec | str, split: str, spans: Sequence[int] = (2,), seed: in
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     check_split(split)
     if spec.large_motion:
-        from rife_core.data.motion import LargeMotion
-
         return LargeMotion(load(replace(spec, large_motion=False), split, spans, seed))
     if spec.name == "default":
         return default_dataset(split, spans, spec.domain)

@@ -12,6 +12,7 @@ import torch
 from rife_core.data.spec import load
 from rife_core.data.torch_data import center_crop, to_tensor
 from rife_core.evaluation.metrics import interpolation_error, psnr, ssim
+from rife_core.evaluation.perceptual import lpips_distance
 
 Predictor = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]  # (img0, img1, t) -> frame
 
@@ -37,7 +38,6 @@ def evaluate(
     lpips_net: str | None = None,
 ) -> dict[str, float]:
     """Mean metrics of ``predict`` over ``dataset`` (one triplet at a time, whole frames unless ``center``)."""
-    from rife_core.evaluation.perceptual import lpips_distance
 
     rows: dict[str, list[float]] = {"psnr": [], "ssim": [], "ie": [], "l1": []}
     if lpips_net:

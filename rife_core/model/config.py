@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 # Named channel counts; block input widths are computed from these, never written as literals.
 IMG_CH = 3  # RGB frame
@@ -18,13 +18,19 @@ FLOW_CH = 4  # two 2-D flows: middle->frame0 and middle->frame1
 MASK_CH = 1  # fusion mask logit
 TIMESTEP_CH = 1  # constant plane holding t in (0, 1)
 
-CONV_TYPES = ("standard", "dsconv")
-DOWNSAMPLE_TYPES = ("bilinear", "conv", "dsconv")
-UPSAMPLE_TYPES = ("bilinear", "deconv", "dsdeconv", "pixelshuffle")
-WARP_RESOLUTIONS = ("full", "block")
-FLOW_RESOLUTIONS = ("full", "block")
+ConvType = Literal["standard", "dsconv"]
+DownsampleKind = Literal["bilinear", "conv", "dsconv"]
+UpsampleKind = Literal["bilinear", "deconv", "dsdeconv", "pixelshuffle"]
+Resolution = Literal["full", "block"]
 # A classical flow prior the first block refines: OpenCV DIS both ways at one of its presets ("none" = RIFE).
-FLOW_INITS = ("none", "dis_ultrafast", "dis_fast", "dis_medium")
+FlowInit = Literal["none", "dis_ultrafast", "dis_fast", "dis_medium"]
+# The same choices as data, for validation and messages.
+CONV_TYPES: tuple[str, ...] = get_args(ConvType)
+DOWNSAMPLE_TYPES: tuple[str, ...] = get_args(DownsampleKind)
+UPSAMPLE_TYPES: tuple[str, ...] = get_args(UpsampleKind)
+WARP_RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
+FLOW_RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
+FLOW_INITS: tuple[str, ...] = get_args(FlowInit)
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 # Fields added after architectures were first stored: written only when they differ from this default.
 WRITTEN_WHEN_SET = {"flow_resolution": "full", "flow_init": "none"}
@@ -63,21 +69,21 @@ class ArchConfig:
     """
 
     blocks: tuple[BlockConfig, ...]
-    conv_type: str = "standard"  # conv0 and ResConv: "standard" 3x3 or "dsconv" (depthwise 3x3 + pointwise 1x1)
+    conv_type: ConvType = "standard"  # conv0 and ResConv: "standard" 3x3 or "dsconv" (depthwise 3x3 + pointwise 1x1)
     # How a block brings its full-resolution input down by ``scale``: RIFE's bilinear resize, or a chain of
     # log2(scale) learned stride-2 3x3 convolutions ("conv") or depthwise-separable ones ("dsconv").
-    downsample: str = "bilinear"
+    downsample: DownsampleKind = "bilinear"
     # How a block's trunk output returns to full resolution. "deconv" is RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1)
     # + PixelShuffle(2), then bilinear by ``scale``. "dsdeconv": depthwise ConvTranspose2d + pointwise conv +
     # PixelShuffle(2). "pixelshuffle": 3x3 conv to 4k + PixelShuffle(2), then bilinear by 2*scale.
     # "bilinear": 3x3 conv to k at the trunk's resolution, then bilinear by 4*scale.
-    upsample: str = "deconv"
+    upsample: UpsampleKind = "deconv"
     # Re-warp frames (and encoder features) for the next block after every k-th block; 1 = after every
     # block (RIFE), 0 = never between blocks (only the final merge warps).
     warp_every: int = 1
     # "full": warp at full resolution, then the next block downsamples (RIFE). "block": warp the frames
     # already downsampled to the next block's resolution (cheaper); the final merge always warps at full.
-    warp_resolution: str = "full"
+    warp_resolution: Resolution = "full"
     encoder_width: int = 16  # Head's hidden width; 0 turns the context encoder off (RIFE v4.25: 16)
     encoder_ch: int = 4  # per-frame feature channels the Head emits (RIFE v4.25: 4)
     passed_feat_ch: int = 8  # hidden channels a block hands to the next (v4.25: 8, v4.15-lite: 0)
@@ -92,13 +98,13 @@ class ArchConfig:
     # (1/scale for deconv kinds, 1/(2*scale) pixelshuffle, 1/(4*scale) bilinear), handed to the next block by
     # one resize, brought to full resolution only for the final merge. Changes the function (up then down is
     # a blur), not the weights.
-    flow_resolution: str = "full"
+    flow_resolution: Resolution = "full"
     # Start from a classical flow instead of none: OpenCV DIS both ways, scaled to time t (see
     # ``rife_core.model.flow_prior``). The first block then sees frames warped by it, the flow and the
     # blend's mask, as later blocks see their predecessor's, and learns a residual; every block's mask is
     # relative to the baseline's blend weights (logit(1 - t)). Not a neural cost: its
     # time is part of measured latency, not of MACs. A hybrid beyond RIFE; "none" is RIFE.
-    flow_init: str = "none"
+    flow_init: FlowInit = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))

@@ -29,9 +29,20 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchConfig, BlockConfig
+from rife_core.model.config import (
+    FLOW_CH,
+    IMG_CH,
+    MASK_CH,
+    TIMESTEP_CH,
+    ArchConfig,
+    BlockConfig,
+    ConvType,
+    DownsampleKind,
+    UpsampleKind,
+)
 from rife_core.model.correlation import CostVolume, displacements
 from rife_core.model.ifnet import IFBlock, IFNet, IFNetOutput
+from rife_core.model.init import init_parameters
 from rife_core.model.layers import Downsample, Head, Upsample
 from rife_core.model.presets import create_model
 
@@ -45,9 +56,9 @@ class SuperSpace:
     scales: tuple[int, ...]  # every scale any pyramid uses
     max_width: int
     max_depth: int
-    conv_types: tuple[str, ...]
-    downsamples: tuple[str, ...]
-    upsamples: tuple[str, ...]
+    conv_types: tuple[ConvType, ...]
+    downsamples: tuple[DownsampleKind, ...]
+    upsamples: tuple[UpsampleKind, ...]
     max_encoder_width: int
     encoder_ch: int
     max_passed_feat_ch: int
@@ -151,16 +162,14 @@ class SuperNet(nn.Module):
                     if kind != "bilinear" and s > 1:
                         down_ch = _max_in_ch(space, first, with_corr=False)
                         self._adopt(Downsample(down_ch, s, kind), _key(role, f"down:{kind}"), gen)
-                for kind in space.upsamples:
-                    self._adopt(Upsample(w, out_max, s, kind), _key(role, f"up:{kind}"), gen)
+                for up in space.upsamples:
+                    self._adopt(Upsample(w, out_max, s, up), _key(role, f"up:{up}"), gen)
         if space.max_encoder_width:
             self._adopt(Head(space.max_encoder_width, space.encoder_ch), "head", gen)
         if space.max_corr_radius:
             self._adopt(CostVolume(space.max_corr_radius, space.corr_ch, 1).features, "corr:features", gen)
 
     def _adopt(self, module: nn.Module, prefix: str, gen: torch.Generator) -> None:
-        from rife_core.model.init import init_parameters
-
         init_parameters(module, gen)
         for name, p in module.named_parameters():
             self.shared[_key(prefix, name)] = nn.Parameter(p.detach().clone())

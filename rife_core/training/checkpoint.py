@@ -10,6 +10,7 @@ import torch
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
+from rife_core.model.supernet import SuperNet, SuperSpace
 from rife_core.training.config import TrainConfig
 from rife_core.training.ema import WeightEMA
 
@@ -92,8 +93,6 @@ def load_subnet(path: str | Path, cfg: ArchConfig) -> IFNet:
     """``cfg`` with the weights it inherits from the supernet checkpoint ``path`` (as ``search.oneshot`` writes
     it, full or compact): the start of a stand-alone training from inherited instead of seeded weights."""
     from dataclasses import fields
-
-    from rife_core.model.supernet import SuperNet, SuperSpace
 
     path = Path(path)
     ckpt = read_checkpoint(path)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rife_core.evaluation.perceptual import VGGFeatures, build_lpips
 from rife_core.model.ifnet import IFNet, IFNetOutput
 
 DEFAULT_LOSS = {"l1": 0.2, "vgg": 1.0}
@@ -63,7 +64,6 @@ class VGGLoss(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from rife_core.evaluation.perceptual import VGGFeatures
 
         self.features = VGGFeatures()
 
@@ -75,7 +75,6 @@ class VGGLoss(nn.Module):
 class LPIPSLoss(nn.Module):
     def __init__(self, net: str = "vgg") -> None:
         super().__init__()
-        from rife_core.evaluation.perceptual import build_lpips
 
         self.model = build_lpips(net)
 

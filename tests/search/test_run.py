@@ -303,7 +303,6 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
 
 
 def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:
-
     torch_spec = SearchSpec(budget=500_000, out=tmp_path)
     ort_spec = SearchSpec(budget=500_000, out=tmp_path, proxy=ProxySettings(latency_backend="onnxruntime"))
     space = {"width": [16]}
