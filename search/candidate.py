@@ -123,6 +123,7 @@ def run_candidate(
     *,
     start: Start = SEEDED,
     evals: Mapping[str, EvalSet] | None = None,
+    validation: EvalSet | None = None,
     cost: CostProbe | None = None,
     device: str = "auto",
     out_dir: Path | None = None,
@@ -136,8 +137,9 @@ def run_candidate(
 
     Args:
         training: the training run (seed, data, stages, validation); ``start`` decides whether it runs.
-        evals: name -> triplets to score the trained network on; without training, the first one also
-            gives ``metrics``.
+        evals: name -> triplets to score the trained network on (``scores``).
+        validation: what ``metrics`` are when ``start`` gives no training (with training: the training's
+            last validation).
         cost: how to measure the cost before training (None: not measured).
         out_dir: where the checkpoint goes (None keeps nothing on disk).
         on_cost: called with the cost report before training; it may raise to reject the candidate.
@@ -173,21 +175,21 @@ def run_candidate(
         result.trained, result.checkpoint = trained, trained.checkpoint
         result.metrics, result.history = dict(trained.metrics), trained.history
     result.train_s = time.perf_counter() - t1
-    dev = next(model.parameters()).device
-    for name, ev in evals.items():
-        result.scores[name] = evaluate(
-            model_predictor(model.eval()),
-            ev.data,
-            device=dev,
-            max_items=ev.max_items,
-            center=ev.center,
-            lpips_net="alex" if ev.lpips else None,
-        )
     if run is None:
-        if not evals:
-            raise ValueError("a candidate scored without training needs an eval set to score it on")
-        result.metrics = dict(next(iter(result.scores.values())))
+        if validation is None:
+            raise ValueError("a candidate scored without training needs a validation set")
+        result.metrics = _evaluate(model, validation)
         result.history = [{"step": 0, **result.metrics}]
         if on_validation is not None:
             on_validation(0, result.metrics)
+    for name, ev in evals.items():
+        result.scores[name] = _evaluate(model, ev)
     return result
+
+
+def _evaluate(model: IFNet, ev: EvalSet) -> dict[str, float]:
+    dev = next(model.parameters()).device
+    lpips = "alex" if ev.lpips else None
+    return evaluate(
+        model_predictor(model.eval()), ev.data, device=dev, max_items=ev.max_items, center=ev.center, lpips_net=lpips
+    )

@@ -1,14 +1,20 @@
 """``python -m search.docs``: write the generated reference pages (every option of ``search.run`` and
-``search.fidelity``; the results-table columns). ``--check`` exits 1 when a page is out of date (a test runs it).
+``search.fidelity``; the results-table columns; the ``ArchConfig`` fields). ``--check`` exits 1 when a page
+is out of date (a test runs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
+import re
 import sys
+import typing
 from pathlib import Path
 
 from results.schema import columns_markdown
+from rife_core.model.config import ArchConfig, BlockConfig
 from search import fidelity, run
 from search.spec import fingerprint_keys
 
@@ -76,9 +82,51 @@ def search_options_markdown() -> str:
     )
 
 
+def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
+    """(name, type, default, comment) of each field of a dataclass, comments read from its source: the
+    comment block above a field and the one after it on its line."""
+    rows, above = [], []
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for line in inspect.getsource(cls).splitlines()[1:]:
+        text = line.strip()
+        if text.startswith("#"):
+            above.append(text.lstrip("# "))
+            continue
+        m = re.match(r"(\w+): ([^=#]+?)(?: = [^#]+)?(?:  # (.*))?$", text)
+        if m and m.group(1) in defaults:
+            default = defaults[m.group(1)]
+            shown = "" if default is dataclasses.MISSING else f"`{default!r}`"
+            hint = hints[m.group(1)]
+            kind = " / ".join(map(repr, typing.get_args(hint))) if typing.get_origin(hint) is typing.Literal else None
+            rows.append((m.group(1), kind or m.group(2).strip(), shown, " ".join([*above, m.group(3) or ""]).strip()))
+        above = []
+        if text.startswith("def "):
+            break
+    return rows
+
+
+def arch_config_markdown() -> str:
+    lines = [
+        "# `ArchConfig` fields",
+        "",
+        "Every architecture of the family, and the Practical-RIFE reference models, is an `ArchConfig`",
+        "(`rife_core/model/config.py`), a frozen dataclass saved as JSON (`to_json`, `from_json`) whose",
+        "`arch_id` is a content hash. Generated from the dataclass and its comments by `python -m search.docs`;",
+        "the [model family](model-family.md) page says what the choices do together.",
+        "",
+    ]
+    for cls in (BlockConfig, ArchConfig):
+        lines += [f"## `{cls.__name__}`", "", "| field | type | default | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{n}` | `{t}` | {d} | {c.replace('|', '/')} |" for n, t, d, c in field_docs(cls)]
+        lines.append("")
+    return "\n".join(lines)
+
+
 PAGES = {
     DOCS / "guide" / "search-options.md": search_options_markdown,
     DOCS / "reference" / "columns.md": columns_markdown,
+    DOCS / "reference" / "arch-config.md": arch_config_markdown,
 }
 
 

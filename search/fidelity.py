@@ -166,7 +166,7 @@ def oneshot_rows(
                 cfg,
                 proxy.train_config(),
                 start=Inherited(supernet, finetune),
-                evals={"val": proxy.evaluation()},
+                validation=proxy.evaluation(),
                 device=proxy.device,
             )
             row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}

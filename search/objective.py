@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,8 @@ class Objective:
                 cfg,
                 self.proxy.train_config(),
                 start=self.start,
-                evals={"val": self.proxy.evaluation()},
+                evals={"val": self.proxy.evaluation()} if self.proxy.lpips else {},
+                validation=replace(self.proxy.evaluation(), lpips=False),
                 cost=self.proxy.cost_probe(),
                 device=self.proxy.device,
                 out_dir=out_dir,
@@ -162,7 +164,7 @@ class Objective:
         except CandidateFailed as e:
             rec.set(trial, fail_reason=str(e))
             raise TrialFailed(str(e)) from e
-        final = {**result.scores["val"], **result.metrics}
+        final = {**result.scores.get("val", {}), **result.metrics}
         rec.set(trial, train_s=result.train_s, checkpoint=str(result.checkpoint))
         rec.set(trial, **{k: float(final[k]) for k in ("psnr", "ssim", "lpips", "ie") if k in final})
         self._image_strip(result.model, out_dir)

@@ -27,6 +27,7 @@ from results.files import write_text
 from results.schema import ABOVE_BLEND_DB, OBJECTIVES
 from results.study_table import redact_url
 from rife_core.cli.args import configure_output, quiet_third_party_loggers, require_backbones
+from rife_core.cost.latency import measure_latency
 from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
 from rife_core.data.frames import DataError
@@ -35,7 +36,7 @@ from rife_core.evaluation.baselines import METHODS
 from rife_core.evaluation.evaluate import evaluate
 from rife_core.model.config import ArchConfig
 from rife_core.training.batches import check_triplets, real_training_triplets
-from search.candidate import SEEDED, CandidateFailed, CostProbe, EvalSet, Inherited, Start, run_candidate
+from search.candidate import SEEDED, CandidateFailed, EvalSet, Inherited, Start, run_candidate
 from search.objective import BadData
 from search.oneshot import SupernetSettings, train_supernet
 from search.proxy import ProxySettings, large_motion
@@ -228,10 +229,8 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     start: Start = SEEDED
     if init == "inherited":
         start = Inherited(train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet"), training)
-    # Scored on the first training dataset's test split, all of it and its large-motion subset; the latency
-    # where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
+    # Scored on the first training dataset's test split, all of it and its large-motion subset.
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in test_sets(spec).items()}
-    probe = CostProbe(DEPLOY_SIZE, repeats=10, warmup=3, backend=spec.proxy.latency_backend)
     rows = []
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
@@ -241,19 +240,11 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
         )
         try:
             res = run_candidate(
-                cfg,
-                training,
-                start=start,
-                evals=evals,
-                cost=probe,
-                device=spec.proxy.device,
-                out_dir=out,
-                progress=True,
+                cfg, training, start=start, evals=evals, device=spec.proxy.device, out_dir=out, progress=True
             )
         except CandidateFailed as e:
             log.warning("retraining trial %d did not complete: %s", r["trial"], e)
             continue
-        assert res.cost is not None
         row = {
             "trial": r["trial"],
             "arch_id": cfg.arch_id,
@@ -263,8 +254,10 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
             "retrained_val_psnr": res.metrics.get("psnr"),
         }
         row.update({name: m["psnr"] for name, m in res.scores.items()})
-        lat = f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({spec.proxy.latency_backend}, {res.cost.threads} threads)"
-        row[lat] = res.cost.latency_ms
+        # Where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
+        backend = spec.proxy.latency_backend
+        lat = measure_latency(res.model.cpu(), DEPLOY_SIZE, backend=backend, measure_memory=False)
+        row[f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({backend}, {lat.threads} threads)"] = lat.median_ms
         row["checkpoint"] = str(res.checkpoint)
         rows.append(row)
     base = {name: {m: evaluate(fn, ds)["psnr"] for m, fn in METHODS.items()} for name, ds in test_sets(spec).items()}

@@ -68,7 +68,7 @@ class ArchConfig:
     The defaults are Practical-RIFE v4's choices; see ``rife_core.presets`` for named variants.
     """
 
-    blocks: tuple[BlockConfig, ...]
+    blocks: tuple[BlockConfig, ...]  # the pyramid, coarsest first: one IFBlock each
     conv_type: ConvType = "standard"  # conv0 and ResConv: "standard" 3x3 or "dsconv" (depthwise 3x3 + pointwise 1x1)
     # How a block brings its full-resolution input down by ``scale``: RIFE's bilinear resize, or a chain of
     # log2(scale) learned stride-2 3x3 convolutions ("conv") or depthwise-separable ones ("dsconv").

@@ -63,7 +63,7 @@ def test_an_inherited_candidate_without_fine_tune_is_scored_as_extracted() -> No
         max_passed_feat_ch=0,
     )
     net = SuperNet(space, seed=3)
-    res = run_candidate(A, TINY.train_config(), start=Inherited(net), evals={"val": TINY.evaluation()})
+    res = run_candidate(A, TINY.train_config(), start=Inherited(net), validation=TINY.evaluation())
     assert res.trained is None and res.history[0]["step"] == 0
     direct = evaluate(model_predictor(net.extract(A).eval()), TINY.val_set(), max_items=2, center=64)
     assert abs(res.metrics["psnr"] - direct["psnr"]) < 1e-9
