@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from experiments.samplers import main
 
 TINY_SEARCH = "-- --strategy proxy --proxy-steps 4 --proxy-val-every 2 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64 --fix scales=4,1 --fix depth=1".split()
 
 
+@pytest.mark.slow  # over a minute on 2 cores
 def test_each_sampler_and_seed_is_a_study_compared_by_hypervolume(tmp_path: Path, capsys) -> None:
     out = tmp_path / "samplers"
     args = ["--budget", "0.5M", "--trials", "2", "--seeds", "2", "--samplers", "tpe,random", "--out", str(out)]

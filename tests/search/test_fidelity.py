@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from rife_core.cost.params import count_params
 from search.fidelity import main, spread_sample
@@ -39,6 +40,7 @@ def test_fidelity_run_resumes_from_its_cache(tmp_path: Path, capsys) -> None:
     assert '<script src="plotly.min.js">' in (out / "fidelity.html").read_text()
 
 
+@pytest.mark.slow  # over a minute on 2 cores
 def test_parallel_jobs_give_the_serial_scores(tmp_path: Path) -> None:
     assert main(["--budget", "0.5M", "--out", str(tmp_path / "serial"), *TINY]) == 0
     assert main(["--budget", "0.5M", "--out", str(tmp_path / "jobs"), "--jobs", "2", *TINY]) == 0

@@ -274,6 +274,7 @@ def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(bes
     assert fires is (best - blend < SEPARATION_DB)  # pruned trials do not count, whatever they scored
 
 
+@pytest.mark.slow  # over a minute on 2 cores
 def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(tmp_path: Path, capsys) -> None:
     out = tmp_path / "s"
     assert (
