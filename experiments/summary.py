@@ -10,7 +10,6 @@ from experiments.spec import AblationSpec
 from experiments.stats import PairedDifference, paired_difference
 from results.schema import ABOVE_BLEND_DB
 
-PLATEAU_DB = ABOVE_BLEND_DB  # a variant "left the blend plateau" when its mean PSNR is this far above the blend
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
 
 
@@ -103,14 +102,14 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
 
 
 def plateau_exit(runs: pd.DataFrame) -> str | None:
-    """Median step of the first validation > ``PLATEAU_DB`` above the blend of the same triplets ("never")."""
+    """Median step of the first validation > ``ABOVE_BLEND_DB`` above the blend of the same triplets ("never")."""
     if "history_blend" not in runs or runs["history_blend"].isna().all():
         return None
     steps = []
     for hist, b in zip(runs["history"], runs["history_blend"], strict=True):
         if b is None or b != b or not isinstance(hist, list):
             continue
-        first = next((step for step, psnr in hist if psnr > b + PLATEAU_DB), None)
+        first = next((step for step, psnr in hist if psnr > b + ABOVE_BLEND_DB), None)
         steps.append(float("inf") if first is None else first)
     if not steps:
         return None
@@ -129,13 +128,15 @@ def plateau_notes(spec: AblationSpec, ok: pd.DataFrame, blend: dict[str, float])
         if col not in ok or ok.empty:
             continue
         means = ok.groupby("variant")[col].mean()
-        if (means < b + PLATEAU_DB).all():
+        if (means < b + ABOVE_BLEND_DB).all():
             notes.append(
                 f"every variant sits at the blend level on {s} (blend {b:.2f} dB, best variant {means.max():.2f}): "
                 "no variant learned motion at this budget, so no difference here is evidence; "
                 "raise --budget-scale or train on a GPU"
             )
         else:
-            left = int((means >= b + PLATEAU_DB).sum())
-            notes.append(f"{left} of {len(means)} variants are > {PLATEAU_DB} dB above the blend ({b:.2f} dB) on {s}")
+            left = int((means >= b + ABOVE_BLEND_DB).sum())
+            notes.append(
+                f"{left} of {len(means)} variants are > {ABOVE_BLEND_DB} dB above the blend ({b:.2f} dB) on {s}"
+            )
     return notes

@@ -168,8 +168,16 @@ def run_candidate(
         on_cost(report)
     t1 = time.perf_counter()
     if run is not None:
-        hooks = {"on_validation": on_validation, "progress": progress, "stage_checkpoints": stage_checkpoints}
-        trained = train(model, run, out_dir=out_dir, device=device, resume=resume, **hooks)
+        trained = train(
+            model,
+            run,
+            out_dir=out_dir,
+            device=device,
+            resume=resume,
+            on_validation=on_validation,
+            progress=progress,
+            stage_checkpoints=stage_checkpoints,
+        )
         if trained.status != "completed":
             raise CandidateFailed(trained.message, trained)
         result.trained, result.checkpoint = trained, trained.checkpoint

@@ -189,9 +189,6 @@ def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float])
         print(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
-SEPARATION_DB = ABOVE_BLEND_DB
-
-
 def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: SearchSpec) -> None:
     """Say so when the proxies did not lift any trial clearly above the blend baseline."""
     done = df[df["state"] == "COMPLETE"]
@@ -199,8 +196,8 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
     if done.empty or blend is None:
         return
     best = done["psnr"].max()
-    if best - blend < SEPARATION_DB:
-        head = f"no trial beat the blend baseline by {SEPARATION_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
+    if best - blend < ABOVE_BLEND_DB:
+        head = f"no trial beat the blend baseline by {ABOVE_BLEND_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
         if spec.one_shot:
             why = (
                 f"the supernet ({spec.supernet.steps} steps) has not taught its subnets motion, so the front is "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from experiments.summary import PLATEAU_DB, plateau_exit
+from experiments.summary import plateau_exit
+from results.schema import ABOVE_BLEND_DB
 
 
 def _runs(histories: list[list[list[float]]], blend: float | None) -> pd.DataFrame:
@@ -13,8 +14,8 @@ def _runs(histories: list[list[list[float]]], blend: float | None) -> pd.DataFra
 
 def test_plateau_exit_is_the_median_first_step_above_the_blend() -> None:
     b = 30.0
-    up = b + PLATEAU_DB + 0.01
-    at = b + PLATEAU_DB  # not above: the margin is strict
+    up = b + ABOVE_BLEND_DB + 0.01
+    at = b + ABOVE_BLEND_DB  # not above: the margin is strict
     runs = _runs([[[100, b], [200, up]], [[100, at], [200, at], [300, up]], [[100, up], [200, up]]], b)
     assert plateau_exit(runs) == "200"  # first exits 200, 300, 100
 

@@ -264,14 +264,15 @@ def test_ctrl_c_stops_cleanly_and_the_interrupted_trial_is_redone(tmp_path: Path
 
 @pytest.mark.parametrize(("best", "fires"), [(30.40, True), (30.58, True), (30.60, False), (31.50, False)])
 def test_flat_front_warning_fires_only_when_the_best_trial_is_near_the_blend(best: float, fires: bool, caplog) -> None:
-    from search.run import SEPARATION_DB, warn_if_uninformative
+    from results.schema import ABOVE_BLEND_DB
+    from search.run import warn_if_uninformative
 
     blend = 30.29
     df = pd.DataFrame({"state": ["COMPLETE", "COMPLETE", "PRUNED"], "psnr": [best, 30.0, 33.0]})
     with caplog.at_level("WARNING", logger="search"):
         warn_if_uninformative(df, {"blend (baseline)": blend, "dis (baseline)": 33.0}, SearchSpec(budget=500_000))
     assert ("no trial beat the blend" in caplog.text) is fires
-    assert fires is (best - blend < SEPARATION_DB)  # pruned trials do not count, whatever they scored
+    assert fires is (best - blend < ABOVE_BLEND_DB)  # pruned trials do not count, whatever they scored
 
 
 @pytest.mark.slow  # over a minute on 2 cores
