@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from reports.fidelity import write_fidelity_page
-from results.files import JsonlCache, write_csv, write_text
+from results.files import JsonlCache, content_key, write_csv, write_text
 from results.schema import ABOVE_BLEND_DB
 from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
@@ -44,7 +44,9 @@ from rife_core.model.config import ArchConfig
 from search.candidate import CandidateFailed, Inherited, run_candidate
 from search.oneshot import SupernetSettings, supernet_path, train_supernet
 from search.proxy import ProxySettings, large_motion
-from search.rank_stats import Agreement, rank_agreement
+from search.rank_stats import Agreement, rank_agreement, seed_agreement
+from search.reference import TABLE, default_recipe, read_table
+from search.sampling import spread_sample
 from search.settings import add_options, from_options
 from search.tracking import MlflowWriter
 from space.budget import BudgetError, parse_count
@@ -54,20 +56,7 @@ log = logging.getLogger("search.fidelity")
 
 TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}  # the proxy/reference options
 REFERENCE_STEPS = 2000
-CANDIDATES_PER_PICK = 20  # sample this many times N architectures, then pick N spread over the parameter range
-
-
-def spread_sample(space: SearchSpace, budget: int, n: int, seed: int) -> list[ArchConfig]:
-    """``n`` distinct feasible architectures at evenly spaced quantiles of parameter count (deterministic)."""
-    pool: dict[str, ArchConfig] = {}
-    for cfg in space.enumerate_sample(CANDIDATES_PER_PICK * n, seed=seed):
-        if count_params(cfg) < budget:
-            pool.setdefault(cfg.arch_id, cfg)
-    if len(pool) < n:
-        raise ValueError(f"only {len(pool)} distinct feasible architectures sampled; raise --budget or lower --n")
-    ranked = sorted(pool.values(), key=lambda c: (count_params(c), c.arch_id))
-    picks = sorted({round(i * (len(ranked) - 1) / (n - 1)) for i in range(n)}) if n > 1 else [len(ranked) // 2]
-    return [ranked[i] for i in picks]
+TAIL = 3  # validations averaged by --proxy-statistic tail
 
 
 def result_cache(path: Path) -> JsonlCache:
@@ -152,7 +141,7 @@ def oneshot_rows(
     Returns the results' settings key and what the supernet's training cost.
     """
 
-    key = f"oneshot-{sn.key(space, budget)}-ft{finetune_steps}-{proxy.key()}"
+    key = f"oneshot-{sn.key(space, budget)}-s{sn.steps}-ft{finetune_steps}-{proxy.key()}"
     supernet = None
     for cfg in archs:
         if (cfg.arch_id, key) in done:
@@ -170,6 +159,7 @@ def oneshot_rows(
                 device=proxy.device,
             )
             row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
+            row["history"] = [[h["step"], round(h["psnr"], 3)] for h in res.history]
         except CandidateFailed as e:
             row = {"psnr": float("nan"), "ssim": float("nan"), "status": "diverged", "reason": str(e)}
         row.update(arch_id=cfg.arch_id, settings=key, seconds=time.perf_counter() - t0, params=count_params(cfg))
@@ -195,7 +185,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m search.fidelity", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--budget", required=True, help="parameter budget: 0.5M, 500k, 500000 or 5e5")
-    p.add_argument("--n", type=int, default=8, help="architectures (default 8; at least 3)")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="architectures (default: the table's, or 8 with --reference train)",
+    )
+    p.add_argument(
+        "--reference",
+        default="table",
+        choices=("table", "train"),
+        help="table: rank against the shipped reference table (default); train: train a reference with --ref-*",
+    )
+    p.add_argument("--table", type=Path, default=TABLE, help="the reference table (default: the shipped one)")
+    p.add_argument("--reference-recipe", default=None, help="the table's recipe hash (default: search.reference's)")
+    p.add_argument(
+        "--proxy-seeds", default=None, help="comma-separated seeds whose proxy scores are averaged (default: --seed)"
+    )
+    p.add_argument(
+        "--proxy-statistic",
+        default="final",
+        choices=("final", "tail"),
+        help=f"a proxy score: the final validation, or the mean of the last {TAIL} (default final)",
+    )
     p.add_argument(
         "--out", type=Path, default=Path("runs/fidelity"), help="output folder (its results.jsonl is the cache)"
     )
@@ -234,7 +246,7 @@ def supernet_from(args: argparse.Namespace, proxy: ProxySettings) -> SupernetSet
 def describe_proxy(args: argparse.Namespace, proxy: ProxySettings, sn_cost: str) -> str:
     if args.proxy_strategy == "oneshot":
         return (
-            f"one-shot: supernet {args.supernet_rule} {args.supernet_steps} steps at {args.supernet_crop}px, "
+            f"one-shot: supernet {args.supernet_rule}, step {args.supernet_steps} at {args.supernet_crop}px, "
             f"lr {args.supernet_lr:g}, synthetic {args.supernet_synthetic_ratio:g} ({sn_cost}), "
             f"inherited weights + {args.finetune_steps} fine-tune steps"
         )
@@ -270,6 +282,32 @@ def log_to_mlflow(
     writer.finish()
 
 
+def proxy_score(rows: list[dict], statistic: str) -> float:
+    """An architecture's proxy score: the mean over its seeds' rows of the final validation ("final") or
+    of the mean of the last ``TAIL`` validations ("tail")."""
+    values = []
+    for row in rows:
+        if statistic == "tail" and row.get("history"):
+            values.append(sum(h[1] for h in row["history"][-TAIL:]) / len(row["history"][-TAIL:]))
+        else:
+            values.append(row["psnr"])
+    return float(sum(values) / len(values))
+
+
+def reference_from_table(args: argparse.Namespace, space: SearchSpace, budget: int) -> tuple[pd.DataFrame, str]:
+    """The table's rows of the asked recipe (default: the one ``search.reference`` builds by default)."""
+    table = read_table(args.table)
+    key = args.reference_recipe or default_recipe().key(space, budget)
+    rows = table[table["recipe"] == key]
+    if rows.empty:
+        known = ", ".join(sorted(set(table["recipe"]))) or "none"
+        raise ValueError(
+            f"{args.table} has no rows of recipe {key} (recipes there: {known}); build them with "
+            "python -m search.reference, or pass --reference-recipe"
+        )
+    return rows, key
+
+
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
@@ -277,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the space sampler's in-memory study
-    if args.n < 3:
+    n = args.n or (None if args.reference == "table" else 8)
+    if n is not None and n < 3:
         p.error("--n must be at least 3 (a rank correlation of fewer points says nothing)")
     if args.jobs < 1:
         p.error("--jobs must be at least 1")
@@ -285,7 +324,19 @@ def main(argv: list[str] | None = None) -> int:
         budget = parse_count(args.budget)
         space = SearchSpace.load(args.space).fix(args.fix)
         proxy, ref = settings_from(args, "proxy"), settings_from(args, "ref")
-        archs = spread_sample(space, budget, args.n, args.seed)
+        seeds = [int(x) for x in args.proxy_seeds.split(",")] if args.proxy_seeds else [proxy.seed]
+        if args.reference == "table":
+            ref_rows, ref_key = reference_from_table(args, space, budget)
+            by_id = {
+                a: ArchConfig.from_json(j) for a, j in zip(ref_rows["arch_id"], ref_rows["config_json"], strict=True)
+            }
+            archs = sorted(by_id.values(), key=lambda c: (count_params(c), c.arch_id))
+            if n is not None:
+                archs = archs[:n]
+        else:
+            assert n is not None
+            archs = spread_sample(space, budget, n, args.seed)
+            ref_key = ref.key()
     except (BudgetError, SpaceError, ValueError) as e:
         p.error(str(e))
 
@@ -293,39 +344,58 @@ def main(argv: list[str] | None = None) -> int:
     done = cache.load()
     blend_psnr = evaluate(blend, proxy.val_set(), max_items=proxy.val_items, center=proxy.val_crop)["psnr"]
     log.info("%d architectures; blend %.2f dB on the validation triplets", len(archs), blend_psnr)
-    if args.proxy_strategy == "train":
-        train_rows([(c, proxy) for c in archs] + [(c, ref) for c in archs], cache, done, args.jobs)
-        proxy_key, sn_cost = proxy.key(), ""
-    else:
+    proxies = [replace(proxy, seed=x) for x in seeds]
+    if args.reference == "train":
         train_rows([(c, ref) for c in archs], cache, done, args.jobs)
-        sn = supernet_from(args, proxy)
-        proxy_key, sn_cost = oneshot_rows(archs, space, budget, sn, proxy, args.finetune_steps, cache, done)
+    sn_cost = ""
+    if args.proxy_strategy == "train":
+        train_rows([(c, pr) for pr in proxies for c in archs], cache, done, args.jobs)
+        proxy_keys = [pr.key() for pr in proxies]
+    else:
+        sn = supernet_from(args, proxy)  # one supernet, whatever the fine-tune's seed
+        proxy_keys = []
+        for pr in proxies:
+            key, sn_cost = oneshot_rows(archs, space, budget, sn, pr, args.finetune_steps, cache, done)
+            proxy_keys.append(key)
+    proxy_key = proxy_keys[0] if len(proxy_keys) == 1 else content_key([*proxy_keys, args.proxy_statistic])
     rows = []
     for cfg in archs:
         r = {"arch_id": cfg.arch_id, "params": count_params(cfg), "config_json": cfg.to_json()}
-        for name, key in (("proxy", proxy_key), ("reference", ref.key())):
-            row = done[(cfg.arch_id, key)]
-            r[f"{name}_psnr"], r[f"{name}_seconds"] = row["psnr"], row["seconds"]
+        mine = [done[(cfg.arch_id, k)] for k in proxy_keys]
+        r["proxy_psnr"] = proxy_score(mine, args.proxy_statistic)
+        r["proxy_seconds"] = sum(m["seconds"] for m in mine)
+        if args.reference == "table":
+            own = ref_rows[ref_rows["arch_id"] == cfg.arch_id]
+            r["reference_psnr"], r["reference_seconds"] = own["psnr_lm"].mean(), own["train_seconds"].mean()
+            for _, x in own.iterrows():
+                r[f"reference_seed{int(x['seed'])}"] = x["psnr_lm"]
+        else:
+            row = done[(cfg.arch_id, ref_key)]
+            r["reference_psnr"], r["reference_seconds"] = row["psnr"], row["seconds"]
         rows.append(r)
     df = pd.DataFrame(rows)
     ok = df.dropna(subset=["proxy_psnr", "reference_psnr"])
     agreements = rank_agreement(ok["proxy_psnr"], ok["reference_psnr"], seed=args.seed)
+    seed_cols = sorted(c for c in ok.columns if c.startswith("reference_seed"))
+    ceiling = seed_agreement(ok[seed_cols].to_numpy(), seed=args.seed) if len(seed_cols) >= 2 else None
     above = int((ok["reference_psnr"] > blend_psnr + ABOVE_BLEND_DB).sum())
+    what = f"K={len(seeds)} seed(s) {','.join(map(str, seeds))}, {args.proxy_statistic} validation"
     summary = [
         *(str(a) for a in agreements),
-        f"{describe_proxy(args, proxy, sn_cost)}: "
+        f"{describe_proxy(args, proxy, sn_cost)} ({what}): "
         f"PSNR {ok['proxy_psnr'].min():.2f}-{ok['proxy_psnr'].max():.2f} dB, "
         f"{ok['proxy_seconds'].sum() / len(ok):.0f} s per architecture",
-        f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}, "
-        f"loss {ref.loss}: "
+        f"{describe_reference(args, ref, ref_key)}: "
         f"PSNR {ok['reference_psnr'].min():.2f}-{ok['reference_psnr'].max():.2f} dB, "
-        f"{ok['reference_seconds'].sum() / len(ok):.0f} s per architecture",
+        f"{ok['reference_seconds'].sum() / len(ok):.0f} s per architecture and seed",
         f"{above} of {len(ok)} reference models are > {ABOVE_BLEND_DB} dB above the blend ({blend_psnr:.2f} dB)",
     ]
+    if ceiling is not None:
+        summary.insert(len(agreements), f"ceiling: the reference's own seed-vs-seed {ceiling}")
     if len(ok) < len(df):
         summary.append(f"{len(df) - len(ok)} architecture(s) diverged and are left out")
     args.out.mkdir(parents=True, exist_ok=True)
-    csv = args.out / f"fidelity_{proxy_key}_{ref.key()}.csv"
+    csv = args.out / f"fidelity_{proxy_key}_{ref_key}.csv"
     write_csv(df, csv)
     write_text(
         args.out / "summary.json",
@@ -333,9 +403,13 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "proxy": proxy.result_settings(),
                 "proxy_key": proxy_key,
-                "reference": ref.result_settings(),
+                "proxy_seeds": seeds,
+                "proxy_statistic": args.proxy_statistic,
+                "reference": args.reference,
+                "reference_key": ref_key,
                 "blend_psnr": blend_psnr,
                 "agreement": [vars(a) for a in agreements],
+                "ceiling": vars(ceiling) if ceiling is not None else None,
                 "references_above_blend": above,
                 "n": len(ok),
             },
@@ -348,9 +422,18 @@ def main(argv: list[str] | None = None) -> int:
     if above < len(ok):
         log.warning("some reference models did not leave the blend plateau: their ranks are noise; train longer")
     uri = args.mlflow_uri or f"sqlite:///{(args.out / 'mlflow.db').resolve()}"
-    log_to_mlflow(uri, args, agreements, [csv, page], (proxy_key, ref.key()))
+    log_to_mlflow(uri, args, agreements, [csv, page], (proxy_key, ref_key))
     print(f"table: {csv}\npage:  {page}")
     return 0
+
+
+def describe_reference(args: argparse.Namespace, ref: ProxySettings, key: str) -> str:
+    if args.reference == "table":
+        return f"reference table {args.table.name}, recipe {key}"
+    return (
+        f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}, "
+        f"loss {ref.loss}"
+    )
 
 
 if __name__ == "__main__":

@@ -69,3 +69,31 @@ def rank_agreement(x: Sequence[float], y: Sequence[float], seed: int = 0) -> lis
         low, high = bootstrap_interval(xa, ya, fn, seed)
         out.append(Agreement(name, fn(xa, ya), low, high, len(xa)))
     return out
+
+
+def _mean_pairwise_kendall(scores: np.ndarray) -> float:
+    """Mean Kendall's tau over every pair of columns (seeds) of an (architectures, seeds) array."""
+    k = scores.shape[1]
+    taus = [_kendall(scores[:, i], scores[:, j]) for i in range(k) for j in range(i + 1, k)]
+    return float(np.mean(taus))
+
+
+def seed_agreement(scores: np.ndarray, seed: int = 0) -> Agreement:
+    """How well a scoring agrees with itself: the mean Kendall's tau between its seeds (columns) over the
+    architectures (rows), with a bootstrap interval over architectures. No other scoring can rank the
+    architectures more like this one than it ranks them like itself."""
+    scores = np.asarray(scores, float)
+    if scores.ndim != 2 or scores.shape[1] < 2 or scores.shape[0] < 3:
+        raise ValueError(f"need at least 3 architectures x 2 seeds, got shape {scores.shape}")
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        idx = rng.integers(0, len(scores), len(scores))
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)
+            v = _mean_pairwise_kendall(scores[idx])
+        if np.isfinite(v):
+            values.append(v)
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = (float(np.percentile(values, q)) for q in (tail, 100 - tail)) if values else (np.nan, np.nan)
+    return Agreement("seed_kendall_tau", _mean_pairwise_kendall(scores), low, high, len(scores))

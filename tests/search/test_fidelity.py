@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from rife_core.cost.params import count_params
-from search.fidelity import main, spread_sample
+from search.fidelity import main
+from search.sampling import spread_sample
 from space.space import SearchSpace
 
-TINY = "--n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
+TINY = "--reference train --n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
 
 
 def test_sample_is_deterministic_distinct_and_spread_over_the_budget() -> None:
@@ -61,7 +62,7 @@ def test_oneshot_proxy_inherits_from_one_cached_supernet(tmp_path: Path, monkeyp
     assert main(["--budget", "0.5M", "--out", str(out), *TINY, *oneshot]) == 0
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sum(r["settings"].startswith("oneshot-") for r in rows) == 3 and len(rows) == 6
-    assert len(list((tmp_path / "cache" / "supernet").glob("supernet_*.pt"))) == 1
-    assert "one-shot: supernet sandwich 4 steps" in capsys.readouterr().out
+    assert len(list((tmp_path / "cache" / "supernet").glob("supernet_*_step4.pt"))) == 1
+    assert "one-shot: supernet uniform, step 4" in capsys.readouterr().out
     assert main(["--budget", "0.5M", "--out", str(out), *TINY, *oneshot]) == 0
     assert len((out / "results.jsonl").read_text().splitlines()) == 6  # nothing scored twice

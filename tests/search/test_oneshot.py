@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
+import pytest
 import torch
 from torch.utils.data import Subset
 
-from search.oneshot import SupernetSettings, compact_checkpoint, sample_subnets, supernet_path, train_supernet
+from rife_core.model.supernet import SuperNet
+from search.oneshot import (
+    SupernetSettings,
+    SupernetTrainer,
+    load_snapshot,
+    running_path,
+    sample_subnets,
+    snapshots,
+    supernet_path,
+    train_supernet,
+)
 from search.run import main
 from search.study import counted
 from space.space import SearchSpace
 
 FIXES = ["scales=4,1", "width=16", "depth=1", "encoder_width=8", "passed_feat_ch=4"]
-TINY = SupernetSettings(steps=4, crop=48, batch=2, synthetic_ratio=0.0, checkpoint_every=2, workers=0)
+TINY = SupernetSettings(
+    steps=4, crop=48, batch=2, synthetic_ratio=0.0, checkpoint_every=2, snapshot_every=2, workers=0, device="cpu"
+)
 
 
 def oneshot_args(out: Path, trials: int) -> list[str]:
@@ -52,69 +66,92 @@ def test_supernet_training_resumes_exactly(tmp_path: Path, monkeypatch, caplog) 
 
     space = tiny_space()
     straight = train_supernet(space, 500_000, TINY, tmp_path / "a")
-    real_save = oneshot._save
+    real_write = oneshot.write_checkpoint
 
-    def save_then_die(path, net, opt, step, meta):  # the process is killed right after the step-2 checkpoint
-        real_save(path, net, opt, step, meta)
-        raise KeyboardInterrupt
+    def write_then_die(ckpt, path):  # the process is killed right after the step-2 running checkpoint
+        real_write(ckpt, path)
+        if "optimizer" in ckpt:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(oneshot, "_save", save_then_die)
+    monkeypatch.setattr(oneshot, "write_checkpoint", write_then_die)
     with pytest.raises(KeyboardInterrupt):
         train_supernet(space, 500_000, TINY, tmp_path / "b")
-    monkeypatch.setattr(oneshot, "_save", real_save)
+    monkeypatch.setattr(oneshot, "write_checkpoint", real_write)
     with caplog.at_level("INFO", logger="search.oneshot"):
         resumed = train_supernet(space, 500_000, TINY, tmp_path / "b")
     assert "resuming at step 2 of 4" in caplog.text
     a, b = straight.state_dict(), resumed.state_dict()
-    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], type(straight)(space.super_space()).state_dict()[k]) for k in a)
 
 
-def test_compact_checkpoint_loads_as_trained_at_half_precision(tmp_path: Path) -> None:
+def test_a_longer_run_passes_through_the_shorter_runs_weights(tmp_path: Path) -> None:
+    """The schedule does not depend on where the run ends, so extending a network is training on."""
     space = tiny_space()
-    trained = train_supernet(space, 500_000, TINY, tmp_path / "a")
-    src = supernet_path(tmp_path / "a", space, 500_000, TINY)
-    dst = supernet_path(tmp_path / "b", space, 500_000, TINY)
-    compact_checkpoint(src, dst)
-    assert dst.stat().st_size < src.stat().st_size / 3  # no optimizer moments, half-precision weights
-    loaded = train_supernet(space, 500_000, TINY, tmp_path / "b")  # finished: loads, trains nothing
-    a, b = trained.state_dict(), loaded.state_dict()
-    assert all(torch.allclose(a[k], b[k], rtol=1e-3, atol=1e-4) for k in a)
-    assert all(b[k].dtype == a[k].dtype for k in a)
+    decaying = replace(TINY, decay_after=2)
+    train_supernet(space, 500_000, replace(decaying, steps=6), tmp_path / "long")
+    short = train_supernet(space, 500_000, decaying, tmp_path / "short")
+    key = decaying.key(space, 500_000)
+    assert key == replace(decaying, steps=6).key(space, 500_000)  # the step count is not part of the recipe
+    assert sorted(snapshots(tmp_path / "long", key)) == [2, 4, 6]
+    at4 = load_snapshot(snapshots(tmp_path / "long", key)[4], space)
+    assert all(torch.equal(v, at4.state_dict()[k]) for k, v in short.state_dict().items())
+    extended = train_supernet(space, 500_000, replace(decaying, steps=6), tmp_path / "short")
+    at6 = load_snapshot(snapshots(tmp_path / "long", key)[6], space)
+    assert all(torch.equal(v, at6.state_dict()[k]) for k, v in extended.state_dict().items())
 
 
-def test_a_checkpoint_without_its_space_gets_it_when_loaded(tmp_path: Path) -> None:
-    from dataclasses import asdict
+def test_the_rate_falls_as_one_over_sqrt_step_after_decay_after() -> None:
+    space = tiny_space()
+    settings = replace(TINY, decay_after=2)
+    trainer = SupernetTrainer(
+        SuperNet(space.super_space()), settings.train_config(), torch.device("cpu"), space, 500_000, "uniform", 0.0, 2
+    )
+    trainer.step = 8
+    batch = {k: torch.rand(1, 3, 32, 32) for k in ("img0", "imgt", "img1")} | {"t": torch.full((1, 1), 0.5)}
+    trainer.train_step(batch, 0, 1e-3)
+    assert trainer.opt.param_groups[0]["lr"] == pytest.approx(1e-3 * (2 / 8) ** 0.5)
 
+
+def test_snapshots_are_half_precision_and_what_subnets_inherit(tmp_path: Path) -> None:
+    space = tiny_space()
+    net = train_supernet(space, 500_000, TINY, tmp_path)
+    key = TINY.key(space, 500_000)
+    snap, running = snapshots(tmp_path, key)[4], running_path(tmp_path, key)
+    assert snap.stat().st_size < running.stat().st_size / 3  # no optimizer moments, half-precision weights
+    full = torch.load(running, weights_only=True)["shared"]
+    got = net.state_dict()
+    assert all(torch.equal(got[k], full[k].half().float()) for k in full)  # the half-precision weights
+
+
+def test_a_running_checkpoint_past_the_asked_step_without_its_snapshot_is_refused(tmp_path: Path) -> None:
+    space = tiny_space()
+    train_supernet(space, 500_000, TINY, tmp_path)
+    with pytest.raises(ValueError, match=r"past the 3 asked.*snapshots at: 2, 4"):
+        train_supernet(space, 500_000, replace(TINY, steps=3), tmp_path)
+
+
+def test_a_snapshot_is_continued_with_a_fresh_optimizer(tmp_path: Path, caplog) -> None:
+    space = tiny_space()
+    train_supernet(space, 500_000, TINY, tmp_path)
+    key = TINY.key(space, 500_000)
+    running_path(tmp_path, key).unlink()  # as on a fresh clone: only the compact snapshot is there
+    with caplog.at_level("INFO", logger="search.oneshot"):
+        train_supernet(space, 500_000, replace(TINY, steps=6), tmp_path)
+    assert "continuing snapshot" in caplog.text and "(step 4)" in caplog.text
+    assert torch.load(running_path(tmp_path, key), weights_only=True)["meta"]["restarts"] == [4]
+
+
+def test_a_snapshot_records_its_space_for_load_subnet(tmp_path: Path) -> None:
     from rife_core.training.checkpoint import load_subnet
 
     space = tiny_space()
     trained = train_supernet(space, 500_000, TINY, tmp_path)
     path = supernet_path(tmp_path, space, 500_000, TINY)
-    ckpt = torch.load(path, weights_only=True)
-    assert ckpt["meta"]["super_space"] == asdict(space.super_space())
-    del ckpt["meta"]["super_space"]  # as checkpoints were written before
-    torch.save(ckpt, path)
-    train_supernet(space, 500_000, TINY, tmp_path)  # finished: loads it and records the space
     cfg = space.first()
     got = dict(load_subnet(path, cfg).named_parameters())
     want = dict(trained.extract(cfg).named_parameters())
     assert all(torch.equal(got[k], want[k]) for k in want)
-
-
-def test_unfinished_checkpoint_cannot_be_compacted(tmp_path: Path) -> None:
-    import pytest
-
-    space = tiny_space()
-    train_supernet(space, 500_000, TINY, tmp_path / "a")
-    longer = SupernetSettings(**{**TINY.__dict__, "steps": 8})
-    src, dst = supernet_path(tmp_path / "a", space, 500_000, TINY), tmp_path / "longer.pt"
-    longer_src = supernet_path(tmp_path / "a", space, 500_000, longer)
-    ckpt = torch.load(src, weights_only=True)
-    ckpt["meta"]["settings"]["steps"] = 8
-    torch.save(ckpt, longer_src)
-    with pytest.raises(ValueError, match="not finished"):
-        compact_checkpoint(longer_src, dst)
 
 
 def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, monkeypatch) -> None:
@@ -122,7 +159,7 @@ def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, mo
     out = tmp_path / "s"
     argv = oneshot_args(out, trials=2)
     assert main(argv) == 0
-    cached = list((tmp_path / "cache" / "supernet").glob("supernet_*.pt"))
+    cached = list((tmp_path / "cache" / "supernet").glob("supernet_*_step3.pt"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
     study = optuna.load_study(study_name="rife-nas", storage=f"sqlite:///{out / 'optuna.db'}")

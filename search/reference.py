@@ -1,0 +1,277 @@
+"""The reference table: architectures of the default space trained by the deployment recipe, several seeds.
+
+In the spirit of NAS-Bench-201: ``search/shipped/reference.csv`` holds, per (arch_id, recipe, seed), the
+scores of an architecture trained by a recipe, and ``search.fidelity`` ranks proxies against it, so
+measuring a new proxy costs only the proxy's trainings. A recipe is a training (``ProxySettings``' training
+fields) and a start: the weights inherited from a shipped supernet snapshot (key, step) or seeded ones. Its
+hash (``Recipe.key``) is the table's second key; rows are appended as each training ends, so the command
+that builds the table also extends it (more architectures, more seeds) and resumes it after a kill:
+
+    python -m search.reference --budget 0.5M --n 12 --seeds 0,1
+
+The architectures are ``search.sampling.spread_sample(space, budget, n, seed=0)``: a larger ``--n`` draws a
+different spread, so grow a table with more seeds, or build a new one with a new ``--n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from results.files import content_key
+from rife_core.cli.args import configure_output
+from rife_core.cost.macs import count_macs
+from rife_core.cost.params import count_params
+from rife_core.data.cache import cache_dir
+from rife_core.data.spec import load
+from rife_core.model.config import ArchConfig
+from rife_core.model.supernet import SuperNet
+from search.candidate import SEEDED, EvalSet, Inherited, Start, run_candidate
+from search.oneshot import SupernetSettings, train_supernet
+from search.proxy import ProxySettings, large_motion
+from search.sampling import spread_sample
+from search.settings import add_options, from_options
+from search.shipped import SHIPPED_DIR
+from space.budget import BudgetError, parse_count
+from space.space import SearchSpace, SpaceError
+
+log = logging.getLogger("search.reference")
+
+TABLE = SHIPPED_DIR / "reference.csv"
+TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}
+# The deployment recipe's fine-tune from the shipped supernet's weights.
+DEFAULTS = {"steps": 1000, "lr": 5e-4}
+SCORES = ("psnr_lm", "ssim_lm", "psnr_val", "ssim_val", "psnr_test", "ssim_test")
+COLUMNS = ("arch_id", "recipe", "seed", "params", "macs", *SCORES, "train_seconds", "device", "config_json")
+MAC_SIZE = (256, 256)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a reference architecture is trained: ``training`` from ``start`` ("inherited": the snapshot of
+    ``supernet`` at its step; "seeded": the candidate pipeline's seeded weights)."""
+
+    training: ProxySettings
+    start: str = "inherited"
+    supernet: SupernetSettings | None = None
+    score_items: int | None = None  # triplets of each scored split, evenly spread (None: all)
+
+    def __post_init__(self) -> None:
+        if self.start not in ("inherited", "seeded"):
+            raise ValueError(f"recipe start {self.start!r}: choose inherited or seeded")
+        if self.start == "inherited" and self.supernet is None:
+            raise ValueError("an inherited recipe needs the supernet settings it inherits from")
+
+    def describe(self, space: SearchSpace, budget: int) -> dict[str, Any]:
+        d = {k: v for k, v in self.training.result_settings().items() if k != "seed"}
+        d["start"] = self.start
+        if self.score_items is not None:
+            d["score_items"] = self.score_items
+        if self.supernet is not None and self.start == "inherited":
+            d["supernet"] = {"key": self.supernet.key(space, budget), "step": self.supernet.steps}
+        return d
+
+    def key(self, space: SearchSpace, budget: int) -> str:
+        """The recipe hash: every setting of the training and the start, the seed excepted."""
+        return content_key(self.describe(space, budget))
+
+
+def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[str, EvalSet]:
+    """What a reference row is scored on: the search's validation (large motion, as trials are scored),
+    every validation triplet and the test split, these two at full frames; ``items`` caps each."""
+    first = training.data[0]
+    lm = replace(training.evaluation(), lpips=False)
+    return {
+        "lm": replace(lm, max_items=min(items, lm.max_items or items) if items else lm.max_items),
+        "val": EvalSet(load(first, "val"), max_items=items),
+        "test": EvalSet(load(first, "test"), max_items=items),
+    }
+
+
+def train_reference_row(
+    cfg: ArchConfig, recipe: Recipe, seed: int, space: SearchSpace, budget: int, supernet: SuperNet | None
+) -> dict[str, Any]:
+    """One row: ``cfg`` trained by ``recipe`` with ``seed``, scored on ``evaluation_sets``."""
+    training = replace(recipe.training, seed=seed)
+    run = training.train_config()
+    start: Start = SEEDED if supernet is None else Inherited(supernet, run)
+    t0 = time.perf_counter()
+    res = run_candidate(
+        cfg, run, start=start, evals=evaluation_sets(training, recipe.score_items), device=training.device
+    )
+    seconds = time.perf_counter() - t0
+    row: dict[str, Any] = {
+        "arch_id": cfg.arch_id,
+        "recipe": recipe.key(space, budget),
+        "seed": seed,
+        "params": count_params(cfg),
+        "macs": count_macs(res.model.cpu().eval(), MAC_SIZE).total,
+    }
+    for name, m in res.scores.items():
+        row[f"psnr_{name}"], row[f"ssim_{name}"] = round(m["psnr"], 4), round(m["ssim"], 5)
+    row.update(train_seconds=round(seconds, 1), device=str(next(res.model.parameters()).device))
+    row["config_json"] = cfg.to_json()
+    return row
+
+
+def read_table(path: Path = TABLE) -> pd.DataFrame:
+    """The table's rows (an empty frame with its columns when there is none)."""
+    if not path.is_file():
+        return pd.DataFrame(columns=list(COLUMNS))
+    return pd.read_csv(path, dtype={"arch_id": str, "recipe": str})
+
+
+def append_row(path: Path, row: dict[str, Any]) -> None:
+    new = not path.is_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(COLUMNS))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def recipes_path(table: Path) -> Path:
+    """``recipes.json`` beside the table: each recipe hash with what it means."""
+    return table.with_name(table.stem + "_recipes.json")
+
+
+def record_recipe(table: Path, key: str, described: dict[str, Any], argv: list[str] | None) -> None:
+    """Write what ``key`` means, and the options that build it, beside the table (once)."""
+    path = recipes_path(table)
+    known = json.loads(path.read_text()) if path.is_file() else {}
+    if key not in known:
+        known[key] = {**described, "argv": argv}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+
+
+def recipe_of(table: Path, key: str) -> Recipe:
+    """The recipe ``key`` of ``table``, rebuilt from the options recorded with it."""
+    known = json.loads(recipes_path(table).read_text())
+    if key not in known:
+        raise KeyError(f"recipe {key} is not described in {recipes_path(table)}")
+    args = parser().parse_args(known[key]["argv"])
+    return recipe_from(args)
+
+
+def build(
+    archs: list[ArchConfig],
+    recipe: Recipe,
+    seeds: list[int],
+    space: SearchSpace,
+    budget: int,
+    table: Path,
+    argv: list[str] | None = None,
+) -> pd.DataFrame:
+    """Train every (arch, seed) the table lacks for ``recipe``, appending each row as it ends; ``argv``: the
+    options that give ``recipe``, recorded with it."""
+    key = recipe.key(space, budget)
+    record_recipe(table, key, recipe.describe(space, budget), argv)
+    have = read_table(table)
+    mine = have[have["recipe"] == key]
+    done = {(a, int(s)) for a, s in zip(mine["arch_id"], mine["seed"], strict=True)}
+    todo = [(c, s) for s in seeds for c in archs if (c.arch_id, s) not in done]
+    supernet = None
+    if recipe.start == "inherited" and todo:
+        assert recipe.supernet is not None
+        supernet = train_supernet(space, budget, recipe.supernet, cache_dir() / "supernet")
+    t0 = time.perf_counter()
+    for k, (cfg, seed) in enumerate(todo, 1):
+        row = train_reference_row(cfg, recipe, seed, space, budget, supernet)
+        append_row(table, row)
+        elapsed = time.perf_counter() - t0
+        log.info(
+            "%d/%d  %s seed %d (%s params): LM %.2f dB, val %.2f, test %.2f  elapsed %.0fs  ETA %.0fs",
+            k,
+            len(todo),
+            cfg.arch_id,
+            seed,
+            f"{row['params']:,}",
+            row["psnr_lm"],
+            row["psnr_val"],
+            row["psnr_test"],
+            elapsed,
+            elapsed / k * (len(todo) - k),
+        )
+    out = read_table(table)
+    return out[out["recipe"] == key]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m search.reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--budget", required=True, help="parameter budget, e.g. 0.5M")
+    p.add_argument("--n", type=int, default=12, help="architectures, spread over the parameter range (default 12)")
+    p.add_argument("--seeds", default="0,1", help="comma-separated training seeds (default 0,1)")
+    p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
+    p.add_argument("--table", type=Path, default=TABLE, help=f"the CSV to extend (default {TABLE.name} shipped)")
+    p.add_argument(
+        "--start", default="inherited", choices=("inherited", "seeded"), help="the recipe's start (default inherited)"
+    )
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    p.add_argument("--score-items", type=int, default=None, help="triplets scored per split (default: all)")
+    add_options(p.add_argument_group("the recipe's training"), ProxySettings, "ref", only=TRAINING, defaults=DEFAULTS)
+    add_options(p.add_argument_group("the supernet it inherits from (as search.run)"), SupernetSettings, "supernet")
+    return p
+
+
+def recipe_from(args: argparse.Namespace) -> Recipe:
+    data = ProxySettings.data
+    training = from_options(
+        ProxySettings, args, "ref", data=data, val_data=large_motion(data), lpips=False, device=args.device
+    )
+    training = replace(training, val_every=max(100, training.steps // 5))
+    supernet = from_options(SupernetSettings, args, "supernet").following(training)
+    return Recipe(training, args.start, supernet if args.start == "inherited" else None, args.score_items)
+
+
+NOT_RECIPE = {"--n", "--seeds", "--table", "--device"}  # options that choose rows, not how they are trained
+
+
+def _drop(options: list[str], i: int) -> bool:
+    """Whether ``options[i]`` is one of ``NOT_RECIPE`` or its value."""
+    flag = options[i].split("=")[0]
+    return flag in NOT_RECIPE or (i > 0 and options[i - 1] in NOT_RECIPE)
+
+
+def default_recipe() -> Recipe:
+    """The recipe this command builds without options: the deployment recipe."""
+    return recipe_from(parser().parse_args(["--budget", "1"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    configure_output()
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        budget = parse_count(args.budget)
+        space = SearchSpace.load(args.space)
+        seeds = [int(s) for s in args.seeds.split(",")]
+        archs = spread_sample(space, budget, args.n, seed=0)
+        recipe = recipe_from(args)
+    except (BudgetError, SpaceError, ValueError) as e:
+        p.error(str(e))
+    options = [a for a in (argv if argv is not None else sys.argv[1:])]
+    recipe_argv = [a for i, a in enumerate(options) if not _drop(options, i)]
+    rows = build(archs, recipe, seeds, space, budget, args.table, recipe_argv)
+    print(rows.drop(columns=["config_json"]).to_string(index=False))
+    print(f"table: {args.table} (recipe {recipe.key(space, budget)}: {recipes_path(args.table)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Feasible architectures of a space under a parameter budget, drawn deterministically."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rife_core.cost.params import count_params
+from rife_core.model.config import ArchConfig
+from space.space import SearchSpace
+
+MAX_TRIES = 1000  # rejection sampling under the budget
+CANDIDATES_PER_PICK = 20  # spread_sample draws this many times n architectures, then picks n spread over params
+
+
+def feasible_sample(space: SearchSpace, budget: int, rng: np.random.Generator) -> ArchConfig:
+    """One architecture drawn uniformly from ``space`` with fewer than ``budget`` parameters."""
+    for _ in range(MAX_TRIES):
+        cfg = space.random_config(rng)
+        if count_params(cfg) < budget:
+            return cfg
+    raise ValueError(f"no architecture under {budget:,} parameters in {MAX_TRIES} samples: raise the budget")
+
+
+def spread_sample(space: SearchSpace, budget: int, n: int, seed: int) -> list[ArchConfig]:
+    """``n`` distinct feasible architectures at evenly spaced quantiles of parameter count (deterministic)."""
+    pool: dict[str, ArchConfig] = {}
+    for cfg in space.enumerate_sample(CANDIDATES_PER_PICK * n, seed=seed):
+        if count_params(cfg) < budget:
+            pool.setdefault(cfg.arch_id, cfg)
+    if len(pool) < n:
+        raise ValueError(f"only {len(pool)} distinct feasible architectures sampled; raise --budget or lower --n")
+    ranked = sorted(pool.values(), key=lambda c: (count_params(c), c.arch_id))
+    picks = sorted({round(i * (len(ranked) - 1) / (n - 1)) for i in range(n)}) if n > 1 else [len(ranked) // 2]
+    return [ranked[i] for i in picks]

@@ -1,0 +1,86 @@
+"""The reference table at tiny sizes: rows appended and resumed, recipes rebuilt from what the table records,
+fidelity ranked against it with the seed-vs-seed ceiling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from search import fidelity, reference
+from search.rank_stats import seed_agreement
+
+TINY = (
+    "--budget 0.5M --n 3 --seeds 0,1 --start seeded --ref-steps 4 --ref-crop 48 --ref-batch 2 --score-items 2".split()
+)
+
+
+def test_seed_agreement_is_the_mean_pairwise_kendall_tau() -> None:
+    rng = np.random.default_rng(3)
+    two = rng.normal(size=(8, 2))
+    got = seed_agreement(two)
+    assert got.value == pytest.approx(stats.kendalltau(two[:, 0], two[:, 1]).statistic)
+    assert got.low <= got.value <= got.high and got.n == 8
+    three = rng.normal(size=(6, 3))
+    pairs = [stats.kendalltau(three[:, i], three[:, j]).statistic for i, j in ((0, 1), (0, 2), (1, 2))]
+    assert seed_agreement(three).value == pytest.approx(np.mean(pairs))
+    same = np.repeat(np.arange(5.0)[:, None], 2, axis=1)
+    assert seed_agreement(same).value == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="2 seeds"):
+        seed_agreement(two[:, :1])
+
+
+@pytest.fixture(scope="module")
+def tiny_table(tmp_path_factory) -> Path:
+    table = tmp_path_factory.mktemp("ref") / "reference.csv"
+    assert reference.main([*TINY, "--table", str(table)]) == 0
+    return table
+
+
+def test_the_table_holds_every_arch_and_seed_and_a_rerun_trains_nothing(tiny_table: Path, capsys) -> None:
+    rows = pd.read_csv(tiny_table)
+    assert len(rows) == 6 and sorted(rows["seed"].value_counts().tolist()) == [3, 3]
+    assert rows[list(reference.SCORES)].notna().all().all() and rows["recipe"].nunique() == 1
+    before = tiny_table.read_text()
+    assert reference.main([*TINY, "--table", str(tiny_table)]) == 0
+    assert tiny_table.read_text() == before
+    recipes = json.loads(reference.recipes_path(tiny_table).read_text())
+    (key,) = recipes
+    assert key == rows["recipe"][0] and recipes[key]["start"] == "seeded" and recipes[key]["steps"] == 4
+    assert "--seeds" not in recipes[key]["argv"] and "--table" not in recipes[key]["argv"]
+
+
+def test_a_row_retrained_from_its_recorded_recipe_gives_the_stored_scores(tiny_table: Path) -> None:
+    from rife_core.model.config import ArchConfig
+    from space.space import SearchSpace
+
+    rows = pd.read_csv(tiny_table)
+    row = rows.iloc[0]
+    recipe = reference.recipe_of(tiny_table, row["recipe"])
+    space = SearchSpace.load()
+    assert recipe.key(space, 500_000) == row["recipe"]
+    again = reference.train_reference_row(
+        ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), space, 500_000, None
+    )
+    for col in reference.SCORES:
+        assert again[col] == pytest.approx(row[col], abs=0.01)
+
+
+def test_fidelity_ranks_against_the_table_and_states_its_ceiling(tiny_table: Path, tmp_path: Path, capsys) -> None:
+    key = pd.read_csv(tiny_table)["recipe"][0]
+    argv = f"--budget 0.5M --table {tiny_table} --reference-recipe {key} --out {tmp_path / 'fid'} --val-items 2"
+    tiny_proxy = "--proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --proxy-seeds 0,1 --proxy-statistic tail"
+    assert fidelity.main([*argv.split(), *tiny_proxy.split()]) == 0
+    out = capsys.readouterr().out
+    assert "ceiling: the reference's own seed-vs-seed seed_kendall_tau" in out
+    summary = json.loads((tmp_path / "fid" / "summary.json").read_text())
+    assert summary["n"] == 3 and summary["ceiling"]["name"] == "seed_kendall_tau"
+    assert summary["proxy_seeds"] == [0, 1]
+    results = [json.loads(line) for line in (tmp_path / "fid" / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 6  # 3 architectures x 2 proxy seeds; the reference is not trained
+    with pytest.raises(SystemExit):
+        fidelity.main([*argv.replace(key, "000000000000").split(), *tiny_proxy.split()])
