@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 SEARCH = ["--budget", "0.5M", "--trials", "3", "--proxy-steps", "60", "--proxy-val-every", "20", "--no-lpips"]
-FIDELITY = ["--budget", "0.5M", "--n", "3", "--proxy-steps", "20", "--ref-steps", "40"]
+FIDELITY = ["--budget", "0.5M", "--reference", "train", "--n", "3", "--proxy-steps", "20", "--ref-steps", "40"]
 ABLATION = ["width", "--seeds", "1", "--budget-scale", "0.03", "--no-lpips", "--set", "eval_items=8"]
 TOLERANCE = 1e-6
 

@@ -355,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         sn = supernet_from(args, proxy)  # one supernet, whatever the fine-tune's seed
         proxy_keys = []
         for pr in proxies:
-            key, sn_cost = oneshot_rows(archs, space, budget, sn, pr, args.finetune_steps, cache, done)
+            # the supernet of the space before --fix: its subnets include the fixed space's
+            base = SearchSpace.load(args.space)
+            key, sn_cost = oneshot_rows(archs, base, budget, sn, pr, args.finetune_steps, cache, done)
             proxy_keys.append(key)
     proxy_key = proxy_keys[0] if len(proxy_keys) == 1 else content_key([*proxy_keys, args.proxy_statistic])
     rows = []

@@ -200,9 +200,9 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         head = f"no trial beat the blend baseline by {ABOVE_BLEND_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
         if spec.one_shot:
             why = (
-                f"the supernet ({spec.supernet.steps} steps) has not taught its subnets motion, so the front is "
-                "decided by cost. Train it longer (--supernet-steps, best on a GPU with --device cuda) or fine-tune "
-                "each subnet (--finetune-steps 300)."
+                f"the supernet (step {spec.supernet.steps}) has not taught its subnets motion, so the front is "
+                "decided by cost. Train it on (python -m search.supernet train --budget ... --supernet-steps N, "
+                "best on a GPU with --device cuda) or fine-tune each subnet (--finetune-steps 300)."
             )
         else:
             why = (
@@ -225,7 +225,8 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
     training = spec.proxy.train_config(spec.retrain.steps)
     start: Start = SEEDED
     if init == "inherited":
-        start = Inherited(train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet"), training)
+        supernet = train_supernet(SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet")
+        start = Inherited(supernet, training)
     # Scored on the first training dataset's test split, all of it and its large-motion subset.
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in test_sets(spec).items()}
     rows = []

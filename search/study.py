@@ -301,7 +301,9 @@ def run_search(
     if already < spec.trials:
         supernet = None
         if spec.one_shot:
-            supernet = train_supernet(space, spec.budget, spec.supernet, cache_dir() / "supernet")
+            supernet = train_supernet(
+                SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet"
+            )
         study.optimize(
             Objective(spec, space, fp, supernet),
             n_jobs=spec.n_jobs,

@@ -27,6 +27,7 @@ from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
 from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate
+from rife_core.training.checkpoint import read_checkpoint
 from search.candidate import Inherited, run_candidate
 from search.oneshot import (
     SupernetSettings,
@@ -45,8 +46,6 @@ from space.space import SearchSpace, SpaceError
 
 log = logging.getLogger("search.supernet")
 
-CURVE = SHIPPED_DIR / "supernet_curve.csv"
-
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m search.supernet", description=__doc__.split("\n\n")[0])
@@ -57,8 +56,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--seed", type=int, default=0, help="the search's --seed (seeds the supernet too)")
     p.add_argument("--n", type=int, default=12, help="curve: architectures (the reference table's spread sample)")
-    p.add_argument("--every", type=int, default=2000, help="curve: evaluate every this many steps of snapshots")
-    p.add_argument("--csv", type=Path, default=CURVE, help="curve: where the table goes (default: shipped)")
+    p.add_argument("--every", type=int, default=1000, help="curve: evaluate every this many steps of snapshots")
+    p.add_argument(
+        "--csv", type=Path, default=None, help="curve: where the table goes (default: search/shipped/curve_KEY.csv)"
+    )
     add_options(p, SupernetSettings, "supernet")
     return p
 
@@ -97,7 +98,16 @@ def curve(space: SearchSpace, budget: int, settings: SupernetSettings, cache: Pa
                 blend_psnr,
             )
     ids = {c.arch_id for c in archs}
-    return pd.DataFrame([r for r in done.values() if r["arch_id"] in ids and r["step"] % every == 0])
+    df = pd.DataFrame([r for r in done.values() if r["arch_id"] in ids and r["step"] % every == 0])
+    if df.empty:
+        return df
+    seconds = {}
+    for step in df["step"].unique():
+        path = find_snapshot(cache, key, int(step))
+        seconds[step] = read_checkpoint(path)["meta"].get("train_seconds") if path is not None else None
+    df["train_seconds"] = df["step"].map(seconds).round(0)
+    df["key"], df["rule"] = key, settings.rule
+    return df
 
 
 def ship(space: SearchSpace, budget: int, settings: SupernetSettings, cache: Path, command: str) -> Path:
@@ -156,12 +166,15 @@ def main(argv: list[str] | None = None) -> int:
             print("no snapshots to evaluate")
             return 0
         df = df.sort_values(["step", "params"])
-        write_csv(df, args.csv)
+        csv_path = args.csv or SHIPPED_DIR / f"curve_{key}.csv"
+        write_csv(df, csv_path)
         table = df.pivot_table(index="step", columns="params", values="psnr")
         table["min - blend"] = table.min(axis=1) - df["blend"].iloc[0]
+        table["median - blend"] = df.groupby("step")["psnr"].median() - df["blend"].iloc[0]
+        table["train s"] = df.groupby("step")["train_seconds"].first()
         print(f"inherited PSNR (dB) on the large-motion validation, blend {df['blend'].iloc[0]:.2f}:")
         print(table.round(2).to_string())
-        print(f"table: {args.csv}")
+        print(f"table: {csv_path}")
     else:
         command = "python -m search.supernet train " + " ".join(a for a in (argv or sys.argv[1:])[1:])
         print(f"shipped {ship(space, budget, settings, cache, command)}")
