@@ -1,20 +1,22 @@
 """``python -m search.fidelity``: how well does the search's proxy rank architectures?
 
-A fixed-seed sample of feasible architectures, spread evenly over the parameter range under the budget,
-is scored twice through the candidate pipeline: by the proxy (the search's per-trial training, set with
-the same ``--proxy-*`` options as ``search.run``) and by a reference training several times longer
-(``--ref-*``). The agreement of the two rankings - Kendall's tau and Spearman's rho with 95% bootstrap
-intervals - is the proxy's fidelity. Every (architecture, settings) result is cached in
-``OUT/results.jsonl``, so an interrupted run resumes and several proxies share one reference.
+The architectures of the reference table (``search.reference``: trained by one recipe with several seeds)
+are scored by the proxy (the search's per-trial training, set with the same ``--proxy-*`` options as
+``search.run``, or inherited supernet weights) through the candidate pipeline. The agreement of the two
+rankings - Kendall's tau and Spearman's rho with 95% bootstrap intervals - is the proxy's fidelity; the
+table's own seed-vs-seed tau, printed beside it, is the ceiling no proxy can pass. ``--reference train``
+trains a reference here instead (``--ref-*``) on a fixed-seed spread sample. Every (architecture, settings)
+result is cached in ``OUT/results.jsonl``, so an interrupted run resumes.
 
 A reference that does not rise clearly above the 50/50 blend ranks noise; the command says how many
 reference models did.
 
 Examples:
-    python -m search.fidelity --budget 0.5M --n 8
-    python -m search.fidelity --budget 0.5M --n 8 --proxy-steps 1000 --proxy-crop 128 --proxy-synthetic-ratio 0.5
-    python -m search.fidelity --budget 0.5M --n 8 --proxy-strategy oneshot --supernet-rule uniform
-    python -m search.fidelity --budget 0.5M --n 8 --jobs 8 --device cuda   # several trainings at once
+    python -m search.fidelity --budget 0.5M                      # against the shipped reference table
+    python -m search.fidelity --budget 0.5M --proxy-seeds 0,1 --proxy-statistic tail
+    python -m search.fidelity --budget 0.5M --proxy-strategy oneshot --finetune-steps 200
+    python -m search.fidelity --budget 0.5M --reference train --n 8   # a reference trained here (--ref-*)
+    python -m search.fidelity --budget 0.5M --reference train --n 8 --jobs 8 --device cuda   # several trainings at once
 """
 
 from __future__ import annotations

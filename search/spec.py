@@ -144,10 +144,11 @@ class SearchSpec:
         the space (after --fix), as plain JSON data."""
         settings = {
             **fingerprint_items(self.proxy, "proxy"),
-            **fingerprint_items(self.supernet, "supernet"),
             "strategy": self.strategy,
             "finetune_steps": self.finetune_steps,
         }
+        if self.one_shot:  # the supernet's settings change scores only where subnets inherit from it
+            settings.update(fingerprint_items(self.supernet, "supernet"))
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
             settings["latency_backend"] = self.proxy.latency_backend
         settings["space"] = space_choices
@@ -200,7 +201,7 @@ def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
 
 def fingerprint_keys() -> set[str]:
     """The flat names of every setting in a study's fingerprint (the generated option table marks them)."""
-    spec = SearchSpec(budget=1)
+    spec = SearchSpec(budget=1, strategy="oneshot")
     return set(spec.fingerprint_settings({}))
 
 

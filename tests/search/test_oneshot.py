@@ -187,7 +187,7 @@ def test_retrain_top_starts_from_the_inherited_weights(tmp_path: Path, monkeypat
     assert "inherited" in capsys.readouterr().out
     (ckpt,) = (out / "retrain").glob("*_inherited/last.pt")
     saved = read_checkpoint(ckpt)
-    space = tiny_space().fix(["conv_type=standard"])
+    space = SearchSpace.load()  # the supernet is the space's before --fix
     supernet = train_supernet(space, 500_000, _settings_of(out), tmp_path / "cache" / "supernet")
     want = dict(supernet.extract(ArchConfig.from_dict(saved["arch"])).named_parameters())
     assert all(torch.equal(saved["model"][k], want[k]) for k in want)
@@ -197,3 +197,14 @@ def _settings_of(out: Path) -> SupernetSettings:
     from search.spec import SearchSpec
 
     return SearchSpec.read(out / "search_spec.json").supernet
+
+
+def test_inplace_distillation_pulls_the_smaller_subnets_towards_the_largest(tmp_path: Path) -> None:
+    space = tiny_space()
+    sandwich = replace(TINY, steps=2, rule="sandwich")
+    plain = train_supernet(space, 500_000, sandwich, tmp_path / "plain")
+    distilled = train_supernet(space, 500_000, replace(sandwich, inplace_distill=1.0), tmp_path / "distilled")
+    a, b = plain.state_dict(), distilled.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # the extra term changed the gradients
+    with pytest.raises(ValueError, match="sandwich"):
+        replace(TINY, inplace_distill=1.0)

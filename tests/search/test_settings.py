@@ -54,7 +54,10 @@ def test_options_parse_back_to_the_fields_defaults() -> None:
 
 
 def test_the_fingerprint_keeps_its_flat_keys() -> None:
-    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS
+    new = {"supernet_decay_after", "supernet_inplace_distill"}  # the shared supernet's schedule and distillation
+    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | new
+    proxy_only = set(SearchSpec(budget=1).fingerprint_settings({}))
+    assert proxy_only == {k for k in LEGACY_FINGERPRINT_KEYS if not k.startswith("supernet_")}
 
 
 def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> None:

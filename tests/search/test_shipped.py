@@ -58,6 +58,6 @@ def test_an_extracted_subnet_equals_a_stand_alone_ifnet_with_the_copied_weights(
         alone.load_state_dict(supernet.extract(cfg).state_dict())
         assert sum(p.numel() for p in alone.parameters()) == count_params(cfg)
         with torch.no_grad():
-            want = supernet(cfg, a, b, 0.5).pred
-            got = alone.eval()(a, b, 0.5).pred
+            want = supernet(cfg, a, b, 0.5).frame
+            got = alone.eval()(a, b, 0.5).frame
         assert torch.allclose(got, want, atol=1e-5)
