@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("table", "train"),
         help="table: rank against the shipped reference table (default); train: train a reference with --ref-*",
     )
-    p.add_argument("--table", type=Path, default=TABLE, help="the reference table (default: the shipped one)")
+    p.add_argument("--table", type=Path, default=None, help="the reference table (default: the shipped one)")
     p.add_argument("--reference-recipe", default=None, help="the table's recipe hash (default: search.reference's)")
     p.add_argument(
         "--proxy-seeds", default=None, help="comma-separated seeds whose proxy scores are averaged (default: --seed)"
@@ -298,6 +298,7 @@ def proxy_score(rows: list[dict], statistic: str) -> float:
 
 def reference_from_table(args: argparse.Namespace, space: SearchSpace, budget: int) -> tuple[pd.DataFrame, str]:
     """The table's rows of the asked recipe (default: the one ``search.reference`` builds by default)."""
+    args.table = args.table or TABLE
     table = read_table(args.table)
     key = args.reference_recipe or default_recipe().key(space, budget)
     rows = table[table["recipe"] == key]

@@ -215,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=12, help="architectures, spread over the parameter range (default 12)")
     p.add_argument("--seeds", default="0,1", help="comma-separated training seeds (default 0,1)")
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
-    p.add_argument("--table", type=Path, default=TABLE, help=f"the CSV to extend (default {TABLE.name} shipped)")
+    p.add_argument("--table", type=Path, default=None, help=f"the CSV to extend (default: the shipped {TABLE.name})")
     p.add_argument(
         "--start", default="inherited", choices=("inherited", "seeded"), help="the recipe's start (default inherited)"
     )
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(s) for s in args.seeds.split(",")]
         archs = spread_sample(space, budget, args.n, seed=0)
         recipe = recipe_from(args)
+        args.table = args.table or TABLE
     except (BudgetError, SpaceError, ValueError) as e:
         p.error(str(e))
     options = [a for a in (argv if argv is not None else sys.argv[1:])]

@@ -130,7 +130,7 @@ def test_init_from_loads_a_subnets_inherited_weights_exactly(tmp_path, supernet:
 
     cfg = ArchConfig(blocks=(BlockConfig(4, 12, 1), BlockConfig(1, 8, 2)), encoder_width=4, passed_feat_ch=2)
     path = tmp_path / "supernet.pt"
-    # The one-shot search's format, half precision as compact_checkpoint writes it.
+    # The one-shot search's format, half precision as search.oneshot.write_snapshot writes it.
     shared = {k: v.half() for k, v in supernet.state_dict().items()}
     torch.save({"shared": shared, "step": 5, "meta": {"super_space": asdict(SPACE)}}, path)
     loaded = load_subnet(path, cfg)
