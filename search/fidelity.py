@@ -362,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             base = SearchSpace.load(args.space)
             key, sn_cost = oneshot_rows(archs, base, budget, sn, pr, args.finetune_steps, cache, done)
             proxy_keys.append(key)
-    proxy_key = proxy_keys[0] if len(proxy_keys) == 1 else content_key([*proxy_keys, args.proxy_statistic])
+    one_score = len(proxy_keys) == 1 and args.proxy_statistic == "final"  # the row's own key names it
+    proxy_key = proxy_keys[0] if one_score else content_key([*proxy_keys, args.proxy_statistic])
     rows = []
     for cfg in archs:
         r = {"arch_id": cfg.arch_id, "params": count_params(cfg), "config_json": cfg.to_json()}

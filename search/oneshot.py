@@ -165,11 +165,15 @@ def write_snapshot(path: Path, shared: Mapping[str, torch.Tensor], step: int, me
     return write_checkpoint({"shared": half, "step": step, "meta": meta}, path)
 
 
+def snapshot_weights(path: Path) -> dict[str, torch.Tensor]:
+    """A compact snapshot's shared weights in full precision."""
+    return {k: v.float() for k, v in read_checkpoint(path)["shared"].items()}
+
+
 def load_snapshot(path: Path, space: SearchSpace, seed: int = 0) -> SuperNet:
     """The supernet of a compact snapshot, in full precision for computing (eval mode)."""
-    ckpt = read_checkpoint(path)
     net = SuperNet(space.super_space(), seed=seed)
-    net.load_state_dict({k: v.float() for k, v in ckpt["shared"].items()})
+    net.load_state_dict(snapshot_weights(path))
     return net.eval()
 
 
@@ -282,7 +286,7 @@ def train_supernet(space: SearchSpace, budget: int, settings: SupernetSettings, 
             step = max(earlier)
             src = find_snapshot(cache, key, step)
             assert src is not None
-            net.load_state_dict({k: v.float() for k, v in read_checkpoint(src)["shared"].items()})
+            net.load_state_dict(snapshot_weights(src))
             trainer.step = step
             meta["restarts"] = [step]  # the optimizer's moments start again here: not bit-exact to a straight run
             log.info("supernet %s: continuing snapshot %s (step %d) with a fresh optimizer", key, src, step)

@@ -38,25 +38,30 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
 STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"kendall_tau": _kendall, "spearman_rho": _spearman}
 
 
-def bootstrap_interval(
-    x: Sequence[float], y: Sequence[float], statistic: Callable[[np.ndarray, np.ndarray], float], seed: int = 0
-) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` over resampled pairs; resamples where it is undefined
-    (all ranks tied) are skipped."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
+def _resampled_interval(n: int, statistic: Callable[[np.ndarray], float], seed: int) -> tuple[float, float]:
+    """Percentile interval of ``statistic(idx)`` over ``idx`` resampled from ``range(n)`` with replacement;
+    resamples where it is undefined (all ranks tied) are skipped."""
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(BOOTSTRAP_RESAMPLES):
-        idx = rng.integers(0, len(x), len(x))
+        idx = rng.integers(0, n, n)
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", stats.ConstantInputWarning)  # an all-tied resample: skipped below
-            v = statistic(x[idx], y[idx])
+            v = statistic(idx)
         if np.isfinite(v):
             values.append(v)
     if not values:
         return float("nan"), float("nan")
     tail = 100 * (1 - CONFIDENCE) / 2
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def bootstrap_interval(
+    x: Sequence[float], y: Sequence[float], statistic: Callable[[np.ndarray, np.ndarray], float], seed: int = 0
+) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resampled pairs (all-tied resamples skipped)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return _resampled_interval(len(x), lambda idx: statistic(x[idx], y[idx]), seed)
 
 
 def rank_agreement(x: Sequence[float], y: Sequence[float], seed: int = 0) -> list[Agreement]:
@@ -85,15 +90,5 @@ def seed_agreement(scores: np.ndarray, seed: int = 0) -> Agreement:
     scores = np.asarray(scores, float)
     if scores.ndim != 2 or scores.shape[1] < 2 or scores.shape[0] < 3:
         raise ValueError(f"need at least 3 architectures x 2 seeds, got shape {scores.shape}")
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        idx = rng.integers(0, len(scores), len(scores))
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", stats.ConstantInputWarning)
-            v = _mean_pairwise_kendall(scores[idx])
-        if np.isfinite(v):
-            values.append(v)
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = (float(np.percentile(values, q)) for q in (tail, 100 - tail)) if values else (np.nan, np.nan)
+    low, high = _resampled_interval(len(scores), lambda idx: _mean_pairwise_kendall(scores[idx]), seed)
     return Agreement("seed_kendall_tau", _mean_pairwise_kendall(scores), low, high, len(scores))

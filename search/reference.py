@@ -90,8 +90,10 @@ def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[s
     every validation triplet and the test split, these two at full frames; ``items`` caps each."""
     first = training.data[0]
     lm = replace(training.evaluation(), lpips=False)
+    if items is not None:
+        lm = replace(lm, max_items=min(items, lm.max_items or items))
     return {
-        "lm": replace(lm, max_items=min(items, lm.max_items or items) if items else lm.max_items),
+        "lm": lm,
         "val": EvalSet(load(first, "val"), max_items=items),
         "test": EvalSet(load(first, "test"), max_items=items),
     }
@@ -266,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         args.table = args.table or TABLE
     except (BudgetError, SpaceError, ValueError) as e:
         p.error(str(e))
-    options = [a for a in (argv if argv is not None else sys.argv[1:])]
+    options = list(argv if argv is not None else sys.argv[1:])
     recipe_argv = [a for i, a in enumerate(options) if not _drop(options, i)]
     rows = build(archs, recipe, seeds, space, budget, args.table, recipe_argv)
     print(rows.drop(columns=["config_json"]).to_string(index=False))

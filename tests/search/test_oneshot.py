@@ -199,7 +199,7 @@ def _settings_of(out: Path) -> SupernetSettings:
     return SearchSpec.read(out / "search_spec.json").supernet
 
 
-def test_inplace_distillation_pulls_the_smaller_subnets_towards_the_largest(tmp_path: Path) -> None:
+def test_inplace_distillation_changes_the_training_and_needs_the_sandwich_rule(tmp_path: Path) -> None:
     space = tiny_space()
     sandwich = replace(TINY, steps=2, rule="sandwich")
     plain = train_supernet(space, 500_000, sandwich, tmp_path / "plain")
