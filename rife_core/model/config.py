@@ -20,7 +20,10 @@ TIMESTEP_CH = 1  # constant plane holding t in (0, 1)
 
 ConvType = Literal["standard", "dsconv"]
 DownsampleKind = Literal["bilinear", "conv", "dsconv"]
-UpsampleKind = Literal["bilinear", "deconv", "dsdeconv", "pixelshuffle"]
+UpsampleKind = Literal["bilinear", "deconv", "dsdeconv", "pixelshuffle", "deconv2"]
+Activation = Literal["leaky_relu", "prelu"]
+ResidualUnit = Literal["resconv", "pair"]
+MaskUpdate = Literal["replace", "residual"]
 Resolution = Literal["full", "block"]
 # A classical flow prior the first block refines: OpenCV DIS both ways at one of its presets ("none" = RIFE).
 FlowInit = Literal["none", "dis_ultrafast", "dis_fast", "dis_medium"]
@@ -31,9 +34,21 @@ UPSAMPLE_TYPES: tuple[str, ...] = get_args(UpsampleKind)
 WARP_RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 FLOW_RESOLUTIONS: tuple[str, ...] = get_args(Resolution)
 FLOW_INITS: tuple[str, ...] = get_args(FlowInit)
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+RESIDUAL_UNITS: tuple[str, ...] = get_args(ResidualUnit)
+MASK_UPDATES: tuple[str, ...] = get_args(MaskUpdate)
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 # Fields added after architectures were first stored: written only when they differ from this default.
-WRITTEN_WHEN_SET = {"flow_resolution": "full", "flow_init": "none"}
+WRITTEN_WHEN_SET: dict[str, Any] = {
+    "flow_resolution": "full",
+    "flow_init": "none",
+    "activation": "leaky_relu",
+    "residual": "resconv",
+    "split_heads": False,
+    "mask_update": "replace",
+    "both_orders": False,
+    "timestep_input": True,
+}
 
 
 class ConfigError(ValueError):
@@ -50,7 +65,7 @@ class BlockConfig:
 
     scale: int  # the block works on the input downsampled by this factor (RIFE's scale_list entry)
     width: int  # channels of the block's trunk (RIFE's ``c``); conv0 goes in -> width//2 -> width
-    depth: int  # number of ResConv layers in the trunk (8 in Practical-RIFE v4)
+    depth: int  # residual units in the trunk (``ArchConfig.residual``; 8 ResConvs in Practical-RIFE v4, 4 pairs in v3)
 
     def validate(self, index: int) -> None:
         if not _is_power_of_two(self.scale):
@@ -76,7 +91,8 @@ class ArchConfig:
     # How a block's trunk output returns to full resolution. "deconv" is RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1)
     # + PixelShuffle(2), then bilinear by ``scale``. "dsdeconv": depthwise ConvTranspose2d + pointwise conv +
     # PixelShuffle(2). "pixelshuffle": 3x3 conv to 4k + PixelShuffle(2), then bilinear by 2*scale.
-    # "bilinear": 3x3 conv to k at the trunk's resolution, then bilinear by 4*scale.
+    # "bilinear": 3x3 conv to k at the trunk's resolution, then bilinear by 4*scale. "deconv2" is RIFE v3:
+    # ConvTranspose2d(c, c/2, 4, 2, 1) + activation + ConvTranspose2d(c/2, k, 4, 2, 1), then bilinear by scale.
     upsample: UpsampleKind = "deconv"
     # Re-warp frames (and encoder features) for the next block after every k-th block; 1 = after every
     # block (RIFE), 0 = never between blocks (only the final merge warps).
@@ -105,6 +121,25 @@ class ArchConfig:
     # relative to the baseline's blend weights (logit(1 - t)). Not a neural cost: its
     # time is part of measured latency, not of MACs. A hybrid beyond RIFE; "none" is RIFE.
     flow_init: FlowInit = "none"
+    # The nonlinearity of the blocks (conv0, residual units, learned downsamplers, deconv2's hidden layer):
+    # LeakyReLU(0.2) as RIFE v4, or PReLU with one learned slope per channel as RIFE v3. The context encoder
+    # and the cost volume keep v4's LeakyReLU.
+    activation: Activation = "leaky_relu"
+    # The trunk's residual unit: "resconv" is v4's act(conv(x) * beta + x); "pair" is v3's
+    # x + act(conv(act(conv(x)))), two convolutions per unit (a block's ``depth`` counts units).
+    residual: ResidualUnit = "resconv"
+    # One upsampler emitting flow, mask and passed features together (v4), or two of ``upsample``'s kind:
+    # one for the flow, one for the mask and the rest (v3's conv1 and conv2).
+    split_heads: bool = False
+    # Each block's mask logit replaces its predecessor's ("replace", v4) or is added to it ("residual", v3).
+    mask_update: MaskUpdate = "replace"
+    # Run every block on both frame orders and average (v3): the second pass sees the frames swapped, the mask
+    # negated, the flow's halves swapped and 1 - t, and its outputs are mapped back the same way. Twice a
+    # block's MACs for an estimate symmetric in the two frames.
+    both_orders: bool = False
+    # Whether the blocks read a plane holding t (v4). Without it (v3) the network computes the middle frame
+    # only, t = 0.5; a video is then multiplied by recursive halving.
+    timestep_input: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -128,8 +163,10 @@ class ArchConfig:
 
     def block_in_ch(self, index: int) -> int:
         """Input channels of block ``index`` (named arithmetic, see RIFE v4's ``7+8`` and ``8+4+8+8``)."""
-        first = 2 * IMG_CH + 2 * self.feat_ch + TIMESTEP_CH
-        if index == 0:  # with a prior, the first block also reads its mask and flow (no passed features yet)
+        first = 2 * IMG_CH + 2 * self.feat_ch + (TIMESTEP_CH if self.timestep_input else 0)
+        # The first block has no mask or flow to read (RIFE v3 hands it all-zero planes, which add nothing to
+        # a convolution, so the family leaves them out); with a prior it reads the prior's (no passed features).
+        if index == 0:
             return first + (MASK_CH + FLOW_CH if self.has_prior else 0)
         return first + MASK_CH + self.passed_feat_ch + FLOW_CH
 
@@ -169,6 +206,9 @@ class ArchConfig:
             "warp_resolution": WARP_RESOLUTIONS,
             "flow_resolution": FLOW_RESOLUTIONS,
             "flow_init": FLOW_INITS,
+            "activation": ACTIVATIONS,
+            "residual": RESIDUAL_UNITS,
+            "mask_update": MASK_UPDATES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -188,6 +228,18 @@ class ArchConfig:
             raise ConfigError(f"corr_radius={self.corr_radius}: use 0 (no cost volume) or a radius >= 1")
         if self.corr_radius and (self.corr_ch < 2 or self.corr_ch % 2):
             raise ConfigError(f"corr_ch={self.corr_ch}: use an even number >= 2 (its encoder halves it first)")
+        if self.both_orders:
+            # Each of these has a frame order of its own that the swapped pass would have to mirror.
+            clashes = {
+                "passed_feat_ch": self.passed_feat_ch,
+                "corr_radius": self.corr_radius,
+                "flow_init": self.flow_init != "none",
+            }
+            if on := [k for k, v in clashes.items() if v]:
+                raise ConfigError(
+                    f"both_orders=True needs {', '.join(on)} off (passed_feat_ch=0, corr_radius=0, flow_init='none'): "
+                    "their inputs have a frame order the swapped pass cannot mirror"
+                )
 
     # --- serialisation ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +299,9 @@ def uniform_blocks(scales: list[int], widths: list[int], depth: int | list[int])
 
 
 __all__ = [
+    "ACTIVATIONS",
+    "MASK_UPDATES",
+    "RESIDUAL_UNITS",
     "CONV_TYPES",
     "DOWNSAMPLE_TYPES",
     "FLOW_CH",

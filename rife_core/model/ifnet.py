@@ -11,7 +11,7 @@ from torch import nn
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, ArchConfig, BlockConfig
 from rife_core.model.correlation import CostVolume
 from rife_core.model.flow_prior import dis_prior, prior_mask_logit
-from rife_core.model.layers import Downsample, Head, ResConv, Upsample, conv_act, resize
+from rife_core.model.layers import Downsample, Head, Upsample, conv_act, residual_unit, resize
 from rife_core.model.warp import BackwardWarp
 
 
@@ -56,21 +56,33 @@ class IFNetOutput:
 
 
 class IFBlock(nn.Module):
-    """One pyramid level: downsample, conv0 (two stride-2 convs), ResConv trunk, upsample (to full resolution,
-    or to the block's own 1/scale with ``flow_resolution="block"``)."""
+    """One pyramid level: downsample, conv0 (two stride-2 convs), residual trunk, upsample (to full resolution,
+    or to the block's own 1/scale with ``flow_resolution="block"``).
+
+    With ``split_heads`` the flow has an upsampler of its own (``lastconv``) and ``maskconv`` emits the
+    rest; either way the block returns one tensor, flow channels first.
+    """
 
     def __init__(self, in_ch: int, block: BlockConfig, cfg: ArchConfig, downsample: bool, extra_ch: int = 0) -> None:
         super().__init__()
         self.scale = block.scale
+        act = cfg.activation
         # With low-resolution warping the caller hands inputs already at 1/scale.
-        self.down = Downsample(in_ch, block.scale, cfg.downsample) if downsample else None
+        self.down = Downsample(in_ch, block.scale, cfg.downsample, act) if downsample else None
         self.conv0 = nn.Sequential(  # ``extra_ch``: channels joined after the downsampling (the cost volume)
-            conv_act(in_ch + extra_ch, block.width // 2, 2, cfg.conv_type),
-            conv_act(block.width // 2, block.width, 2, cfg.conv_type),
+            conv_act(in_ch + extra_ch, block.width // 2, 2, cfg.conv_type, act),
+            conv_act(block.width // 2, block.width, 2, cfg.conv_type, act),
         )
-        self.convblock = nn.Sequential(*[ResConv(block.width, cfg.conv_type) for _ in range(block.depth)])
-        self.lastconv = Upsample(
-            block.width, cfg.out_ch, block.scale, cfg.upsample, to_full=cfg.flow_resolution == "full"
+        self.convblock = nn.Sequential(
+            *[residual_unit(cfg.residual, block.width, cfg.conv_type, act) for _ in range(block.depth)]
+        )
+        to_full = cfg.flow_resolution == "full"
+        head_ch = FLOW_CH if cfg.split_heads else cfg.out_ch
+        self.lastconv = Upsample(block.width, head_ch, block.scale, cfg.upsample, to_full=to_full, act=act)
+        self.maskconv = (
+            Upsample(block.width, cfg.out_ch - FLOW_CH, block.scale, cfg.upsample, to_full=to_full, act=act)
+            if cfg.split_heads
+            else None
         )
 
     @property
@@ -82,7 +94,10 @@ class IFBlock(nn.Module):
         """``x``: the block input already at 1/scale (``IFNet`` brings it down); ``cost``: a cost volume."""
         if cost is not None:
             x = torch.cat((x, cost), 1)
-        return self.lastconv(self.convblock(self.conv0(x)))
+        feat = self.convblock(self.conv0(x))
+        if self.maskconv is None:
+            return self.lastconv(feat)
+        return torch.cat((self.lastconv(feat), self.maskconv(feat)), 1)
 
 
 class IFNet(nn.Module):
@@ -126,6 +141,13 @@ class IFNet(nn.Module):
             )
         b, _, h, w = img0.shape
         self._timestep_plane(timestep, img0)  # checks the batch size before any work
+        if not self.cfg.timestep_input and not torch.jit.is_tracing():
+            t = torch.as_tensor(timestep, dtype=torch.float64)
+            if not bool(torch.all(t == 0.5)):
+                raise ValueError(
+                    "this architecture has no timestep input (timestep_input=False): it computes the middle frame "
+                    f"only (t = 0.5), got t = {t.flatten().tolist()[:4]}; halve recursively for other times"
+                )
         # Once per forward, not once per block: every block's plane is a view of this tensor.
         timestep = torch.as_tensor(timestep, dtype=img0.dtype, device=img0.device).reshape(-1, 1, 1, 1)
         if flow_init is not None and not self.cfg.has_prior:
@@ -179,33 +201,51 @@ class IFNet(nn.Module):
             warped_scale = nxt
         for i, (block, bcfg) in enumerate(zip(self.blocks, cfg.blocks, strict=True)):
             s = bcfg.scale
-            frames = _frames_then_feats(warped0, warped1)
             # The block sees the flow in pixels of its own resolution, as RIFE's IFBlock rescales it.
             state = [] if flow is None else [mask] + ([feat] if feat is not None else []) + [flow / s]
-            if block.learned_down:  # learned downsampling reads the full-resolution concatenation
-                state = [resize(e, state_scale) for e in state]
-                x = block.down(torch.cat((*frames, self._timestep_plane(timestep, img0), *state), 1))
-            else:
-                # Bilinear resizing is per channel, so resizing each input before concatenating equals
-                # resizing the concatenation (RIFE), without a full-resolution concatenation.
-                x = torch.cat(
+            frames = _frames_then_feats(warped0, warped1)
+            x = self._block_input(block, frames, timestep, img0, state, warped_scale, state_scale, s)
+            cost = self.corr(img0, img1) if i == 0 and self.corr is not None else None
+            if cfg.both_orders:
+                # The same block on the swapped order, batched with the first: frames swapped, mask negated,
+                # flow halves swapped, 1 - t; its outputs are mapped back the same way and averaged.
+                swapped = [] if flow is None else [-mask, _swap_flow(flow) / s]
+                x_sw = self._block_input(
+                    block,
+                    _frames_then_feats(warped1, warped0),
+                    1 - timestep,
+                    img0,
+                    swapped,
+                    warped_scale,
+                    state_scale,
+                    s,
+                )
+                tmp, tmp_sw = block(torch.cat((x, x_sw), 0)).chunk(2, 0)
+                tmp = torch.cat(
                     (
-                        *(self._at_scale(f, warped_scale, s) for f in frames),
-                        self._timestep_plane(timestep, img0, s),
-                        *(resize(e, state_scale / s) for e in state),
+                        (tmp[:, :FLOW_CH] + _swap_flow(tmp_sw[:, :FLOW_CH])) / 2,
+                        (tmp[:, FLOW_CH : FLOW_CH + MASK_CH] - tmp_sw[:, FLOW_CH : FLOW_CH + MASK_CH]) / 2,
+                        (tmp[:, FLOW_CH + MASK_CH :] + tmp_sw[:, FLOW_CH + MASK_CH :]) / 2,
                     ),
                     1,
                 )
-            tmp = block(x, self.corr(img0, img1) if i == 0 and self.corr is not None else None)
+            else:
+                tmp = block(x, cost)
             delta = tmp[:, :FLOW_CH] * block.lastconv.flow_gain
             grid = block.lastconv.out_scale  # the resolution factor of this block's outputs
             if flow is not None and grid != state_scale:
                 flow = resize(flow, state_scale / grid)
+                if cfg.mask_update == "residual":
+                    mask = resize(mask, state_scale / grid)
             flow = delta if flow is None else flow + delta
             state_scale = grid
-            mask = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
-            if prior is not None:  # with a prior, masks are relative to the baseline's blend weights
-                mask = mask + prior_logit
+            m_new = tmp[:, FLOW_CH : FLOW_CH + MASK_CH]
+            if cfg.mask_update == "residual" and mask is not None:
+                mask = mask + m_new  # v3: mask logits accumulate as the flow does (a prior's logit starts them)
+            elif prior is not None:  # with a prior, masks are relative to the baseline's blend weights
+                mask = m_new + prior_logit
+            else:
+                mask = m_new
             feat = tmp[:, FLOW_CH + MASK_CH : FLOW_CH + MASK_CH + cfg.passed_feat_ch] if cfg.passed_feat_ch else None
             flows.append(flow)
             mask_logits.append(mask)
@@ -218,6 +258,35 @@ class IFNet(nn.Module):
         flow, m = resize(flow, state_scale), torch.sigmoid(resize(mask, state_scale))
         frame = self.warp(img0, flow[:, :2]) * m + self.warp(img1, flow[:, 2:4]) * (1 - m)
         return IFNetOutput(frame, flows, mask_logits)
+
+    def _block_input(
+        self,
+        block: IFBlock,
+        frames: tuple[torch.Tensor, ...],
+        timestep: torch.Tensor,
+        like: torch.Tensor,
+        state: list[torch.Tensor],
+        warped_scale: int,
+        state_scale: int,
+        s: int,
+    ) -> torch.Tensor:
+        """Block input at 1/``s``: frames (and features), the t plane where the blocks read one, the state."""
+        tplane = (
+            [self._timestep_plane(timestep, like, 1 if block.learned_down else s)] if self.cfg.timestep_input else []
+        )
+        if block.learned_down:  # learned downsampling reads the full-resolution concatenation
+            state = [resize(e, state_scale) for e in state]
+            return block.down(torch.cat((*frames, *tplane, *state), 1))
+        # Bilinear resizing is per channel, so resizing each input before concatenating equals resizing the
+        # concatenation (RIFE), without a full-resolution concatenation.
+        return torch.cat(
+            (
+                *(self._at_scale(f, warped_scale, s) for f in frames),
+                *tplane,
+                *(resize(e, state_scale / s) for e in state),
+            ),
+            1,
+        )
 
     def _warp_at(self, src: torch.Tensor, flow: torch.Tensor, flow_scale: int, scale: int) -> torch.Tensor:
         """Warp full-resolution ``src`` at 1/``scale`` by ``flow`` (full-resolution pixels, at 1/``flow_scale``)."""
@@ -259,6 +328,11 @@ def example_inputs(cfg: ArchConfig | None, size: tuple[int, int], timestep: floa
     h, w = size
     x = (torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g), torch.full((1,), timestep))
     return (*x, torch.zeros(1, FLOW_CH, h, w)) if cfg is not None and cfg.has_prior else x
+
+
+def _swap_flow(flow: torch.Tensor) -> torch.Tensor:
+    """The two flows exchanged: what the other frame order calls flow to frame0 is flow to frame1."""
+    return torch.cat((flow[:, 2:4], flow[:, :2]), 1)
 
 
 def _frames_then_feats(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, ...]:

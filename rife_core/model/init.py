@@ -17,13 +17,14 @@ from rife_core.model.layers import ResConv
 
 # PyTorch's default for conv weights: kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 DEFAULT_CONV_A = math.sqrt(5)
+PRELU_INIT = 0.25  # nn.PReLU's default slope
 
 
 def init_parameters(model: nn.Module, generator: torch.Generator) -> nn.Module:
     """Re-initialise every parameter of ``model`` from ``generator`` with PyTorch's default scheme.
 
     Convolutions (plain and transposed) get PyTorch's default weight and bias distributions; ResConv's
-    ``beta`` is reset to ones. Any other parameter is an error, so a new layer type cannot silently keep
+    ``beta`` is reset to ones, PReLU slopes to PyTorch's 0.25. Any other parameter is an error, so a new layer type cannot silently keep
     weights drawn from the global RNG.
     """
     covered: set[int] = set()
@@ -40,6 +41,9 @@ def init_parameters(model: nn.Module, generator: torch.Generator) -> nn.Module:
             elif isinstance(m, ResConv):
                 m.beta.fill_(1.0)
                 covered.add(id(m.beta))
+            elif isinstance(m, nn.PReLU):
+                m.weight.fill_(PRELU_INIT)
+                covered.add(id(m.weight))
     missed = [name for name, p in model.named_parameters() if id(p) not in covered]
     if missed:
         raise TypeError(f"init_parameters does not know how to initialise {missed}; add their layer type")

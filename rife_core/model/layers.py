@@ -21,22 +21,47 @@ def conv3x3(in_ch: int, out_ch: int, stride: int, conv_type: str) -> nn.Module:
     )
 
 
-def conv_act(in_ch: int, out_ch: int, stride: int, conv_type: str) -> nn.Sequential:
-    """RIFE's ``conv()``: 3x3 convolution followed by LeakyReLU(0.2)."""
-    return nn.Sequential(conv3x3(in_ch, out_ch, stride, conv_type), nn.LeakyReLU(LEAKY_SLOPE))
+def activation(kind: str, channels: int) -> nn.Module:
+    """The blocks' nonlinearity: LeakyReLU(0.2) (RIFE v4) or PReLU with a slope per channel (RIFE v3)."""
+    if kind == "prelu":
+        return nn.PReLU(channels)
+    return nn.LeakyReLU(LEAKY_SLOPE)
+
+
+def conv_act(in_ch: int, out_ch: int, stride: int, conv_type: str, act: str = "leaky_relu") -> nn.Sequential:
+    """RIFE's ``conv()``: 3x3 convolution followed by the activation."""
+    return nn.Sequential(conv3x3(in_ch, out_ch, stride, conv_type), activation(act, out_ch))
 
 
 class ResConv(nn.Module):
-    """Practical-RIFE v4's residual unit: LeakyReLU(conv3x3(x) * beta + x), beta per channel."""
+    """Practical-RIFE v4's residual unit: act(conv3x3(x) * beta + x), beta per channel."""
 
-    def __init__(self, channels: int, conv_type: str = "standard") -> None:
+    def __init__(self, channels: int, conv_type: str = "standard", act: str = "leaky_relu") -> None:
         super().__init__()
         self.conv = conv3x3(channels, channels, 1, conv_type)
         self.beta = nn.Parameter(torch.ones(1, channels, 1, 1))
-        self.act = nn.LeakyReLU(LEAKY_SLOPE)
+        self.act = activation(act, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.conv(x) * self.beta + x)
+
+
+class ResPair(nn.Module):
+    """RIFE v3's residual unit: x + act(conv3x3(act(conv3x3(x)))), no activation after the sum."""
+
+    def __init__(self, channels: int, conv_type: str = "standard", act: str = "leaky_relu") -> None:
+        super().__init__()
+        self.convs = nn.Sequential(
+            conv_act(channels, channels, 1, conv_type, act), conv_act(channels, channels, 1, conv_type, act)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.convs(x) + x
+
+
+def residual_unit(kind: str, channels: int, conv_type: str, act: str) -> nn.Module:
+    """One unit of a block's trunk (``ArchConfig.residual``)."""
+    return ResPair(channels, conv_type, act) if kind == "pair" else ResConv(channels, conv_type, act)
 
 
 class Head(nn.Module):
@@ -67,7 +92,7 @@ def resize(x: torch.Tensor, factor: float) -> torch.Tensor:
 class Downsample(nn.Module):
     """Brings a block's full-resolution input down by ``scale``: bilinear, or log2(scale) learned stride-2 convs."""
 
-    def __init__(self, channels: int, scale: int, kind: str) -> None:
+    def __init__(self, channels: int, scale: int, kind: str, act: str = "leaky_relu") -> None:
         super().__init__()
         self.scale = scale
         self.kind = kind
@@ -76,7 +101,7 @@ class Downsample(nn.Module):
             self.convs = None
         else:
             conv_type = "standard" if kind == "conv" else "dsconv"
-            self.convs = nn.Sequential(*[conv_act(channels, channels, 2, conv_type) for _ in range(steps)])
+            self.convs = nn.Sequential(*[conv_act(channels, channels, 2, conv_type, act) for _ in range(steps)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.convs is None:
@@ -93,10 +118,20 @@ class Upsample(nn.Module):
     full-resolution pixels, whatever grid they sit on).
     """
 
-    def __init__(self, width: int, out_ch: int, scale: int, kind: str, to_full: bool = True) -> None:
+    def __init__(
+        self, width: int, out_ch: int, scale: int, kind: str, to_full: bool = True, act: str = "leaky_relu"
+    ) -> None:
         super().__init__()
         self.kind = kind
-        if kind == "deconv":
+        if kind == "deconv2":
+            # RIFE v3's heads: two transposed convolutions, each doubling the resolution, an activation between.
+            self.learned = nn.Sequential(
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1),
+                activation(act, width // 2),
+                nn.ConvTranspose2d(width // 2, out_ch, 4, 2, 1),
+            )
+            gain = scale
+        elif kind == "deconv":
             # RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1) + PixelShuffle(2) gives 4x, then bilinear by scale.
             self.learned: nn.Module = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
             gain = scale

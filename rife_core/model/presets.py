@@ -64,6 +64,22 @@ PRESETS: dict[str, ArchConfig] = {
         passed_feat_ch=8,
         flow_resolution="block",
     ),
+    # ECCV2022-RIFE v3.x HD (the parent ``rife_v3_hd``, ``rife_core.model.parents``): three PReLU blocks of
+    # width 90 at 1/4, 1/2, 1, four residual pairs each, split flow and mask heads of two transposed convs,
+    # each block run on both frame orders and averaged, mask logits accumulated, no timestep input (t = 0.5).
+    # 2,275,575 parameters: the release's 2,277,600 less the 2,025 that read block 0's all-zero flow and mask.
+    "rife_v3_hd": ArchConfig(
+        blocks=uniform_blocks([4, 2, 1], [90, 90, 90], 4),
+        upsample="deconv2",
+        encoder_width=0,
+        passed_feat_ch=0,
+        activation="prelu",
+        residual="pair",
+        split_heads=True,
+        mask_update="residual",
+        both_orders=True,
+        timestep_input=False,
+    ),
 }
 
 

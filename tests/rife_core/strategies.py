@@ -5,9 +5,12 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from rife_core.model.config import (
+    ACTIVATIONS,
     CONV_TYPES,
     DOWNSAMPLE_TYPES,
     FLOW_RESOLUTIONS,
+    MASK_UPDATES,
+    RESIDUAL_UNITS,
     UPSAMPLE_TYPES,
     ArchConfig,
     BlockConfig,
@@ -26,6 +29,7 @@ def arch_configs(draw: st.DrawFn, max_width: int = 48, max_depth: int = 3) -> Ar
     warp_resolution = draw(st.sampled_from(("full", "block")))
     downsample = "bilinear" if warp_resolution == "block" else draw(st.sampled_from(DOWNSAMPLE_TYPES))
     encoder_width = draw(st.sampled_from((0, 4, 8, 16)))
+    both_orders = draw(st.booleans())
     return ArchConfig(
         blocks=blocks,
         conv_type=draw(st.sampled_from(CONV_TYPES)),
@@ -35,7 +39,13 @@ def arch_configs(draw: st.DrawFn, max_width: int = 48, max_depth: int = 3) -> Ar
         warp_resolution=warp_resolution,
         encoder_width=encoder_width,
         encoder_ch=draw(st.integers(1, 8)),
-        passed_feat_ch=draw(st.integers(0, 8)),
+        passed_feat_ch=0 if both_orders else draw(st.integers(0, 8)),
         spare_out_ch=draw(st.integers(0, 2)),
         flow_resolution=draw(st.sampled_from(FLOW_RESOLUTIONS)),
+        activation=draw(st.sampled_from(ACTIVATIONS)),
+        residual=draw(st.sampled_from(RESIDUAL_UNITS)),
+        split_heads=draw(st.booleans()),
+        mask_update=draw(st.sampled_from(MASK_UPDATES)),
+        both_orders=both_orders,
+        timestep_input=draw(st.booleans()),
     )

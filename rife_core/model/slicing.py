@@ -1,0 +1,294 @@
+"""Children sliced from a parent: elastic width and depth (Once-for-All), the rest of a child seeded.
+
+A child is any member of the family whose blocks are no wider and no deeper than the parent blocks they
+map onto (the parent block nearest in scale) and that shares the parent's activation, residual unit and
+mask update. Per block:
+
+- the residual stream keeps one channel set everywhere in the block: the child's ``width`` channels with
+  the largest summed L1 norm of the filters that write into the stream (conv0's second conv and the kept
+  units' last convs), so every residual addition, PReLU and head reads the same channels;
+- every other hidden set (conv0's first conv, a pair's inner channels, a head's hidden channels) is ranked
+  by the L1 norm of its own filters over the kept inputs;
+- depth k keeps k of the parent's units: the first k (``depth_rule="first"``) or the k that write most
+  into the stream (``"norm"``), in their order;
+- input and output channels are matched by what they carry (frames, features, t, mask, flow): a channel
+  the parent has no counterpart for reads zeros at the start (its weights are zeroed), so the child begins
+  as the parent's function restricted to its own width;
+- layers the parent has no counterpart for (a learned downsampler, depthwise-separable convs, another
+  upsampler kind, the context encoder, the cost volume) keep their seeded weights.
+
+The child reports the share of its parameters that came from the parent; a child of the parent's shape
+gets all of them and computes the parent's output exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchConfig
+from rife_core.model.ifnet import IFBlock, IFNet
+from rife_core.model.init import init_parameters, seeded_generator
+
+log = logging.getLogger(__name__)
+
+DepthRule = Literal["first", "norm"]
+DEPTH_RULES: tuple[str, ...] = ("first", "norm")
+# Choices that change what a weight means: a child must share them with its parent.
+SHARED_CHOICES = ("activation", "residual", "mask_update")
+
+
+class ChildRefused(ValueError):
+    """The parent cannot serve this child; the message says which block or choice and why."""
+
+
+@dataclass
+class SliceReport:
+    """What a child took from its parent."""
+
+    inherited: int = 0  # parameters copied from the parent
+    total: int = 0  # parameters of the child
+    parent_blocks: list[int] = field(default_factory=list)  # child block -> parent block it was sliced from
+    seeded: list[str] = field(default_factory=list)  # modules that kept their seeded weights
+
+    @property
+    def share(self) -> float:
+        return self.inherited / self.total if self.total else 0.0
+
+
+def nearest_block(parent: ArchConfig, scale: int) -> int:
+    """The parent block nearest in scale (log2 distance; a tie goes to the coarser block)."""
+    dist = [abs(b.scale.bit_length() - scale.bit_length()) for b in parent.blocks]
+    return dist.index(min(dist))
+
+
+def refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
+    """Why ``parent`` cannot serve ``child`` (empty: it can)."""
+    out = [
+        f"{name}={getattr(child, name)!r} differs from the parent's {getattr(parent, name)!r}"
+        for name in SHARED_CHOICES
+        if getattr(child, name) != getattr(parent, name)
+    ]
+    for i, b in enumerate(child.blocks):
+        p = parent.blocks[nearest_block(parent, b.scale)]
+        if b.width > p.width:
+            out.append(f"blocks[{i}].width={b.width} is wider than the parent's block at scale {p.scale} ({p.width})")
+        if b.depth > p.depth:
+            out.append(f"blocks[{i}].depth={b.depth} is deeper than the parent's block at scale {p.scale} ({p.depth})")
+    return out
+
+
+# --- channel roles ------------------------------------------------------------------------------------
+def input_roles(cfg: ArchConfig, index: int) -> list[str]:
+    """What each input channel of block ``index``'s first convolution carries, in the forward's order."""
+    roles = [f"img0.{c}" for c in range(IMG_CH)] + [f"img1.{c}" for c in range(IMG_CH)]
+    roles += [f"feat0.{c}" for c in range(cfg.feat_ch)] + [f"feat1.{c}" for c in range(cfg.feat_ch)]
+    roles += ["t"] * TIMESTEP_CH if cfg.timestep_input else []
+    if index > 0 or cfg.has_prior:
+        roles += ["mask"]
+        roles += [f"pfeat.{c}" for c in range(cfg.passed_feat_ch)] if index > 0 else []
+        roles += [f"flow.{c}" for c in range(FLOW_CH)]
+    if index == 0:
+        roles += [f"corr.{c}" for c in range(cfg.corr_planes)]
+    return roles
+
+
+def output_roles(cfg: ArchConfig, split: str | None) -> list[str]:
+    """What each output channel of a head carries: ``split`` None (joint), "flow" or "rest"."""
+    flow = [f"flow.{c}" for c in range(FLOW_CH)]
+    rest = ["mask"] * MASK_CH + [f"pfeat.{c}" for c in range(cfg.passed_feat_ch)]
+    rest += [f"spare.{c}" for c in range(cfg.spare_out_ch)]
+    return flow if split == "flow" else rest if split == "rest" else flow + rest
+
+
+def _match(child: list[str], parent: list[str]) -> list[int | None]:
+    return [parent.index(r) if r in parent else None for r in child]
+
+
+# --- the copier -------------------------------------------------------------------------------------
+class _Copier:
+    """Copies ``src[index]`` into child parameters and counts what it copied."""
+
+    def __init__(self, report: SliceReport) -> None:
+        self.report = report
+
+    @torch.no_grad()
+    def take(self, dst: torch.Tensor, src: torch.Tensor, *index: list[int | None] | None) -> None:
+        """``index[d]``: for each child position along dim d, the parent position (None: zero it)."""
+        idx = [torch.arange(s) if ix is None else ix for s, ix in zip(src.shape, index + (None,) * src.dim())]
+        keep = [torch.tensor([j is not None for j in ix]) if isinstance(ix, list) else None for ix in idx]
+        pos = [torch.tensor([j or 0 for j in ix]) if isinstance(ix, list) else ix for ix in idx]
+        value = src
+        for d, p in enumerate(pos):
+            value = value.index_select(d, p)
+        mask = torch.ones(value.shape, dtype=torch.bool)
+        for d, k in enumerate(keep):
+            if k is not None:
+                shape = [1] * value.dim()
+                shape[d] = -1
+                mask = mask & k.view(shape)
+        if value.shape != dst.shape:
+            raise ChildRefused(f"internal: slice {tuple(value.shape)} does not fit {tuple(dst.shape)}")
+        dst.copy_(torch.where(mask, value, torch.zeros_like(value)).to(dst.dtype))
+        self.report.inherited += int(mask.sum())
+
+
+def _l1_out(weight: torch.Tensor, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
+    """Per-output-channel L1 norm of a conv's filters over the kept input channels."""
+    w = weight.transpose(0, 1) if transposed else weight  # ConvTranspose2d stores (in, out, kh, kw)
+    if inputs is not None:
+        w = w[:, inputs]
+    return w.abs().flatten(1).sum(1)
+
+
+def _top(scores: torch.Tensor, k: int) -> list[int]:
+    """The ``k`` highest-scoring positions, in ascending order (the full set stays the identity)."""
+    if k >= scores.numel():
+        return list(range(scores.numel()))
+    return sorted(torch.topk(scores, k).indices.tolist())
+
+
+def _conv(seq_item: nn.Module) -> nn.Conv2d | None:
+    """The plain 3x3 conv of a ``conv_act`` (None for a depthwise-separable one)."""
+    conv = seq_item[0]
+    return conv if isinstance(conv, nn.Conv2d) else None
+
+
+def _slice_block(
+    cp: _Copier,
+    child: IFBlock,
+    parent: IFBlock,
+    ccfg: ArchConfig,
+    pcfg: ArchConfig,
+    ci: int,
+    pi: int,
+    depth_rule: str,
+) -> None:
+    report = cp.report
+    prefix = f"blocks.{ci}"
+    if child.down is not None and child.down.convs is not None:
+        report.seeded.append(f"{prefix}.down")
+    pc0a, pc0b = _conv(parent.conv0[0]), _conv(parent.conv0[1])
+    cc0a, cc0b = _conv(child.conv0[0]), _conv(child.conv0[1])
+    trunk_plain = all(c is not None for c in (pc0a, pc0b, cc0a, cc0b))
+    if not trunk_plain:  # depthwise-separable convs have no counterpart in a standard parent (or vice versa)
+        report.seeded.append(f"{prefix}.conv0+convblock")
+        stream = None
+    else:
+        units = list(parent.convblock)
+        depth = len(child.convblock)
+        if depth_rule == "first" or depth >= len(units):
+            kept = list(range(depth))
+        else:
+            written = torch.stack([_unit_out_conv(u).weight.abs().sum() for u in units])
+            kept = sorted(torch.topk(written, depth).indices.tolist())
+        width = child.conv0[1][0].out_channels
+        writes = _l1_out(pc0b.weight) + sum(_l1_out(_unit_out_conv(units[u]).weight) for u in kept)
+        stream = _top(writes, width)
+        # conv0: first conv's outputs by their own filters (inputs matched by role), second writes the stream
+        cols = _match(input_roles(ccfg, ci), input_roles(pcfg, pi))
+        hidden = _top(_l1_out(pc0a.weight, [c for c in cols if c is not None]), cc0a.out_channels)
+        cp.take(cc0a.weight, pc0a.weight, hidden, cols)
+        cp.take(cc0a.bias, pc0a.bias, hidden)
+        _take_act(cp, child.conv0[0][1], parent.conv0[0][1], hidden)
+        cp.take(cc0b.weight, pc0b.weight, stream, hidden)
+        cp.take(cc0b.bias, pc0b.bias, stream)
+        _take_act(cp, child.conv0[1][1], parent.conv0[1][1], stream)
+        for cu, pu in zip(child.convblock, (units[u] for u in kept), strict=True):
+            _slice_unit(cp, cu, pu, stream)
+    _slice_heads(cp, child, parent, ccfg, pcfg, stream, prefix)
+
+
+def _unit_out_conv(unit: nn.Module) -> nn.Conv2d:
+    """The convolution of a residual unit that writes into the stream."""
+    if hasattr(unit, "convs"):  # ResPair
+        return unit.convs[1][0]
+    return unit.conv  # ResConv
+
+
+def _take_act(cp: _Copier, child: nn.Module, parent: nn.Module, index: list[int]) -> None:
+    if isinstance(child, nn.PReLU) and isinstance(parent, nn.PReLU):
+        cp.take(child.weight, parent.weight, index)
+
+
+def _slice_unit(cp: _Copier, child: nn.Module, parent: nn.Module, stream: list[int]) -> None:
+    if hasattr(child, "convs"):  # a pair: inner channels ranked by the first conv's filters
+        pa, pb = parent.convs[0][0], parent.convs[1][0]
+        ca, cb = child.convs[0][0], child.convs[1][0]
+        inner = _top(_l1_out(pa.weight, stream), ca.out_channels)
+        cp.take(ca.weight, pa.weight, inner, stream)
+        cp.take(ca.bias, pa.bias, inner)
+        _take_act(cp, child.convs[0][1], parent.convs[0][1], inner)
+        cp.take(cb.weight, pb.weight, stream, inner)
+        cp.take(cb.bias, pb.bias, stream)
+        _take_act(cp, child.convs[1][1], parent.convs[1][1], stream)
+    else:  # ResConv
+        cp.take(child.conv.weight, parent.conv.weight, stream, stream)
+        cp.take(child.conv.bias, parent.conv.bias, stream)
+        cp.take(child.beta, parent.beta, None, stream)
+        _take_act(cp, child.act, parent.act, stream)
+
+
+def _slice_heads(
+    cp: _Copier,
+    child: IFBlock,
+    parent: IFBlock,
+    ccfg: ArchConfig,
+    pcfg: ArchConfig,
+    stream: list[int] | None,
+    prefix: str,
+) -> None:
+    same_kind = ccfg.upsample == pcfg.upsample and ccfg.upsample in ("deconv", "deconv2")
+    if stream is None or not same_kind or ccfg.split_heads != pcfg.split_heads:
+        report_as = [f"{prefix}.lastconv"] + ([f"{prefix}.maskconv"] if child.maskconv is not None else [])
+        cp.report.seeded.extend(report_as)
+        return
+    pairs = [("lastconv", "flow" if ccfg.split_heads else None)]
+    if ccfg.split_heads:
+        pairs.append(("maskconv", "rest"))
+    for name, split in pairs:
+        ch, ph = getattr(child, name).learned, getattr(parent, name).learned
+        outs = _match(output_roles(ccfg, split), output_roles(pcfg, split))
+        if ccfg.upsample == "deconv2":  # ConvT(c, c/2) + act + ConvT(c/2, k)
+            hidden = _top(_l1_out(ph[0].weight, stream, transposed=True), ch[0].out_channels)
+            cp.take(ch[0].weight, ph[0].weight, stream, hidden)
+            cp.take(ch[0].bias, ph[0].bias, hidden)
+            _take_act(cp, ch[1], ph[1], hidden)
+            cp.take(ch[2].weight, ph[2].weight, hidden, outs)
+            cp.take(ch[2].bias, ph[2].bias, outs)
+        else:  # deconv: ConvT(c, 4k) + PixelShuffle(2): output channel o is ConvT channels 4o .. 4o+3
+            shuffled = [None if o is None else 4 * o + j for o in outs for j in range(4)]
+            cp.take(ch[0].weight, ph[0].weight, stream, shuffled)
+            cp.take(ch[0].bias, ph[0].bias, shuffled)
+
+
+def slice_child(
+    parent: IFNet, cfg: ArchConfig, *, seed: int = 0, depth_rule: str = "first"
+) -> tuple[IFNet, SliceReport]:
+    """``cfg`` with the weights it inherits from ``parent``; the rest drawn from a generator seeded by ``seed``.
+
+    Raises:
+        ChildRefused: the parent cannot serve ``cfg`` (the message lists every reason).
+    """
+    if depth_rule not in DEPTH_RULES:
+        raise ValueError(f"depth_rule={depth_rule!r}: choose one of {', '.join(DEPTH_RULES)}")
+    reasons = refusals(parent.cfg, cfg)
+    if reasons:
+        raise ChildRefused(f"the parent cannot serve {cfg.arch_id}: " + "; ".join(reasons))
+    child = init_parameters(IFNet(cfg), seeded_generator(seed))
+    report = SliceReport(total=sum(p.numel() for p in child.parameters()))
+    cp = _Copier(report)
+    src = parent.to("cpu")
+    for ci, block in enumerate(child.blocks):
+        pi = nearest_block(parent.cfg, cfg.blocks[ci].scale)
+        report.parent_blocks.append(pi)
+        _slice_block(cp, block, src.blocks[pi], cfg, parent.cfg, ci, pi, depth_rule)
+    for name in ("encode", "corr"):
+        if getattr(child, name) is not None:
+            report.seeded.append(name)
+    log.debug("sliced %s: %.1f%% inherited, seeded %s", cfg.arch_id, 100 * report.share, report.seeded)
+    return child, report
