@@ -104,7 +104,24 @@ class FolderWriter:
 
 @torch.no_grad()
 def interpolate_stream(model, frames: Iterator[np.ndarray], multi: int, device: torch.device, write) -> int:
-    """Write every input frame and ``multi - 1`` synthesised frames between each pair; returns frames written."""
+    """Write every input frame and ``multi - 1`` synthesised frames between each pair; returns frames written.
+
+    A network without a timestep input (``cfg.timestep_input`` False, e.g. RIFE v3) computes middle frames
+    only: the frames at k / multi then come from recursive halving (``multi`` a power of two).
+    """
+    cfg = getattr(model, "cfg", None)
+    halving = cfg is not None and not cfg.timestep_input
+    if halving and multi & (multi - 1):
+        raise ValueError(f"--multi {multi}: a network without a timestep input needs a power of two (2, 4, 8)")
+
+    def between(a: torch.Tensor, b: torch.Tensor, n: int) -> list[torch.Tensor]:
+        """The ``n - 1`` frames between a and b at times k / n, in order."""
+        if not halving:
+            return [model(a, b, torch.full((1,), k / n, device=device)).frame for k in range(1, n)]
+        if n == 1:
+            return []
+        mid = model(a, b, 0.5).frame
+        return [*between(a, mid, n // 2), mid, *between(mid, b, n // 2)]
 
     def tensor(x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(x).permute(2, 0, 1).unsqueeze(0).float().div(255).to(device)
@@ -118,10 +135,8 @@ def interpolate_stream(model, frames: Iterator[np.ndarray], multi: int, device: 
         if prev is not None:
             if frame.shape != prev.shape:
                 raise DataError(f"frame size changed mid-stream: {prev.shape} -> {frame.shape}")
-            a, b = tensor(prev), tensor(frame)
-            for k in range(1, multi):
-                t = torch.full((1,), k / multi, device=device)
-                write(image(model(a, b, t).frame))
+            for synthesised in between(tensor(prev), tensor(frame), multi):
+                write(image(synthesised))
                 written += 1
         write(frame)
         written += 1

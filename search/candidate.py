@@ -26,6 +26,7 @@ from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
+from rife_core.model.slicing import SliceReport, slice_child
 from rife_core.model.supernet import SuperNet
 from rife_core.training.config import TrainConfig
 from rife_core.training.loop import ValidationHook
@@ -59,6 +60,10 @@ class Start(Protocol):
         """The starting network and the training it gets before it is scored (None: scored as it is)."""
         ...
 
+    def inherited_share(self, cfg: ArchConfig) -> float:
+        """The share of ``cfg``'s parameters that did not start seeded."""
+        ...
+
 
 @dataclass(frozen=True)
 class Seeded:
@@ -66,6 +71,9 @@ class Seeded:
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
         return build_candidate(cfg, training.seed), training
+
+    def inherited_share(self, cfg: ArchConfig) -> float:
+        return 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +85,32 @@ class Inherited:
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
         return self.supernet.extract(cfg), self.finetune
+
+    def inherited_share(self, cfg: ArchConfig) -> float:
+        return 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Sliced:
+    """The weights ``cfg`` takes from a pretrained parent (``rife_core.model.slicing``), the rest seeded from
+    ``weight_seed(training.seed, arch_id)``, then the whole training (a fine-tune)."""
+
+    parent: IFNet
+    depth_rule: str = "first"
+    reports: dict[str, SliceReport] = field(default_factory=dict, compare=False)
+
+    def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
+        child, report = slice_child(
+            self.parent, cfg, seed=weight_seed(training.seed, cfg.arch_id), depth_rule=self.depth_rule
+        )
+        self.reports[cfg.arch_id] = report
+        log.info("%s starts from the parent: %.1f%% of its parameters inherited", cfg.arch_id, 100 * report.share)
+        return child, training
+
+    def inherited_share(self, cfg: ArchConfig) -> float:
+        if cfg.arch_id not in self.reports:
+            raise KeyError(f"{cfg.arch_id} was not prepared by this start")
+        return self.reports[cfg.arch_id].share
 
 
 SEEDED = Seeded()
@@ -115,6 +149,7 @@ class CandidateResult:
     checkpoint: Path | None = None
     cost_s: float = 0.0
     train_s: float = 0.0
+    inherited_share: float = 0.0  # share of the parameters that did not start seeded
 
 
 def run_candidate(
@@ -163,7 +198,9 @@ def run_candidate(
             threads=cost.threads,
             backend=cost.backend,
         )
-    result = CandidateResult(model=model, cost=report, cost_s=time.perf_counter() - t0)
+    result = CandidateResult(
+        model=model, cost=report, cost_s=time.perf_counter() - t0, inherited_share=start.inherited_share(cfg)
+    )
     if on_cost is not None and report is not None:
         on_cost(report)
     t1 = time.perf_counter()

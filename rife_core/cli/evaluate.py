@@ -3,6 +3,7 @@
 Examples:
     python -m rife_core.evaluate --checkpoint runs/x/last.pt --data default --data ucf101:/data/ucf101
     python -m rife_core.evaluate --method dis --data default --csv dis.csv
+    python -m rife_core.evaluate --parent rife_v3_hd --data default --data ucf101_adacof:../shared/data/ucf101_adacof
 
 Every table includes the blend and DIS baselines, computed by the same code path.
 """
@@ -21,6 +22,7 @@ from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import BASELINES, METHODS
 from rife_core.evaluation.evaluate import Predictor, evaluation_table, flip_averaged, model_predictor, verdicts
+from rife_core.model.parents import PARENTS, ParentUnavailable, resolve_parent
 from rife_core.training.checkpoint import load_model, resolve_device
 
 
@@ -31,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", type=Path, help="a checkpoint written by training or the search")
     src.add_argument("--method", choices=BASELINES, help="evaluate a baseline alone")
+    src.add_argument(
+        "--parent",
+        metavar="NAME|PRESET:PATH",
+        help=f"a pretrained parent: one of {', '.join(PARENTS)}, or a release file with its preset",
+    )
     p.add_argument("--data", action="append", required=True, metavar="SPEC", help="dataset spec; repeatable")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the backbone weights)")
@@ -55,12 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     device = str(resolve_device(args.device))
     methods: dict[str, Predictor] = {}
     model_name = None
-    if args.checkpoint is not None:
+    if args.checkpoint is not None or args.parent is not None:
         try:
-            model = load_model(args.checkpoint, device)
-        except (FileNotFoundError, ValueError) as e:
+            if args.parent is not None:
+                model = resolve_parent(args.parent).to(device)
+                model_name = args.parent if args.parent in PARENTS else Path(args.parent.partition(":")[2]).stem
+            else:
+                model = load_model(args.checkpoint, device)
+                model_name = args.checkpoint.stem if args.checkpoint.stem != "last" else args.checkpoint.parent.name
+        except (FileNotFoundError, ValueError, ParentUnavailable) as e:
             p.error(str(e))
-        model_name = args.checkpoint.stem if args.checkpoint.stem != "last" else args.checkpoint.parent.name
         methods[model_name] = model_predictor(model)
         if args.flip_tta:
             methods[f"{model_name}+flip"] = model_predictor(model, flip_tta=True)

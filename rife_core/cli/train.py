@@ -5,6 +5,7 @@ Examples:
     python -m rife_core.train --config arch.json --seconds 600 --crop 224 --loss l1=0.2,vgg=1 --resume runs/x/last.pt
     python -m rife_core.train --preset lite_s --steps 3000 --loss l1=1,deep_supervision=0.75 --ema 0.999
     python -m rife_core.train --config arch.json --init-from ~/.cache/rife-nas/supernet/supernet_KEY.pt --steps 2000
+    python -m rife_core.train --config child.json --init-from-parent rife_v3_hd --loss l1=1,parent=0.5 --steps 300
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
+from rife_core.model.parents import ParentUnavailable, resolve_parent
+from rife_core.model.slicing import DEPTH_RULES, ChildRefused, slice_child
 from rife_core.training.checkpoint import load_subnet, read_checkpoint
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.trainer import DETERMINISM_NOTE, train
@@ -64,6 +67,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SUPERNET.pt",
         help="start from the weights this architecture inherits from a one-shot supernet instead of seeded ones",
     )
+    p.add_argument(
+        "--init-from-parent",
+        metavar="NAME|PRESET:PATH",
+        default=None,
+        help="start from the weights this architecture slices from a pretrained parent (e.g. rife_v3_hd); "
+        "also the parent the loss term 'parent' reads",
+    )
+    p.add_argument(
+        "--depth-rule",
+        choices=DEPTH_RULES,
+        default="first",
+        help="which of the parent's residual units a shallower child keeps (default first)",
+    )
     args = p.parse_args(argv)
     configure_output()
     if args.steps is None and args.seconds is None:
@@ -81,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             val_every=args.val_every,
             warmup_steps=args.warmup,
             ema_decay=args.ema,
+            parent=args.init_from_parent,
             **({"loss": args.loss} if args.loss else {}),
         )
     except (DataError, ValueError) as e:
@@ -96,14 +113,29 @@ def main(argv: list[str] | None = None) -> int:
                 f"--resume {args.resume}: the checkpoint holds another architecture than the one given; pass "
                 "the --preset / --config it was trained with, or start a new run without --resume"
             )
-    if args.init_from is not None and args.resume is not None:
-        p.error("--init-from and --resume exclude each other: a resumed run already has its weights")
+    starts = [o for o, v in (("--init-from", args.init_from), ("--init-from-parent", args.init_from_parent)) if v]
+    if len(starts) > 1 or (starts and args.resume is not None):
+        p.error(f"{' and '.join(starts + (['--resume'] if args.resume else []))} exclude each other: give one start")
     model: ArchConfig | IFNet = arch
     if args.init_from is not None:
         try:
             model = load_subnet(args.init_from, arch)
         except (FileNotFoundError, ValueError) as e:
             p.error(f"--init-from: {e}")
+    if args.init_from_parent is not None:
+        try:
+            model, report = slice_child(
+                resolve_parent(args.init_from_parent), arch, seed=args.seed, depth_rule=args.depth_rule
+            )
+        except (ParentUnavailable, ChildRefused) as e:
+            p.error(f"--init-from-parent: {e}")
+        logging.info(
+            "sliced from %s: %.1f%% of %d parameters inherited%s",
+            args.init_from_parent,
+            100 * report.share,
+            report.total,
+            f" (seeded: {', '.join(report.seeded)})" if report.seeded else "",
+        )
     logging.info("determinism: %s", DETERMINISM_NOTE)
     result = train(model, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True)
     print(f"{result.status} at step {result.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))

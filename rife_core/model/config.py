@@ -300,8 +300,6 @@ def uniform_blocks(scales: list[int], widths: list[int], depth: int | list[int])
 
 __all__ = [
     "ACTIVATIONS",
-    "MASK_UPDATES",
-    "RESIDUAL_UNITS",
     "CONV_TYPES",
     "DOWNSAMPLE_TYPES",
     "FLOW_CH",
@@ -309,6 +307,8 @@ __all__ = [
     "FLOW_RESOLUTIONS",
     "IMG_CH",
     "MASK_CH",
+    "MASK_UPDATES",
+    "RESIDUAL_UNITS",
     "TIMESTEP_CH",
     "UPSAMPLE_TYPES",
     "WARP_RESOLUTIONS",

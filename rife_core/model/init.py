@@ -24,8 +24,8 @@ def init_parameters(model: nn.Module, generator: torch.Generator) -> nn.Module:
     """Re-initialise every parameter of ``model`` from ``generator`` with PyTorch's default scheme.
 
     Convolutions (plain and transposed) get PyTorch's default weight and bias distributions; ResConv's
-    ``beta`` is reset to ones, PReLU slopes to PyTorch's 0.25. Any other parameter is an error, so a new layer type cannot silently keep
-    weights drawn from the global RNG.
+    ``beta`` is reset to ones, PReLU slopes to PyTorch's 0.25. Any other parameter is an error, so a new
+    layer type cannot silently keep weights drawn from the global RNG.
     """
     covered: set[int] = set()
     with torch.no_grad():

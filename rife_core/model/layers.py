@@ -125,7 +125,7 @@ class Upsample(nn.Module):
         self.kind = kind
         if kind == "deconv2":
             # RIFE v3's heads: two transposed convolutions, each doubling the resolution, an activation between.
-            self.learned = nn.Sequential(
+            self.learned: nn.Module = nn.Sequential(
                 nn.ConvTranspose2d(width, width // 2, 4, 2, 1),
                 activation(act, width // 2),
                 nn.ConvTranspose2d(width // 2, out_ch, 4, 2, 1),
@@ -133,7 +133,7 @@ class Upsample(nn.Module):
             gain = scale
         elif kind == "deconv":
             # RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1) + PixelShuffle(2) gives 4x, then bilinear by scale.
-            self.learned: nn.Module = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
+            self.learned = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))
             gain = scale
         elif kind == "dsdeconv":
             self.learned = nn.Sequential(

@@ -208,7 +208,10 @@ def load_parent(name: str | None = DEFAULT_PARENT, *, path: Path | None = None, 
         raise ParentUnavailable(f"{path}: name the family preset its weights match, e.g. preset='rife_v4_25'")
     elif not Path(path).is_file():
         raise ParentUnavailable(f"{path}: no such weights file")
-    cfg = get_config(preset)
+    try:
+        cfg = get_config(preset)
+    except ValueError as e:
+        raise ParentUnavailable(str(e)) from e
     model = IFNet(cfg)
     state = to_family_state(released_state(Path(path)), cfg)
     mine = model.state_dict()
@@ -222,6 +225,19 @@ def load_parent(name: str | None = DEFAULT_PARENT, *, path: Path | None = None, 
         )
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def resolve_parent(ref: str) -> IFNet:
+    """A parent by reference: a name of ``PARENTS``, or ``PRESET:PATH`` for a release file of that preset."""
+    if ref in PARENTS:
+        return load_parent(ref)
+    preset, sep, path = ref.partition(":")
+    if not sep or not path:
+        raise ParentUnavailable(
+            f"parent {ref!r}: name one of {', '.join(PARENTS)}, or give PRESET:PATH for a release file "
+            "(e.g. rife_v4_25:train_log/flownet.pkl)"
+        )
+    return load_parent(None, path=Path(path).expanduser(), preset=preset)
 
 
 def describe(name: str = DEFAULT_PARENT) -> str:

@@ -24,14 +24,15 @@ gets all of them and computes the parent's output exactly.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchConfig
-from rife_core.model.ifnet import IFBlock, IFNet
+from rife_core.model.ifnet import IFNet
 from rife_core.model.init import init_parameters, seeded_generator
 
 log = logging.getLogger(__name__)
@@ -117,11 +118,12 @@ class _Copier:
         self.report = report
 
     @torch.no_grad()
-    def take(self, dst: torch.Tensor, src: torch.Tensor, *index: list[int | None] | None) -> None:
+    def take(self, dst: Any, src: Any, *index: Sequence[int | None] | None) -> None:
         """``index[d]``: for each child position along dim d, the parent position (None: zero it)."""
-        idx = [torch.arange(s) if ix is None else ix for s, ix in zip(src.shape, index + (None,) * src.dim())]
-        keep = [torch.tensor([j is not None for j in ix]) if isinstance(ix, list) else None for ix in idx]
-        pos = [torch.tensor([j or 0 for j in ix]) if isinstance(ix, list) else ix for ix in idx]
+        padded = index + (None,) * (src.dim() - len(index))
+        idx = [torch.arange(s) if ix is None else ix for s, ix in zip(src.shape, padded, strict=True)]
+        keep = [None if isinstance(ix, torch.Tensor) else torch.tensor([j is not None for j in ix]) for ix in idx]
+        pos = [ix if isinstance(ix, torch.Tensor) else torch.tensor([j or 0 for j in ix]) for ix in idx]
         value = src
         for d, p in enumerate(pos):
             value = value.index_select(d, p)
@@ -137,7 +139,7 @@ class _Copier:
         self.report.inherited += int(mask.sum())
 
 
-def _l1_out(weight: torch.Tensor, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
+def _l1_out(weight: Any, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
     """Per-output-channel L1 norm of a conv's filters over the kept input channels."""
     w = weight.transpose(0, 1) if transposed else weight  # ConvTranspose2d stores (in, out, kh, kw)
     if inputs is not None:
@@ -152,7 +154,7 @@ def _top(scores: torch.Tensor, k: int) -> list[int]:
     return sorted(torch.topk(scores, k).indices.tolist())
 
 
-def _conv(seq_item: nn.Module) -> nn.Conv2d | None:
+def _conv(seq_item: Any) -> Any:
     """The plain 3x3 conv of a ``conv_act`` (None for a depthwise-separable one)."""
     conv = seq_item[0]
     return conv if isinstance(conv, nn.Conv2d) else None
@@ -160,8 +162,8 @@ def _conv(seq_item: nn.Module) -> nn.Conv2d | None:
 
 def _slice_block(
     cp: _Copier,
-    child: IFBlock,
-    parent: IFBlock,
+    child: Any,
+    parent: Any,
     ccfg: ArchConfig,
     pcfg: ArchConfig,
     ci: int,
@@ -203,19 +205,19 @@ def _slice_block(
     _slice_heads(cp, child, parent, ccfg, pcfg, stream, prefix)
 
 
-def _unit_out_conv(unit: nn.Module) -> nn.Conv2d:
+def _unit_out_conv(unit: Any) -> Any:
     """The convolution of a residual unit that writes into the stream."""
     if hasattr(unit, "convs"):  # ResPair
         return unit.convs[1][0]
     return unit.conv  # ResConv
 
 
-def _take_act(cp: _Copier, child: nn.Module, parent: nn.Module, index: list[int]) -> None:
+def _take_act(cp: _Copier, child: Any, parent: Any, index: list[int]) -> None:
     if isinstance(child, nn.PReLU) and isinstance(parent, nn.PReLU):
         cp.take(child.weight, parent.weight, index)
 
 
-def _slice_unit(cp: _Copier, child: nn.Module, parent: nn.Module, stream: list[int]) -> None:
+def _slice_unit(cp: _Copier, child: Any, parent: Any, stream: list[int]) -> None:
     if hasattr(child, "convs"):  # a pair: inner channels ranked by the first conv's filters
         pa, pb = parent.convs[0][0], parent.convs[1][0]
         ca, cb = child.convs[0][0], child.convs[1][0]
@@ -235,8 +237,8 @@ def _slice_unit(cp: _Copier, child: nn.Module, parent: nn.Module, stream: list[i
 
 def _slice_heads(
     cp: _Copier,
-    child: IFBlock,
-    parent: IFBlock,
+    child: Any,
+    parent: Any,
     ccfg: ArchConfig,
     pcfg: ArchConfig,
     stream: list[int] | None,
@@ -279,10 +281,11 @@ def slice_child(
     reasons = refusals(parent.cfg, cfg)
     if reasons:
         raise ChildRefused(f"the parent cannot serve {cfg.arch_id}: " + "; ".join(reasons))
-    child = init_parameters(IFNet(cfg), seeded_generator(seed))
+    child = IFNet(cfg)
+    init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
     cp = _Copier(report)
-    src = parent.to("cpu")
+    src: Any = parent.to("cpu")
     for ci, block in enumerate(child.blocks):
         pi = nearest_block(parent.cfg, cfg.blocks[ci].scale)
         report.parent_blocks.append(pi)

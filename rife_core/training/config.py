@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rife_core.training.losses import BACKBONE_OF_TERM, DEFAULT_LOSS
+from rife_core.training.losses import BACKBONE_OF_TERM, DEFAULT_LOSS, PARENT_TERM
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class TrainConfig:
     # Teacher flows for the distill loss: cached on disk (default) or computed per item (huge datasets).
     cache_teacher_flows: bool = True
     augment: dict[str, Any] = field(default_factory=dict)  # AugmentConfig overrides, e.g. {"p_rotate": 0}
+    # The pretrained parent whose output frame the ``parent`` loss term pulls towards: a name of
+    # ``rife_core.model.parents.PARENTS`` or PRESET:PATH; None: no parent (written only when set).
+    parent: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", tuple(self.data))
@@ -68,9 +71,18 @@ class TrainConfig:
             raise ValueError(f"warmup_steps={self.warmup_steps}: use 0 or more steps")
         if not 0 <= self.synthetic_ratio < 1:
             raise ValueError(f"synthetic_ratio={self.synthetic_ratio}: use a fraction in [0, 1)")
+        if self.needs_parent and self.parent is None:
+            raise ValueError("the 'parent' loss term needs a parent: set parent, e.g. parent='rife_v3_hd'")
+
+    @property
+    def needs_parent(self) -> bool:
+        return any(PARENT_TERM in loss for loss in [self.loss, *(s.loss for s in self.stages if s.loss)])
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["parent"] is None:  # configs written before parents existed keep their content (and keys)
+            d.pop("parent")
+        return d
 
     def backbones(self) -> set[str]:
         """ImageNet backbones ("vgg") the loss terms of any stage need on disk."""

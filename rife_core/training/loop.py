@@ -27,6 +27,7 @@ from rife_core.data.torch_data import default_workers
 from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.ifnet import IFNet
+from rife_core.model.parents import resolve_parent
 from rife_core.training.batches import step_loader
 from rife_core.training.checkpoint import read_checkpoint, save_checkpoint
 from rife_core.training.config import TrainConfig
@@ -61,6 +62,15 @@ def stage_losses(cfg: TrainConfig, device: torch.device) -> list[CompositeLoss]:
     return out
 
 
+def _frozen_parent(ref: str | None, device: torch.device) -> nn.Module:
+    if ref is None:
+        raise ValueError("the 'parent' loss term needs TrainConfig.parent (e.g. 'rife_v3_hd')")
+    parent = resolve_parent(ref).to(device).eval()
+    for p in parent.parameters():
+        p.requires_grad_(False)
+    return parent
+
+
 def check_finite(loss: torch.Tensor, step: int, what: str = "loss") -> None:
     if not torch.isfinite(loss):
         raise TrainingDiverged(f"{what} became {float(loss.detach())} at step {step}")
@@ -79,6 +89,8 @@ class Trainer:
         self.history: list[dict[str, float]] = []  # validations: step + metrics
         self.blend_psnr: float | None = None  # the 50/50 blend on the validation triplets
         self.data_wait = 0.0  # seconds spent waiting for the loader
+        # The frozen parent whose frame the ``parent`` loss term reads, on the training device.
+        self.parent = _frozen_parent(cfg.parent, device) if any(f.needs_parent for f in self.loss_fns) else None
 
     @property
     def needs_teacher(self) -> bool:
@@ -90,7 +102,11 @@ class Trainer:
         img0, imgt, img1 = (batch[k].to(self.dev, non_blocking=True) for k in ("img0", "imgt", "img1"))
         t = batch["t"].to(self.dev).view(-1)
         teacher = batch["flow"].to(self.dev, non_blocking=True) if "flow" in batch else None
-        loss, _terms = loss_fn(self.model(img0, img1, t), imgt, self.model, img0, img1, teacher)
+        parent_frame = None
+        if loss_fn.needs_parent and self.parent is not None:
+            with torch.no_grad():
+                parent_frame = self.parent(img0, img1, t).frame
+        loss, _terms = loss_fn(self.model(img0, img1, t), imgt, self.model, img0, img1, teacher, parent_frame)
         check_finite(loss, self.step)
         loss.backward()
         return float(loss.detach())

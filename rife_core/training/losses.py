@@ -2,7 +2,8 @@
 
 The article's default is ``{"l1": 0.2, "vgg": 1.0}``; ``lpips`` can replace ``vgg``. ``lap`` is RIFE's
 Laplacian-pyramid L1, ``charbonnier`` a smooth L1, and ``deep_supervision`` applies L1 to every block's
-intermediate merge (weighted by this factor and averaged over blocks). ``distill`` pulls every block's
+intermediate merge (weighted by this factor and averaged over blocks). ``parent`` is L1 to a pretrained
+parent's frame of the same batch (output distillation, as in-place distillation uses the largest net). ``distill`` pulls every block's
 flow towards the teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged distillation
 and IFRNet's task-oriented flow distillation are the models), each pixel weighted by how well the
 teacher's own flow warps the input onto the middle frame, so that wrong teacher flow teaches little.
@@ -104,7 +105,8 @@ def distill_loss(
     return sum(per_block) / len(per_block)
 
 
-TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill")
+PARENT_TERM = "parent"  # L1 to a pretrained parent's frame of the same batch (``TrainConfig.parent``)
+TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill", PARENT_TERM)
 NEEDS_TEACHER = ("distill",)
 BACKBONE_OF_TERM = {"vgg": "vgg", "lpips": "vgg"}  # ImageNet weights a term needs (backbone_weights)
 
@@ -126,6 +128,10 @@ class CompositeLoss(nn.Module):
     def needs_teacher(self) -> bool:
         return any(k in self.weights for k in NEEDS_TEACHER)
 
+    @property
+    def needs_parent(self) -> bool:
+        return PARENT_TERM in self.weights
+
     def forward(
         self,
         out: IFNetOutput,
@@ -134,8 +140,10 @@ class CompositeLoss(nn.Module):
         img0: torch.Tensor,
         img1: torch.Tensor,
         teacher: torch.Tensor | None = None,
+        parent_frame: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """``teacher``: the batch's teacher flows (B, 4, H, W), needed by ``distill``."""
+        """``teacher``: the batch's teacher flows (B, 4, H, W), needed by ``distill``; ``parent_frame``: the
+        parent's output for the batch, needed by ``parent``."""
         pred = out.frame
         terms: dict[str, torch.Tensor] = {}
         for name in self.weights:
@@ -158,5 +166,9 @@ class CompositeLoss(nn.Module):
                 if teacher is None:
                     raise ValueError("the distill loss needs teacher flows: load the data with TeacherFlows")
                 terms[name] = distill_loss(out.flows, teacher, model, img0, img1, target)
+            elif name == PARENT_TERM:
+                if parent_frame is None:
+                    raise ValueError("the parent loss needs the parent's frame: set TrainConfig.parent")
+                terms[name] = F.l1_loss(pred, parent_frame)
         total = sum(self.weights[k] * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}

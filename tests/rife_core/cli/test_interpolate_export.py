@@ -103,3 +103,31 @@ def test_keep_audio_copies_the_audio_track(tmp_path: Path, tiny_checkpoint: Path
         kinds = sorted(s.type for s in c.streams)
         n_video = sum(1 for _ in c.decode(video=0))
     assert kinds == ["audio", "video"] and n_video == 2 * 12 - 1
+
+
+def test_a_net_without_timestep_input_multiplies_by_recursive_halving() -> None:
+    import numpy as np
+
+    from rife_core.model.config import uniform_blocks
+    from rife_core.model.presets import PRESETS, create_model
+    from rife_core.video import interpolate_stream
+
+    model = create_model(PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([2, 1], [8, 8], 1)), seed=0).eval()
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(2)]
+    out: list[np.ndarray] = []
+    assert interpolate_stream(model, iter(frames), 4, torch.device("cpu"), out.append) == 5
+
+    def as_t(x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(x).permute(2, 0, 1).unsqueeze(0).float().div(255)
+
+    def as_img(x: torch.Tensor) -> np.ndarray:
+        return (x[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+
+    with torch.no_grad():
+        a, b = as_t(frames[0]), as_t(frames[1])
+        mid = model(a, b, 0.5).frame
+        quarter = model(a, mid, 0.5).frame
+    assert np.array_equal(out[2], as_img(mid)) and np.array_equal(out[1], as_img(quarter))
+    with pytest.raises(ValueError, match="power of two"):
+        interpolate_stream(model, iter(frames), 3, torch.device("cpu"), out.append)

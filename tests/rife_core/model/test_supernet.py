@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 from rife_core.cost.params import count_params
 from rife_core.model.config import CONV_TYPES, DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, ArchConfig, BlockConfig
-
-V4_UPSAMPLES = tuple(u for u in UPSAMPLE_TYPES if u != "deconv2")  # deconv2 is a parent's (slicing.py)
 from rife_core.model.supernet import SuperNet, SuperSpace
 
+V4_UPSAMPLES = tuple(u for u in UPSAMPLE_TYPES if u != "deconv2")  # deconv2 is a parent's (slicing.py)
 SPACE = SuperSpace(
     scales=(4, 2, 1),
     max_width=16,
