@@ -3,10 +3,10 @@
 The article's default is ``{"l1": 0.2, "vgg": 1.0}``; ``lpips`` can replace ``vgg``. ``lap`` is RIFE's
 Laplacian-pyramid L1, ``charbonnier`` a smooth L1, and ``deep_supervision`` applies L1 to every block's
 intermediate merge (weighted by this factor and averaged over blocks). ``parent`` is L1 to a pretrained
-parent's frame of the same batch (output distillation, as in-place distillation uses the largest net). ``distill`` pulls every block's
-flow towards the teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged distillation
-and IFRNet's task-oriented flow distillation are the models), each pixel weighted by how well the
-teacher's own flow warps the input onto the middle frame, so that wrong teacher flow teaches little.
+parent's frame of the same batch (output distillation). ``distill`` pulls every block's flow towards the
+teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged distillation and IFRNet's
+task-oriented flow distillation are the models), each pixel weighted by how well the teacher's own flow
+warps the input onto the middle frame, so that wrong teacher flow teaches little.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_absent_parent_names_the_fetch_command(private_cache: Path) -> None:
-    with pytest.raises(ParentUnavailable, match="python -m rife_core.fetch_weights"):
+    with pytest.raises(ParentUnavailable, match=r"python -m rife_core\.fetch_weights"):
         load_parent("rife_v3_hd")
 
 

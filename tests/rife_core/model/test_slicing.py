@@ -132,7 +132,7 @@ def test_layers_without_a_counterpart_are_seeded_and_reported() -> None:
     assert 0 < report.inherited < report.total
     again, _ = slice_child(parent, cfg, seed=3)
     assert all(torch.equal(p, q) for p, q in zip(child.parameters(), again.parameters(), strict=True))
-    ds, ds_report = slice_child(parent, V3_TINY.replace(conv_type="dsconv"))
+    _, ds_report = slice_child(parent, V3_TINY.replace(conv_type="dsconv"))
     assert ds_report.share < 0.05  # only PReLU slopes could match; depthwise-separable trunks start seeded
 
 
