@@ -20,14 +20,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
+from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import load
+from rife_core.data.torch_data import TorchTriplets
 from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig, uniform_blocks
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import DEFAULT_PARENT, load_parent
 from rife_core.model.presets import create_model
-from rife_core.model.slicing import slice_child
+from rife_core.model.slicing import slice_child, taylor_importance
 from rife_core.training.checkpoint import resolve_device
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.trainer import train
@@ -46,8 +50,9 @@ class Variant:
     start: str = "sliced"  # sliced or seeded
     loss: tuple[tuple[str, float], ...] = tuple(WITH_PARENT.items())
     lr: float = 3e-4
-    depth_rule: str = "first"
+    depth_rule: str = "norm"
     both_orders: bool = True
+    importance: str = "l1"  # l1 (filter magnitude) or taylor (|w * dL/dw| on a few training batches)
 
     def config(self, parent: ArchConfig) -> ArchConfig:
         n = len(parent.blocks)
@@ -66,18 +71,44 @@ VARIANTS = {
         Variant("w40d2-first", 40, depth=2, depth_rule="first"),
         Variant("w40d2-norm", 40, depth=2, depth_rule="norm"),
         Variant("w40-sliced-1order", 40, both_orders=False),
+        Variant("w40-taylor", 40, importance="taylor"),
+        Variant("w24-taylor", 24, importance="taylor"),
+        Variant("w16-taylor", 16, importance="taylor"),
+        Variant("w40d2-taylor", 40, depth=2, importance="taylor"),
     )
 }
-FIELDS = ["variant", "params", "inherited", "step", "seconds", "s_per_step", "psnr_large", "psnr_val44", "device"]
+FIELDS = [
+    "variant",
+    "seed",
+    "params",
+    "inherited",
+    "step",
+    "seconds",
+    "s_per_step",
+    "psnr_large",
+    "psnr_val44",
+    "device",
+]
 
 
-def run(variant: Variant, parent: IFNet, steps: int, every: int, device: str, sets: dict, writer) -> None:
+def taylor_batches(n: int = 4, batch: int = 8, crop: int = 128) -> list[tuple[torch.Tensor, ...]]:
+    """``n`` batches of random training crops (fixed seed) for the Taylor importance."""
+    data = TorchTriplets(load("default", "train"), AugmentConfig(crop=crop))
+    out = []
+    for b in range(n):
+        items = [data[(i * 9973 + b * 31) % len(data), 1000 * b + i] for i in range(batch)]
+        out.append(tuple(torch.stack([it[k] for it in items]) for k in ("img0", "img1", "imgt")))
+    return out
+
+
+def run(variant: Variant, parent: IFNet, steps: int, every: int, device: str, sets: dict, writer, seed: int) -> None:
     cfg = variant.config(parent.cfg)
     if variant.start == "sliced":
-        model, report = slice_child(parent, cfg, seed=0, depth_rule=variant.depth_rule)
+        scores = taylor_importance(parent, taylor_batches()) if variant.importance == "taylor" else None
+        model, report = slice_child(parent, cfg, seed=seed, depth_rule=variant.depth_rule, importance=scores)
         inherited = report.share
     else:
-        model, inherited = create_model(cfg, seed=0), 0.0
+        model, inherited = create_model(cfg, seed=seed), 0.0
     loss = dict(variant.loss)
     training = TrainConfig(
         data=("default",),
@@ -91,7 +122,7 @@ def run(variant: Variant, parent: IFNet, steps: int, every: int, device: str, se
         val_items=None,
         val_crop=CENTRE,
         collapse_margin_db=None,
-        seed=0,
+        seed=seed,
     )
     dev = resolve_device(device)
     clock = {"start": time.perf_counter(), "eval": 0.0}
@@ -106,6 +137,7 @@ def run(variant: Variant, parent: IFNet, steps: int, every: int, device: str, se
         writer(
             {
                 "variant": variant.name,
+                "seed": seed,
                 "params": model.num_params(),
                 "inherited": round(inherited, 4),
                 "step": step,
@@ -140,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--seeds", default="0", help="comma-separated: initial weights (seeded layers) and data order")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -165,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             fh.flush()
             print(", ".join(f"{k} {v}" for k, v in r.items()), flush=True)
 
-        for name in args.only.split(","):
-            run(VARIANTS[name], parent, args.steps, args.eval_every, args.device, sets, write)
+        for seed in (int(x) for x in args.seeds.split(",")):
+            for name in args.only.split(","):
+                run(VARIANTS[name], parent, args.steps, args.eval_every, args.device, sets, write, seed)
     return 0
 
 

@@ -96,7 +96,7 @@ class Sliced:
     ``weight_seed(training.seed, arch_id)``, then the whole training (a fine-tune)."""
 
     parent: IFNet
-    depth_rule: str = "first"
+    depth_rule: str = "norm"
     reports: dict[str, SliceReport] = field(default_factory=dict, compare=False)
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:

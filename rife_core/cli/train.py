@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--depth-rule",
         choices=DEPTH_RULES,
-        default="first",
-        help="which of the parent's residual units a shallower child keeps (default first)",
+        default="norm",
+        help="which of the parent's residual units a shallower child keeps "
+        "(default norm: the units that write most into the stream)",
     )
     args = p.parse_args(argv)
     configure_output()

@@ -9,8 +9,11 @@ mask update. Per block:
   units' last convs), so every residual addition, PReLU and head reads the same channels;
 - every other hidden set (conv0's first conv, a pair's inner channels, a head's hidden channels) is ranked
   by the L1 norm of its own filters over the kept inputs;
-- depth k keeps k of the parent's units: the first k (``depth_rule="first"``) or the k that write most
-  into the stream (``"norm"``), in their order;
+- depth k keeps k of the parent's units: the k that write most into the stream (``depth_rule="norm"``,
+  the default: better than the first k after 0 and 100 fine-tuning steps, docs/results/parent.md) or the
+  first k (``"first"``), in their order;
+- the ranking reads the weights' magnitudes, or a data-aware importance of the same shape
+  (``taylor_importance``: first-order Taylor, |w * dL/dw| on a few batches);
 - input and output channels are matched by what they carry (frames, features, t, mask, flow): a channel
   the parent has no counterpart for reads zeros at the start (its weights are zeroed), so the child begins
   as the parent's function restricted to its own width;
@@ -24,7 +27,7 @@ gets all of them and computes the parent's output exactly.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,10 +115,15 @@ def _match(child: list[str], parent: list[str]) -> list[int | None]:
 
 # --- the copier -------------------------------------------------------------------------------------
 class _Copier:
-    """Copies ``src[index]`` into child parameters and counts what it copied."""
+    """Copies ``src[index]`` into child parameters and counts what it copied; ``score`` ranks the parent's
+    weights (their magnitude, or a data-aware importance of the same shape)."""
 
-    def __init__(self, report: SliceReport) -> None:
+    def __init__(self, report: SliceReport, importance: Mapping[int, torch.Tensor] | None = None) -> None:
         self.report = report
+        self.importance = importance or {}
+
+    def score(self, weight: torch.Tensor) -> torch.Tensor:
+        return self.importance.get(id(weight), weight.detach().abs())
 
     @torch.no_grad()
     def take(self, dst: Any, src: Any, *index: Sequence[int | None] | None) -> None:
@@ -139,12 +147,12 @@ class _Copier:
         self.report.inherited += int(mask.sum())
 
 
-def _l1_out(weight: Any, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
-    """Per-output-channel L1 norm of a conv's filters over the kept input channels."""
-    w = weight.transpose(0, 1) if transposed else weight  # ConvTranspose2d stores (in, out, kh, kw)
+def _l1_out(score: torch.Tensor, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
+    """Per-output-channel sum of a conv's weight scores (L1 norm by default) over the kept input channels."""
+    w = score.transpose(0, 1) if transposed else score  # ConvTranspose2d stores (in, out, kh, kw)
     if inputs is not None:
         w = w[:, inputs]
-    return w.abs().flatten(1).sum(1)
+    return w.flatten(1).sum(1)
 
 
 def _top(scores: torch.Tensor, k: int) -> list[int]:
@@ -186,14 +194,14 @@ def _slice_block(
         if depth_rule == "first" or depth >= len(units):
             kept = list(range(depth))
         else:
-            written = torch.stack([_unit_out_conv(u).weight.abs().sum() for u in units])
+            written = torch.stack([cp.score(_unit_out_conv(u).weight).sum() for u in units])
             kept = sorted(torch.topk(written, depth).indices.tolist())
         width = child.conv0[1][0].out_channels
-        writes = _l1_out(pc0b.weight) + sum(_l1_out(_unit_out_conv(units[u]).weight) for u in kept)
+        writes = _l1_out(cp.score(pc0b.weight)) + sum(_l1_out(cp.score(_unit_out_conv(units[u]).weight)) for u in kept)
         stream = _top(writes, width)
         # conv0: first conv's outputs by their own filters (inputs matched by role), second writes the stream
         cols = _match(input_roles(ccfg, ci), input_roles(pcfg, pi))
-        hidden = _top(_l1_out(pc0a.weight, [c for c in cols if c is not None]), cc0a.out_channels)
+        hidden = _top(_l1_out(cp.score(pc0a.weight), [c for c in cols if c is not None]), cc0a.out_channels)
         cp.take(cc0a.weight, pc0a.weight, hidden, cols)
         cp.take(cc0a.bias, pc0a.bias, hidden)
         _take_act(cp, child.conv0[0][1], parent.conv0[0][1], hidden)
@@ -221,7 +229,7 @@ def _slice_unit(cp: _Copier, child: Any, parent: Any, stream: list[int]) -> None
     if hasattr(child, "convs"):  # a pair: inner channels ranked by the first conv's filters
         pa, pb = parent.convs[0][0], parent.convs[1][0]
         ca, cb = child.convs[0][0], child.convs[1][0]
-        inner = _top(_l1_out(pa.weight, stream), ca.out_channels)
+        inner = _top(_l1_out(cp.score(pa.weight), stream), ca.out_channels)
         cp.take(ca.weight, pa.weight, inner, stream)
         cp.take(ca.bias, pa.bias, inner)
         _take_act(cp, child.convs[0][1], parent.convs[0][1], inner)
@@ -256,7 +264,7 @@ def _slice_heads(
         ch, ph = getattr(child, name).learned, getattr(parent, name).learned
         outs = _match(output_roles(ccfg, split), output_roles(pcfg, split))
         if ccfg.upsample == "deconv2":  # ConvT(c, c/2) + act + ConvT(c/2, k)
-            hidden = _top(_l1_out(ph[0].weight, stream, transposed=True), ch[0].out_channels)
+            hidden = _top(_l1_out(cp.score(ph[0].weight), stream, transposed=True), ch[0].out_channels)
             cp.take(ch[0].weight, ph[0].weight, stream, hidden)
             cp.take(ch[0].bias, ph[0].bias, hidden)
             _take_act(cp, ch[1], ph[1], hidden)
@@ -268,10 +276,39 @@ def _slice_heads(
             cp.take(ch[0].bias, ph[0].bias, shuffled)
 
 
+def taylor_importance(parent: IFNet, batches: Iterable[tuple[torch.Tensor, ...]]) -> dict[str, torch.Tensor]:
+    """First-order Taylor importance of every parent weight, |w * dL/dw| summed over ``batches``.
+
+    ``batches``: (img0, img1, imgt) tensors; L is the L1 error of the parent's frame. A data-aware ranking
+    (what removing a weight would cost on these frames) beside the default magnitude.
+    """
+    params = dict(parent.named_parameters())
+    total = {k: torch.zeros_like(p) for k, p in params.items()}
+    was_training = parent.training
+    parent.eval()
+    for img0, img1, imgt in batches:
+        parent.zero_grad(set_to_none=True)
+        torch.nn.functional.l1_loss(parent(img0, img1).frame, imgt).backward()
+        for k, p in params.items():
+            if p.grad is not None:
+                total[k] += (p.detach() * p.grad).abs()
+    parent.zero_grad(set_to_none=True)
+    parent.train(was_training)
+    return total
+
+
 def slice_child(
-    parent: IFNet, cfg: ArchConfig, *, seed: int = 0, depth_rule: str = "first"
+    parent: IFNet,
+    cfg: ArchConfig,
+    *,
+    seed: int = 0,
+    depth_rule: str = "norm",
+    importance: Mapping[str, torch.Tensor] | None = None,
 ) -> tuple[IFNet, SliceReport]:
     """``cfg`` with the weights it inherits from ``parent``; the rest drawn from a generator seeded by ``seed``.
+
+    ``importance``: parent parameter name -> a score of the same shape ranking its weights instead of their
+    magnitude (``taylor_importance``).
 
     Raises:
         ChildRefused: the parent cannot serve ``cfg`` (the message lists every reason).
@@ -284,8 +321,9 @@ def slice_child(
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
-    cp = _Copier(report)
     src: Any = parent.to("cpu")
+    named = dict(src.named_parameters())
+    cp = _Copier(report, {id(named[k]): v.detach().cpu() for k, v in (importance or {}).items()})
     for ci, block in enumerate(child.blocks):
         pi = nearest_block(parent.cfg, cfg.blocks[ci].scale)
         report.parent_blocks.append(pi)
