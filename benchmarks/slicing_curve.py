@@ -20,20 +20,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from rife_core.data.augment import AugmentConfig
 from rife_core.data.spec import load
-from rife_core.data.torch_data import TorchTriplets
 from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig, uniform_blocks
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import DEFAULT_PARENT, load_parent
 from rife_core.model.presets import create_model
-from rife_core.model.slicing import slice_child, taylor_importance
+from rife_core.model.slicing import slice_child
 from rife_core.training.checkpoint import resolve_device
 from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.importance import parent_importance
 from rife_core.training.trainer import train
 
 LARGE_MOTION = "large_motion:default"
@@ -53,6 +50,7 @@ class Variant:
     depth_rule: str = "norm"
     both_orders: bool = True
     importance: str = "l1"  # l1 (filter magnitude) or taylor (|w * dL/dw| on a few training batches)
+    # (the runs recorded in docs/results/parent.md drew the Taylor crops with an earlier helper of this file)
 
     def config(self, parent: ArchConfig) -> ArchConfig:
         n = len(parent.blocks)
@@ -91,20 +89,10 @@ FIELDS = [
 ]
 
 
-def taylor_batches(n: int = 4, batch: int = 8, crop: int = 128) -> list[tuple[torch.Tensor, ...]]:
-    """``n`` batches of random training crops (fixed seed) for the Taylor importance."""
-    data = TorchTriplets(load("default", "train"), AugmentConfig(crop=crop))
-    out = []
-    for b in range(n):
-        items = [data[(i * 9973 + b * 31) % len(data), 1000 * b + i] for i in range(batch)]
-        out.append(tuple(torch.stack([it[k] for it in items]) for k in ("img0", "img1", "imgt")))
-    return out
-
-
 def run(variant: Variant, parent: IFNet, steps: int, every: int, device: str, sets: dict, writer, seed: int) -> None:
     cfg = variant.config(parent.cfg)
     if variant.start == "sliced":
-        scores = taylor_importance(parent, taylor_batches()) if variant.importance == "taylor" else None
+        scores = parent_importance(parent) if variant.importance == "taylor" else None
         model, report = slice_child(parent, cfg, seed=seed, depth_rule=variant.depth_rule, importance=scores)
         inherited = report.share
     else:

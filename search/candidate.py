@@ -21,14 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import torch
+
 from rife_core.cost.report import CostReport, measure_cost
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
-from rife_core.model.slicing import SliceReport, slice_child
+from rife_core.model.slicing import SliceReport, check_child, slice_child
 from rife_core.model.supernet import SuperNet
 from rife_core.training.config import TrainConfig
+from rife_core.training.importance import parent_importance
 from rife_core.training.loop import ValidationHook
 from rife_core.training.trainer import TrainResult, train
 
@@ -97,11 +100,25 @@ class Sliced:
 
     parent: IFNet
     depth_rule: str = "norm"
+    # "taylor": rank by first-order Taylor importance on fixed crops of the training data (computed once per
+    # data); "l1": by filter magnitude (rife_core.training.importance says which scored higher)
+    importance: str = "taylor"
     reports: dict[str, SliceReport] = field(default_factory=dict, compare=False)
+    _scores: dict[tuple[str, ...], dict[str, torch.Tensor]] = field(default_factory=dict, compare=False, repr=False)
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
+        check_child(self.parent.cfg, cfg)  # refused before the importance is computed
+        scores = None
+        if self.importance == "taylor":
+            if training.data not in self._scores:
+                self._scores[training.data] = parent_importance(self.parent, training.data)
+            scores = self._scores[training.data]
         child, report = slice_child(
-            self.parent, cfg, seed=weight_seed(training.seed, cfg.arch_id), depth_rule=self.depth_rule
+            self.parent,
+            cfg,
+            seed=weight_seed(training.seed, cfg.arch_id),
+            depth_rule=self.depth_rule,
+            importance=scores,
         )
         self.reports[cfg.arch_id] = report
         log.info("%s starts from the parent: %.1f%% of its parameters inherited", cfg.arch_id, 100 * report.share)

@@ -21,9 +21,10 @@ from rife_core.data.spec import parse_spec
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import ParentUnavailable, resolve_parent
-from rife_core.model.slicing import DEPTH_RULES, ChildRefused, slice_child
+from rife_core.model.slicing import DEPTH_RULES, ChildRefused, check_child, slice_child
 from rife_core.training.checkpoint import load_subnet, read_checkpoint
 from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.importance import parent_importance
 from rife_core.training.trainer import DETERMINISM_NOTE, train
 
 
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         help="which of the parent's residual units a shallower child keeps "
         "(default norm: the units that write most into the stream)",
     )
+    p.add_argument(
+        "--importance",
+        choices=("taylor", "l1"),
+        default="taylor",
+        help="how the parent's channels are ranked: first-order Taylor on fixed training crops (default) or "
+        "filter magnitude",
+    )
     args = p.parse_args(argv)
     configure_output()
     if args.steps is None and args.seconds is None:
@@ -125,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--init-from: {e}")
     if args.init_from_parent is not None:
         try:
-            model, report = slice_child(
-                resolve_parent(args.init_from_parent), arch, seed=args.seed, depth_rule=args.depth_rule
-            )
+            parent = resolve_parent(args.init_from_parent)
+            check_child(parent.cfg, arch)
+            scores = parent_importance(parent, cfg.data) if args.importance == "taylor" else None
+            model, report = slice_child(parent, arch, seed=args.seed, depth_rule=args.depth_rule, importance=scores)
         except (ParentUnavailable, ChildRefused) as e:
             p.error(f"--init-from-parent: {e}")
         logging.info(

@@ -86,6 +86,13 @@ def refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
     return out
 
 
+def check_child(parent: ArchConfig, child: ArchConfig) -> None:
+    """Raise ``ChildRefused`` listing every reason ``parent`` cannot serve ``child`` (before any work)."""
+    reasons = refusals(parent, child)
+    if reasons:
+        raise ChildRefused(f"the parent cannot serve {child.arch_id}: " + "; ".join(reasons))
+
+
 # --- channel roles ------------------------------------------------------------------------------------
 def input_roles(cfg: ArchConfig, index: int) -> list[str]:
     """What each input channel of block ``index``'s first convolution carries, in the forward's order."""
@@ -315,9 +322,7 @@ def slice_child(
     """
     if depth_rule not in DEPTH_RULES:
         raise ValueError(f"depth_rule={depth_rule!r}: choose one of {', '.join(DEPTH_RULES)}")
-    reasons = refusals(parent.cfg, cfg)
-    if reasons:
-        raise ChildRefused(f"the parent cannot serve {cfg.arch_id}: " + "; ".join(reasons))
+    check_child(parent.cfg, cfg)
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
