@@ -1,0 +1,75 @@
+"""The 'parent' loss term: L1 to the parent's frame of the same batch, with the parent named in the config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rife_core.cli import evaluate as evaluate_cli
+from rife_core.cli import train as train_cli
+from rife_core.model.config import uniform_blocks
+from rife_core.model.presets import PRESETS, create_model
+from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.losses import CompositeLoss
+from rife_core.training.trainer import train
+
+from ..model.v3_reference import RefIFNetV3
+
+CHILD = PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 1))
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Path:
+    """A release file of the rife_v3_hd structure with random weights (the real one is tested elsewhere)."""
+    torch.manual_seed(0)
+    path = tmp_path / "flownet.pkl"
+    torch.save({f"module.{k}": v for k, v in RefIFNetV3().state_dict().items()}, path)
+    return path
+
+
+def test_the_term_is_l1_to_the_parents_frame() -> None:
+    model = create_model(CHILD, seed=0)
+    a, b, t = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    out = model(a, b)
+    parent_frame = torch.rand(2, 3, 32, 32)
+    total, terms = CompositeLoss({"l1": 1.0, "parent": 0.5})(out, t, model, a, b, None, parent_frame)
+    assert terms["parent"] == pytest.approx(float(F.l1_loss(out.frame.detach(), parent_frame)))
+    assert float(total) == pytest.approx(terms["l1"] + 0.5 * terms["parent"], rel=1e-6)
+    with pytest.raises(ValueError, match="parent's frame"):
+        CompositeLoss({"parent": 1.0})(out, t, model, a, b)
+
+
+def test_the_config_names_its_parent() -> None:
+    with pytest.raises(ValueError, match="needs a parent"):
+        TrainConfig(loss={"l1": 1.0, "parent": 0.5})
+    assert "parent" not in TrainConfig().to_dict()  # configs without a parent keep their stored content
+    assert TrainConfig(loss={"parent": 1.0}, parent="rife_v3_hd").to_dict()["parent"] == "rife_v3_hd"
+
+
+def test_training_with_the_parent_term_pulls_towards_the_parent(release: Path) -> None:
+    cfg = TrainConfig(
+        stages=(Stage(steps=2, crop=32, batch_size=2),),
+        loss={"parent": 1.0},
+        parent=f"rife_v3_hd:{release}",
+        val_every=2,
+        val_items=1,
+        val_crop=32,
+        workers=0,
+        collapse_margin_db=None,
+    )
+    result = train(create_model(CHILD, seed=0), cfg, device="cpu")
+    assert result.status == "completed" and len(result.losses) == 2 and all(v > 0 for v in result.losses)
+
+
+def test_cli_usage_errors_name_the_problem(release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wide = tmp_path / "wide.json"
+    wide.write_text(CHILD.replace(blocks=uniform_blocks([4, 2, 1], [96, 8, 8], 1)).to_json())
+    with pytest.raises(SystemExit) as e:
+        train_cli.main(["--config", str(wide), "--init-from-parent", f"rife_v3_hd:{release}", "--out", str(tmp_path)])
+    assert e.value.code == 2 and "blocks[0].width=96 is wider" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        evaluate_cli.main(["--parent", "no_such_parent", "--data", "default", "--no-lpips"])
+    assert e.value.code == 2 and "PRESET:PATH" in capsys.readouterr().err
