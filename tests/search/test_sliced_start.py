@@ -49,5 +49,5 @@ def test_the_taylor_importance_is_fixed_by_its_seed() -> None:
 
 def test_a_child_the_parent_cannot_serve_is_refused_before_training() -> None:
     wide = PARENT_CFG.replace(blocks=uniform_blocks([4, 2, 1], [32, 16, 16], 2))
-    with pytest.raises(ChildRefused, match="blocks\\[0\\].width=32 is wider"):
+    with pytest.raises(ChildRefused, match=r"blocks\[0\]\.width=32 is wider"):
         run_candidate(wide, TINY.train_config(), start=Sliced(_parent()))
