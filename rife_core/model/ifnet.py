@@ -141,7 +141,8 @@ class IFNet(nn.Module):
             )
         b, _, h, w = img0.shape
         self._timestep_plane(timestep, img0)  # checks the batch size before any work
-        if not self.cfg.timestep_input and not torch.jit.is_tracing():
+        # The check reads t's value, which tracing and export (graphs without control flow on data) cannot.
+        if not self.cfg.timestep_input and not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
             t = torch.as_tensor(timestep, dtype=torch.float64)
             if not bool(torch.all(t == 0.5)):
                 raise ValueError(
