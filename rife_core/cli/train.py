@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         "(default norm: the units that write most into the stream)",
     )
     p.add_argument(
+        "--cache-parent-frames",
+        action="store_true",
+        help="compute the parent's frame once per training triplet and cache it (pays when trainings share it)",
+    )
+    p.add_argument(
         "--importance",
         choices=("taylor", "l1"),
         default="taylor",
@@ -107,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             warmup_steps=args.warmup,
             ema_decay=args.ema,
             parent=args.init_from_parent,
+            cache_parent_frames=args.cache_parent_frames,
             **({"loss": args.loss} if args.loss else {}),
         )
     except (DataError, ValueError) as e:

@@ -76,7 +76,8 @@ def _rot90_flow(flow: np.ndarray, k: int) -> np.ndarray:
 
 def augment(tri: Triplet, cfg: AugmentConfig, rng: np.random.Generator) -> Triplet:
     """Apply ``cfg``'s augmentations to one triplet; all frames see the same choices."""
-    frames = [tri.img0, tri.imgt, tri.img1]
+    # A parent's frame (the distillation target) is one more image at t: every geometric choice applies to it.
+    frames = [tri.img0, tri.imgt, tri.img1, *([tri.parent] if tri.parent is not None else [])]
     t, flow = tri.t, tri.flow
     if cfg.p_resize and rng.random() < cfg.p_resize:
         lo, hi = np.log(cfg.resize_range)
@@ -92,7 +93,7 @@ def augment(tri: Triplet, cfg: AugmentConfig, rng: np.random.Generator) -> Tripl
     if rng.random() < cfg.p_channel_reverse:
         frames = [f[..., ::-1] for f in frames]
     if rng.random() < cfg.p_temporal_reverse:
-        frames = frames[::-1]
+        frames = [frames[2], frames[1], frames[0], *frames[3:]]
         t = 1.0 - t
         flow = flow[..., [2, 3, 0, 1]] if flow is not None else None  # into img1 becomes into img0
     if rng.random() < cfg.p_rotate:
@@ -101,4 +102,5 @@ def augment(tri: Triplet, cfg: AugmentConfig, rng: np.random.Generator) -> Tripl
         flow = _rot90_flow(flow, k) if flow is not None else None
     frames = [np.ascontiguousarray(f) for f in frames]
     flow = np.ascontiguousarray(flow, dtype=np.float32) if flow is not None else None
-    return Triplet(frames[0], frames[1], frames[2], t, tri.name, flow)
+    parent = frames[3] if len(frames) > 3 else None
+    return Triplet(frames[0], frames[1], frames[2], t, tri.name, flow, parent)

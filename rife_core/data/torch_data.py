@@ -62,6 +62,8 @@ class TorchTriplets(Dataset):
             "t": torch.tensor([tri.t], dtype=torch.float32),
             "name": tri.name,
         }
+        if tri.parent is not None:  # a parent's frame, the target of the parent loss term
+            item["parent"] = to_tensor(tri.parent)
         if tri.flow is not None:  # teacher flows (4, H, W), pixels
             item["flow"] = torch.from_numpy(np.ascontiguousarray(tri.flow)).permute(2, 0, 1).float()
         return item

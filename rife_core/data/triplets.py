@@ -30,6 +30,9 @@ class Triplet:
     # Teacher flows (H, W, 4) float32 in pixels, from imgt into img0 (channels 0-1: x, y) and into img1
     # (2-3): imgt(p) ~ img0(p + flow[p, 0:2]). None unless a TeacherFlows source attached them.
     flow: np.ndarray | None = None
+    # A pretrained parent's frame at t (H, W, 3) uint8, the target of the ``parent`` loss term. None unless a
+    # ParentFrames source attached it.
+    parent: np.ndarray | None = None
 
 
 Window = tuple[int, int, int]  # frame indices (start, target, end)

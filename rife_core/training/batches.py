@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from rife_core.data.augment import AugmentConfig
 from rife_core.data.frames import DataError
+from rife_core.data.parent_frames import ParentFrames, weights_key
 from rife_core.data.spec import MixedTriplets, load
 from rife_core.data.teacher import TeacherFlows
 from rife_core.data.torch_data import TorchTriplets
@@ -72,11 +73,15 @@ def real_training_triplets(specs: Sequence[str], seed: int) -> ConcatTriplets:
     return ConcatTriplets("train", [load(s, "train", seed=seed) for s in specs])
 
 
-def training_datasets(cfg: TrainConfig, teacher: bool):
-    """(train, val) datasets of ``cfg``; ``teacher`` attaches teacher flows to the training triplets."""
+def training_datasets(cfg: TrainConfig, teacher: bool, parent: Any = None, device: Any = "cpu"):
+    """(train, val) datasets of ``cfg``; ``teacher`` attaches teacher flows to the training triplets, and a
+    ``parent`` (with ``cfg.cache_parent_frames``) its cached frames, computed first where missing."""
     train: Any = real_training_triplets(cfg.data, cfg.seed)  # a triplet source; mixing and teachers wrap it
     if cfg.synthetic_ratio > 0:
         train = MixedTriplets(train, load("synthetic", "train", seed=cfg.seed), cfg.synthetic_ratio)
+    if parent is not None and cfg.cache_parent_frames:
+        train = ParentFrames(train, weights_key(parent))
+        train.fill(parent, device)
     if teacher:
         train = TeacherFlows(train, cache=cfg.cache_teacher_flows)
     val_specs = cfg.val_data if cfg.val_data is not None else cfg.data

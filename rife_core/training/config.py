@@ -57,6 +57,9 @@ class TrainConfig:
     # The pretrained parent whose output frame the ``parent`` loss term pulls towards: a name of
     # ``rife_core.model.parents.PARENTS`` or PRESET:PATH; None: no parent (written only when set).
     parent: str | None = None
+    # Compute the parent's frame once per training triplet at full size and cache it (pays when several
+    # trainings share it); False: the parent runs on every batch's crops (written only when set).
+    cache_parent_frames: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", tuple(self.data))
@@ -82,6 +85,8 @@ class TrainConfig:
         d = asdict(self)
         if d["parent"] is None:  # configs written before parents existed keep their content (and keys)
             d.pop("parent")
+        if not d["cache_parent_frames"]:
+            d.pop("cache_parent_frames")
         return d
 
     def backbones(self) -> set[str]:

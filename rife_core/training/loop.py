@@ -102,8 +102,8 @@ class Trainer:
         img0, imgt, img1 = (batch[k].to(self.dev, non_blocking=True) for k in ("img0", "imgt", "img1"))
         t = batch["t"].to(self.dev).view(-1)
         teacher = batch["flow"].to(self.dev, non_blocking=True) if "flow" in batch else None
-        parent_frame = None
-        if loss_fn.needs_parent and self.parent is not None:
+        parent_frame = batch["parent"].to(self.dev, non_blocking=True) if "parent" in batch else None
+        if parent_frame is None and loss_fn.needs_parent and self.parent is not None:
             with torch.no_grad():
                 parent_frame = self.parent(img0, img1, t).frame
         loss, _terms = loss_fn(self.model(img0, img1, t), imgt, self.model, img0, img1, teacher, parent_frame)

@@ -73,7 +73,7 @@ def train(
     trainer = Trainer(model, cfg, dev)
     if resume is not None:
         trainer.resume(resume)
-    train_set, val_set = training_datasets(cfg, trainer.needs_teacher)
+    train_set, val_set = training_datasets(cfg, trainer.needs_teacher, trainer.parent, dev)
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(status="completed", step=trainer.step, metrics={})
     t_start = time.perf_counter()

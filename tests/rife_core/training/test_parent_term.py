@@ -73,3 +73,33 @@ def test_cli_usage_errors_name_the_problem(release: Path, tmp_path: Path, capsys
     with pytest.raises(SystemExit) as e:
         evaluate_cli.main(["--parent", "no_such_parent", "--data", "default", "--no-lpips"])
     assert e.value.code == 2 and "PRESET:PATH" in capsys.readouterr().err
+
+
+def test_training_reads_cached_parent_frames(release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
+    clip = tmp_path / "frames" / "clip"
+    clip.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (48, 80, 3), dtype=np.uint8)
+    for i in range(40):  # a texture moving 2 px per frame
+        Image.fromarray(np.roll(base, 2 * i, axis=1)).save(clip / f"{i:04d}.png")
+    spec = f"frames:{tmp_path / 'frames'}"
+    cfg = TrainConfig(
+        data=(spec,),
+        stages=(Stage(steps=2, crop=32, batch_size=2),),
+        loss={"l1": 1.0, "parent": 0.5},
+        parent=f"rife_v3_hd:{release}",
+        cache_parent_frames=True,
+        val_every=2,
+        val_items=1,
+        val_crop=32,
+        workers=0,
+        collapse_margin_db=None,
+    )
+    result = train(create_model(CHILD, seed=0), cfg, device="cpu")
+    cached = list((tmp_path / "cache" / "parent_frames").glob("*/*.npy"))
+    assert result.status == "completed" and len(cached) > 0
+    assert all(np.load(p).shape == (48, 80, 3) for p in cached)
