@@ -72,3 +72,38 @@ def test_from_dict_rejects_unknown_fields_and_presets() -> None:
         ArchConfig.from_dict(d)
     with pytest.raises(ConfigError, match="unknown preset"):
         get_config("rife_v9")
+
+
+def test_stored_configs_keep_their_arch_id() -> None:
+    # arch_ids as stored before the v3 fields existed (checkpoints, result tables and caches are keyed by them)
+    stored = {
+        "rife_v4_25": "5ad1a28a90c0",
+        "rife_v4_15_lite": "85be824cdab1",
+        "lite_s": "df5a421315fa",
+        "lite_ds": "ec31fdc4c270",
+        "lite_lowres_warp": "d7ab0632b768",
+        "lite_fast": "5dcac98c63c7",
+    }
+    for name, arch_id in stored.items():
+        assert PRESETS[name].arch_id == arch_id
+        assert ArchConfig.from_json(PRESETS[name].to_json()).arch_id == arch_id
+
+
+def test_the_v3_fields_round_trip_and_change_the_id() -> None:
+    cfg = PRESETS["rife_v3_hd"]
+    again = ArchConfig.from_json(cfg.to_json())
+    assert again == cfg and again.arch_id == cfg.arch_id
+    for field, value in [
+        ("activation", "prelu"),
+        ("residual", "pair"),
+        ("split_heads", True),
+        ("mask_update", "residual"),
+        ("both_orders", True),
+        ("timestep_input", False),
+    ]:
+        base = PRESETS["lite_s"].replace(passed_feat_ch=0)
+        changed = base.replace(**{field: value})
+        assert field in changed.to_dict() and field not in base.to_dict()
+        assert changed.arch_id != base.arch_id
+    with pytest.raises(ConfigError, match="both_orders=True needs passed_feat_ch"):
+        PRESETS["lite_s"].replace(both_orders=True)
