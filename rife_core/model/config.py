@@ -39,9 +39,8 @@ RESIDUAL_UNITS: tuple[str, ...] = get_args(ResidualUnit)
 MASK_UPDATES: tuple[str, ...] = get_args(MaskUpdate)
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 # Fields added after architectures were first stored: written only when they differ from this default.
-WRITTEN_WHEN_SET: dict[str, Any] = {
-    "flow_resolution": "full",
-    "flow_init": "none",
+# RIFE v4's block choices, the defaults of the fields that express RIFE v3 (and the supernet's layout).
+V4_BLOCK_CHOICES: dict[str, Any] = {
     "activation": "leaky_relu",
     "residual": "resconv",
     "split_heads": False,
@@ -49,6 +48,7 @@ WRITTEN_WHEN_SET: dict[str, Any] = {
     "both_orders": False,
     "timestep_input": True,
 }
+WRITTEN_WHEN_SET: dict[str, Any] = {"flow_resolution": "full", "flow_init": "none", **V4_BLOCK_CHOICES}
 
 
 class ConfigError(ValueError):
@@ -311,6 +311,7 @@ __all__ = [
     "RESIDUAL_UNITS",
     "TIMESTEP_CH",
     "UPSAMPLE_TYPES",
+    "V4_BLOCK_CHOICES",
     "WARP_RESOLUTIONS",
     "ArchConfig",
     "BlockConfig",

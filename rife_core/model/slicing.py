@@ -209,12 +209,8 @@ def _slice_block(
         # conv0: first conv's outputs by their own filters (inputs matched by role), second writes the stream
         cols = _match(input_roles(ccfg, ci), input_roles(pcfg, pi))
         hidden = _top(_l1_out(cp.score(pc0a.weight), [c for c in cols if c is not None]), cc0a.out_channels)
-        cp.take(cc0a.weight, pc0a.weight, hidden, cols)
-        cp.take(cc0a.bias, pc0a.bias, hidden)
-        _take_act(cp, child.conv0[0][1], parent.conv0[0][1], hidden)
-        cp.take(cc0b.weight, pc0b.weight, stream, hidden)
-        cp.take(cc0b.bias, pc0b.bias, stream)
-        _take_act(cp, child.conv0[1][1], parent.conv0[1][1], stream)
+        _take_conv_act(cp, child.conv0[0], parent.conv0[0], hidden, cols)
+        _take_conv_act(cp, child.conv0[1], parent.conv0[1], stream, hidden)
         for cu, pu in zip(child.convblock, (units[u] for u in kept), strict=True):
             _slice_unit(cp, cu, pu, stream)
     _slice_heads(cp, child, parent, ccfg, pcfg, stream, prefix)
@@ -232,17 +228,18 @@ def _take_act(cp: _Copier, child: Any, parent: Any, index: list[int]) -> None:
         cp.take(child.weight, parent.weight, index)
 
 
+def _take_conv_act(cp: _Copier, child: Any, parent: Any, outs: list[int], ins: Sequence[int | None]) -> None:
+    """A ``conv_act`` pair: the conv's filters ``outs`` over inputs ``ins``, its bias and activation ``outs``."""
+    cp.take(child[0].weight, parent[0].weight, outs, ins)
+    cp.take(child[0].bias, parent[0].bias, outs)
+    _take_act(cp, child[1], parent[1], outs)
+
+
 def _slice_unit(cp: _Copier, child: Any, parent: Any, stream: list[int]) -> None:
     if hasattr(child, "convs"):  # a pair: inner channels ranked by the first conv's filters
-        pa, pb = parent.convs[0][0], parent.convs[1][0]
-        ca, cb = child.convs[0][0], child.convs[1][0]
-        inner = _top(_l1_out(cp.score(pa.weight), stream), ca.out_channels)
-        cp.take(ca.weight, pa.weight, inner, stream)
-        cp.take(ca.bias, pa.bias, inner)
-        _take_act(cp, child.convs[0][1], parent.convs[0][1], inner)
-        cp.take(cb.weight, pb.weight, stream, inner)
-        cp.take(cb.bias, pb.bias, stream)
-        _take_act(cp, child.convs[1][1], parent.convs[1][1], stream)
+        inner = _top(_l1_out(cp.score(parent.convs[0][0].weight), stream), child.convs[0][0].out_channels)
+        _take_conv_act(cp, child.convs[0], parent.convs[0], inner, stream)
+        _take_conv_act(cp, child.convs[1], parent.convs[1], stream, inner)
     else:  # ResConv
         cp.take(child.conv.weight, parent.conv.weight, stream, stream)
         cp.take(child.conv.bias, parent.conv.bias, stream)

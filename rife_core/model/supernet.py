@@ -34,6 +34,7 @@ from rife_core.model.config import (
     IMG_CH,
     MASK_CH,
     TIMESTEP_CH,
+    V4_BLOCK_CHOICES,
     ArchConfig,
     BlockConfig,
     ConvType,
@@ -83,24 +84,12 @@ class SuperSpace:
             (not cfg.has_prior, f"flow_init {cfg.flow_init} (the supernet shares no weights with a flow prior)"),
             (cfg.upsample != "deconv2", "upsample deconv2 (a parent's head: slice it from the parent instead)"),
             (
-                all(getattr(cfg, k) == v for k, v in V4_CHOICES.items()),
+                all(getattr(cfg, k) == v for k, v in V4_BLOCK_CHOICES.items()),
                 "RIFE v3's choices (PReLU, residual pairs, split heads, both orders, no t): a parent's children",
             ),
         ]
         bad = [what for ok, what in checks if not ok]
         return ", ".join(bad) if bad else None
-
-
-# The block-level choices the supernet's weights are laid out for (RIFE v4's); v3-style children are sliced
-# from a parent (``rife_core.model.slicing``).
-V4_CHOICES = {
-    "activation": "leaky_relu",
-    "residual": "resconv",
-    "split_heads": False,
-    "mask_update": "replace",
-    "both_orders": False,
-    "timestep_input": True,
-}
 
 
 # --- canonical channel layouts ---------------------------------------------------------------------------

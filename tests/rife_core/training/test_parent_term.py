@@ -49,17 +49,22 @@ def test_the_config_names_its_parent() -> None:
     assert TrainConfig(loss={"parent": 1.0}, parent="rife_v3_hd").to_dict()["parent"] == "rife_v3_hd"
 
 
-def test_training_with_the_parent_term_pulls_towards_the_parent(release: Path) -> None:
-    cfg = TrainConfig(
+def _tiny_run(release: Path, **kwargs) -> TrainConfig:
+    """Two steps on 32x32 crops with the parent term, the parent a release file of random weights."""
+    return TrainConfig(
         stages=(Stage(steps=2, crop=32, batch_size=2),),
-        loss={"parent": 1.0},
         parent=f"rife_v3_hd:{release}",
         val_every=2,
         val_items=1,
         val_crop=32,
         workers=0,
         collapse_margin_db=None,
+        **kwargs,
     )
+
+
+def test_training_with_the_parent_term_pulls_towards_the_parent(release: Path) -> None:
+    cfg = _tiny_run(release, loss={"parent": 1.0})
     result = train(create_model(CHILD, seed=0), cfg, device="cpu")
     assert result.status == "completed" and len(result.losses) == 2 and all(v > 0 for v in result.losses)
 
@@ -87,18 +92,7 @@ def test_training_reads_cached_parent_frames(release: Path, tmp_path: Path, monk
     for i in range(40):  # a texture moving 2 px per frame
         Image.fromarray(np.roll(base, 2 * i, axis=1)).save(clip / f"{i:04d}.png")
     spec = f"frames:{tmp_path / 'frames'}"
-    cfg = TrainConfig(
-        data=(spec,),
-        stages=(Stage(steps=2, crop=32, batch_size=2),),
-        loss={"l1": 1.0, "parent": 0.5},
-        parent=f"rife_v3_hd:{release}",
-        cache_parent_frames=True,
-        val_every=2,
-        val_items=1,
-        val_crop=32,
-        workers=0,
-        collapse_margin_db=None,
-    )
+    cfg = _tiny_run(release, data=(spec,), loss={"l1": 1.0, "parent": 0.5}, cache_parent_frames=True)
     result = train(create_model(CHILD, seed=0), cfg, device="cpu")
     cached = list((tmp_path / "cache" / "parent_frames").glob("*/*.npy"))
     assert result.status == "completed" and len(cached) > 0
