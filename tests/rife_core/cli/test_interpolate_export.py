@@ -131,21 +131,3 @@ def test_a_net_without_timestep_input_multiplies_by_recursive_halving() -> None:
     assert np.array_equal(out[2], as_img(mid)) and np.array_equal(out[1], as_img(quarter))
     with pytest.raises(ValueError, match="power of two"):
         interpolate_stream(model, iter(frames), 3, torch.device("cpu"), out.append)
-
-
-def test_a_v3_style_net_exports_to_onnx(tmp_path: Path) -> None:
-    import numpy as np
-    import onnxruntime as ort
-
-    from rife_core.export.exporters import export_onnx
-    from rife_core.model.config import uniform_blocks
-    from rife_core.model.presets import PRESETS, create_model
-
-    model = create_model(PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 1)), seed=0)
-    path = export_onnx(model.eval(), tmp_path / "v3.onnx", (64, 64))
-    session = ort.InferenceSession(str(path))
-    a, b = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
-    feeds = {"img0": a.numpy(), "img1": b.numpy(), "t": np.array([0.5], np.float32)}
-    got = session.run(None, {i.name: feeds[i.name] for i in session.get_inputs()})[0]
-    with torch.no_grad():
-        assert np.abs(got - model(a, b).frame.numpy()).max() < 1e-4

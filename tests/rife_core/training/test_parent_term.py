@@ -37,7 +37,7 @@ def test_the_term_is_l1_to_the_parents_frame() -> None:
     parent_frame = torch.rand(2, 3, 32, 32)
     total, terms = CompositeLoss({"l1": 1.0, "parent": 0.5})(out, t, model, a, b, None, parent_frame)
     assert terms["parent"] == pytest.approx(float(F.l1_loss(out.frame.detach(), parent_frame)))
-    assert float(total) == pytest.approx(terms["l1"] + 0.5 * terms["parent"], rel=1e-6)
+    assert float(total.detach()) == pytest.approx(terms["l1"] + 0.5 * terms["parent"], rel=1e-6)
     with pytest.raises(ValueError, match="parent's frame"):
         CompositeLoss({"parent": 1.0})(out, t, model, a, b)
 
