@@ -51,18 +51,61 @@ def _dead_set(width: int, keep: int, seed: int) -> list[int]:
     return sorted(torch.randperm(width, generator=torch.Generator().manual_seed(seed))[: width - keep].tolist())
 
 
-def _make_narrow(parent: IFNet, keep: int) -> None:
-    """Kill all but ``keep`` stream channels and half the hidden channels of every block, at random places."""
+def _make_narrow(parent: IFNet, keep: int) -> dict[str, list[int]]:
+    """Kill all but ``keep`` stream channels and half the hidden channels of every block, at random places;
+    returns the live channels of each set, by a name of this test's own."""
+    live: dict[str, list[int]] = {}
+
+    def kill(layer: nn.Module, width: int, n_keep: int, seed: int, name: str, transposed: bool = False) -> list[int]:
+        dead = _dead_set(width, n_keep, seed)
+        _kill_out(layer, dead, transposed)
+        live[name] = [c for c in range(width) if c not in dead]
+        return dead
+
     for bi, block in enumerate(parent.blocks):
         width = block.conv0[1][0].out_channels
-        stream = _dead_set(width, keep, 10 + bi)
-        _kill_out(block.conv0[1][0], stream)
-        _kill_out(block.conv0[0][0], _dead_set(width // 2, keep // 2, 20 + bi))
+        stream = kill(block.conv0[1][0], width, keep, 10 + bi, f"{bi}.stream")
+        kill(block.conv0[0][0], width // 2, keep // 2, 20 + bi, f"{bi}.conv0")
         for ui, unit in enumerate(block.convblock):
-            _kill_out(unit.convs[0][0], _dead_set(width, keep, 30 + 10 * bi + ui))
+            kill(unit.convs[0][0], width, keep, 30 + 10 * bi + ui, f"{bi}.unit{ui}")
             _kill_out(unit.convs[1][0], stream)
         for hi, head in enumerate((block.lastconv, block.maskconv)):
-            _kill_out(head.learned[0], _dead_set(width // 2, keep // 2, 40 + 10 * bi + hi), transposed=True)
+            kill(head.learned[0], width // 2, keep // 2, 40 + 10 * bi + hi, f"{bi}.head{hi}", transposed=True)
+    return live
+
+
+def _put(layer: nn.Module, w: torch.Tensor, b: torch.Tensor, outs: list[int], ins: list[int], t: bool = False) -> None:
+    """Copy filters ``outs`` over inputs ``ins`` (``t``: a transposed conv, stored (in, out, kh, kw))."""
+    layer.weight.copy_(w[ins][:, outs] if t else w[outs][:, ins])
+    layer.bias.copy_(b[outs])
+
+
+def _standalone(parent: IFNet, cfg, live: dict[str, list[int]]) -> IFNet:
+    """``cfg`` built on its own, each weight copied by hand from the parent's live channels."""
+    net = IFNet(cfg).double()
+    p = dict(parent.named_parameters())
+    with torch.no_grad():
+        for bi, block in enumerate(net.blocks):
+            s, c0 = live[f"{bi}.stream"], live[f"{bi}.conv0"]
+            pre = f"blocks.{bi}."
+            w = {k[len(pre) :]: v for k, v in p.items() if k.startswith(pre)}
+            _put(block.conv0[0][0], w["conv0.0.0.weight"], w["conv0.0.0.bias"], c0, list(range(6 if bi == 0 else 11)))
+            block.conv0[0][1].weight.copy_(w["conv0.0.1.weight"][c0])
+            _put(block.conv0[1][0], w["conv0.1.0.weight"], w["conv0.1.0.bias"], s, c0)
+            block.conv0[1][1].weight.copy_(w["conv0.1.1.weight"][s])
+            for ui, unit in enumerate(block.convblock):
+                inner, u = live[f"{bi}.unit{ui}"], f"convblock.{ui}.convs."
+                _put(unit.convs[0][0], w[u + "0.0.weight"], w[u + "0.0.bias"], inner, s)
+                unit.convs[0][1].weight.copy_(w[u + "0.1.weight"][inner])
+                _put(unit.convs[1][0], w[u + "1.0.weight"], w[u + "1.0.bias"], s, inner)
+                unit.convs[1][1].weight.copy_(w[u + "1.1.weight"][s])
+            for hi, head in enumerate(("lastconv", "maskconv")):
+                hid, learned, h = live[f"{bi}.head{hi}"], getattr(block, head).learned, f"{head}.learned."
+                _put(learned[0], w[h + "0.weight"], w[h + "0.bias"], hid, s, t=True)
+                learned[1].weight.copy_(w[h + "1.weight"][hid])
+                outs = list(range(learned[2].out_channels))
+                _put(learned[2], w[h + "2.weight"], w[h + "2.bias"], outs, hid, t=True)
+    return net
 
 
 def _same(a: IFNet, b: IFNet) -> float:
@@ -82,11 +125,15 @@ def test_a_child_of_the_parents_shape_is_the_parent() -> None:
 
 def test_a_narrow_child_keeps_the_live_channels() -> None:
     parent = _parent()
-    _make_narrow(parent, keep=8)
+    live = _make_narrow(parent, keep=8)
     narrow = V3_TINY.replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 3))
-    child, report = slice_child(parent, narrow)
+    child, report = slice_child(parent, narrow, importance=None)
     assert report.share == 1.0 and child.num_params() < parent.num_params()
     assert _same(parent, child.double()) < 1e-12
+    # and it is the stand-alone child with the live weights copied by hand, weight for weight
+    standalone = _standalone(parent, narrow, live).state_dict()
+    for name, value in child.double().state_dict().items():
+        assert torch.equal(value, standalone[name]), name
 
 
 def test_a_random_narrow_child_differs() -> None:
