@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         table = evaluation_table(
             methods, specs, args.split, lpips=not args.no_lpips, max_items=args.max_items, device=device
         )
-    except DataError as e:
+    except (DataError, ValueError) as e:  # ValueError: e.g. a time a network without t input cannot reach
         print(f"error: {e}", file=sys.stderr)
         return 2
     with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 120):

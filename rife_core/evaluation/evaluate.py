@@ -60,13 +60,46 @@ def evaluate(
     return out
 
 
+HALVING_LEVELS = 8  # a network without a timestep input reaches t = k / 2^8 by halving
+
+
 def model_predictor(model: torch.nn.Module, flip_tta: bool = False) -> Predict:
-    """``model`` as a predictor; ``flip_tta``: averaged with its prediction on mirrored frames (``flip_averaged``)."""
+    """``model`` as a predictor; ``flip_tta``: averaged with its prediction on mirrored frames (``flip_averaged``).
+
+    A network without a timestep input (``cfg.timestep_input`` False) computes middle frames; other times
+    k / 2^m come from recursive halving (``halving_predict``), others are refused.
+    """
+    cfg = getattr(model, "cfg", None)
 
     def predict(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if cfg is not None and not cfg.timestep_input:
+            return halving_predict(model, img0, img1, t)
         return model(img0, img1, t).frame
 
     return flip_averaged(predict) if flip_tta else predict
+
+
+def halving_predict(model: torch.nn.Module, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The frame at each item's t by halving the interval with middle frames until it ends on t."""
+    times = torch.as_tensor(t, dtype=torch.float64).reshape(-1).tolist()
+    if len(times) == 1:
+        times = times * img0.shape[0]
+    out = []
+    for i, target in enumerate(times):
+        a, b, lo, hi = img0[i : i + 1], img1[i : i + 1], 0.0, 1.0
+        for _ in range(HALVING_LEVELS):
+            mid = (lo + hi) / 2
+            frame = model(a, b, 0.5).frame
+            if abs(target - mid) < 1e-9:
+                break
+            a, b, lo, hi = (a, frame, lo, mid) if target < mid else (frame, b, mid, hi)
+        else:
+            raise ValueError(
+                f"t = {target} is not k / 2^m for m <= {HALVING_LEVELS}: a network without a timestep input "
+                "reaches only such times by halving"
+            )
+        out.append(frame)
+    return torch.cat(out, 0)
 
 
 def flip_averaged(predict: Predict) -> Predict:

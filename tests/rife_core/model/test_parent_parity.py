@@ -73,3 +73,20 @@ def test_no_timestep_input_refuses_other_times() -> None:
     model(x, x, 0.5)
     with pytest.raises(ValueError, match="middle frame only"):
         model(x, x, 0.25)
+
+
+def test_evaluation_reaches_other_times_by_halving() -> None:
+    from rife_core.evaluation.evaluate import model_predictor
+
+    model = IFNet(PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([2, 1], [8, 8], 1))).eval()
+    a, b = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    predict = model_predictor(model)
+    with torch.no_grad():
+        mid = model(a, b).frame
+        quarter = model(a, mid).frame
+        three_quarters = model(mid, b).frame
+        got = predict(a, b, torch.tensor([0.25, 0.75]))
+        assert torch.equal(predict(a, b, torch.tensor([0.5])), mid)
+    assert torch.allclose(got[0], quarter[0], atol=1e-6) and torch.allclose(got[1], three_quarters[1], atol=1e-6)
+    with pytest.raises(ValueError, match="not k / 2"):
+        predict(a, b, torch.tensor([1 / 3]))
