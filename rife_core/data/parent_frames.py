@@ -1,7 +1,8 @@
 """The parent's frames for distillation, computed once per training triplet at full size and cached on disk.
 
 The ``parent`` loss term needs the parent's output for every training crop. Computed per batch it costs a
-parent forward on every step (0.2 s of a 0.56 s step on 2 CPU cores, docs/results/parent.md). Cached, it
+parent forward on every step (a width-40 step on 2 CPU cores: 0.58 s, 0.36 s with the frames cached;
+docs/results/parent.md). Cached, it
 is one forward per triplet at full size (minutes for the embedded clips), kept as uint8 under
 ``<cache>/parent_frames/<parent key>/`` and keyed by the frames' content, and the crops then take it
 through the same augmentation as the frames (``rife_core.data.augment``). A full-size target also sees
@@ -16,13 +17,14 @@ import logging
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from rife_core.data.cache import cache_dir
 from rife_core.data.frames import DataError
-from rife_core.data.teacher import _key as content_key
+from rife_core.data.teacher import frames_key
 from rife_core.data.triplets import Triplet
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,19 @@ class ParentFrames:
         self.base = base
         self.name = getattr(base, "name", "data")
         self.folder = cache_dir() / "parent_frames" / parent_key
+        # item -> cache file, hashed once (``fill``) or on first read, not on every read in the loader
+        self._paths: dict[int, Path] = {}
 
     def __len__(self) -> int:
         return len(self.base)
 
-    def _path(self, tri: Triplet):
-        return self.folder / f"{content_key(tri)}.npy"
+    def _path(self, idx: int, tri: Triplet | None = None) -> Path:
+        if idx not in self._paths:
+            self._paths[idx] = self.folder / f"{frames_key(tri if tri is not None else self.base[idx])}.npy"
+        return self._paths[idx]
 
     def missing(self) -> list[int]:
-        return [i for i in range(len(self.base)) if not self._path(self.base[i]).is_file()]
+        return [i for i in range(len(self.base)) if not self._path(i).is_file()]
 
     @torch.no_grad()
     def fill(self, parent: torch.nn.Module, device: torch.device) -> int:
@@ -72,7 +78,7 @@ class ParentFrames:
             a, b = (_tensor(x).to(device) for x in (tri.img0, tri.img1))
             frame = parent(a, b, tri.t).frame[0].clamp(0, 1)
             out = (frame * 255).round().byte().permute(1, 2, 0).cpu().numpy()
-            path = self._path(tri)
+            path = self._path(i, tri)
             tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(tmp, out)
             os.replace(tmp, path)  # atomic: a kill leaves no half-written entry
@@ -86,7 +92,7 @@ class ParentFrames:
 
     def __getitem__(self, idx: int) -> Triplet:
         tri = self.base[idx]
-        path = self._path(tri)
+        path = self._path(idx, tri)
         if not path.is_file():
             raise DataError(f"the parent's frame of {tri.name} is not cached ({path}); call ParentFrames.fill first")
         return replace(tri, parent=np.load(path))

@@ -33,7 +33,8 @@ def teacher_flow(tri: Triplet) -> np.ndarray:
     return np.concatenate([dis_flow(tri.imgt, tri.img0), dis_flow(tri.imgt, tri.img1)], axis=-1).astype(np.float32)
 
 
-def _key(tri: Triplet) -> str:
+def frames_key(tri: Triplet) -> str:
+    """A content hash of a triplet's three frames: cached per-triplet data is keyed by it."""
     h = hashlib.sha256()
     for img in (tri.img0, tri.imgt, tri.img1):
         h.update(np.ascontiguousarray(img).data)
@@ -68,7 +69,7 @@ class TeacherFlows:
         if not self.cache:
             return replace(tri, flow=teacher_flow(tri))
         h, w = tri.imgt.shape[:2]
-        path = cache_dir() / "teacher_flow" / f"{_key(tri)}.npy"
+        path = cache_dir() / "teacher_flow" / f"{frames_key(tri)}.npy"
         if path.is_file():
             return replace(tri, flow=_restore(np.load(path), h, w))
         stored = _store(teacher_flow(tri))

