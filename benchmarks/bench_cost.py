@@ -25,7 +25,7 @@ from rife_core.cost.latency import BACKENDS
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
 from rife_core.model.presets import PRESETS, create_model
-from space.space import SearchSpace
+from space.space import V4_SPACE, SearchSpace
 
 REFERENCE = "rife_v4_25"
 BUDGET = 500_000
@@ -33,7 +33,7 @@ BUDGET = 500_000
 
 def sample_configs(n: int, seed: int) -> list[tuple[str, ArchConfig]]:
     """``n`` random architectures of the default search space under the budget."""
-    space, rng = SearchSpace.load(), np.random.default_rng(seed)
+    space, rng = SearchSpace.load(V4_SPACE), np.random.default_rng(seed)
     out: list[tuple[str, ArchConfig]] = []
     while len(out) < n:
         cfg = space.random_config(rng)

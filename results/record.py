@@ -47,6 +47,7 @@ class TrialRecord:
     overhead_s: float | None = None  # cost measurement
     train_s: float | None = None  # training and validation, this trial's own (None when reused or pruned)
     checkpoint: str | None = None
+    inherited_share: float | None = None  # share of the parameters that started from the parent's (or supernet's)
     worker: str | None = None  # "host:pid" of the process running it (the journal storage's stale sweep)
 
     @classmethod
@@ -77,4 +78,15 @@ class TrialRecord:
         return asdict(self)
 
 
-RESULT_FIELDS = ("params", "macs", "macs_warp", "latency_ms", "psnr", "ssim", "lpips", "ie", "curve")
+RESULT_FIELDS = (
+    "params",
+    "macs",
+    "macs_warp",
+    "latency_ms",
+    "psnr",
+    "ssim",
+    "lpips",
+    "ie",
+    "curve",
+    "inherited_share",
+)

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ from rife_core.data.torch_data import default_workers
 from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate
 from rife_core.model.config import ArchConfig
-from search.candidate import CandidateFailed, Inherited, run_candidate
+from rife_core.model.parents import resolve_parent
+from search.candidate import SEEDED, CandidateFailed, Inherited, Sliced, Start, run_candidate
 from search.oneshot import SupernetSettings, supernet_path, train_supernet
 from search.proxy import ProxySettings, large_motion
 from search.rank_stats import Agreement, rank_agreement, seed_agreement
@@ -66,14 +68,25 @@ def result_cache(path: Path) -> JsonlCache:
     return JsonlCache(path, lambda row: (row["arch_id"], row["settings"]))
 
 
-def train_row(cfg: ArchConfig, settings: ProxySettings) -> dict:
-    """Train ``cfg`` from its seeded initialisation under ``settings``: the row to cache (a worker's job).
+def row_key(settings: ProxySettings, parent: str | None) -> str:
+    """What a cached row was scored under: the settings, and the parent its candidate was sliced from."""
+    return settings.key() if parent is None else content_key([settings.key(), parent])
 
-    The search's candidate pipeline, without the cost probes.
+
+@cache
+def _sliced(parent: str, importance: str) -> Sliced:
+    """One start per process and parent: the parent is loaded and its importance computed once."""
+    return Sliced(resolve_parent(parent), importance=importance)
+
+
+def train_row(cfg: ArchConfig, settings: ProxySettings, parent: str | None = None) -> dict:
+    """Train ``cfg`` under ``settings`` from weights sliced from ``parent`` (None: its seeded initialisation):
+    the row to cache (a worker's job). The search's candidate pipeline, without the cost probes.
     """
     t0 = time.perf_counter()
+    start: Start = SEEDED if parent is None else _sliced(parent, settings.importance)
     try:
-        res = run_candidate(cfg, settings.train_config(), device=settings.device)
+        res = run_candidate(cfg, settings.train_config(parent=parent), start=start, device=settings.device)
         row = {"psnr": res.metrics["psnr"], "ssim": res.metrics["ssim"], "status": "completed"}
         history = res.history
     except CandidateFailed as e:
@@ -81,7 +94,12 @@ def train_row(cfg: ArchConfig, settings: ProxySettings) -> dict:
         row = {"psnr": float("nan"), "ssim": float("nan"), "status": e.trained.status, "reason": str(e)}
         history = e.trained.history
     row["history"] = [[h["step"], round(h["psnr"], 3)] for h in history]
-    row.update(arch_id=cfg.arch_id, settings=settings.key(), seconds=time.perf_counter() - t0, params=count_params(cfg))
+    row.update(
+        arch_id=cfg.arch_id,
+        settings=row_key(settings, parent),
+        seconds=time.perf_counter() - t0,
+        params=count_params(cfg),
+    )
     return row
 
 
@@ -92,9 +110,16 @@ def _init_worker(threads: int) -> None:
     configure_output()
 
 
-def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: JsonlCache, done: dict, n_jobs: int) -> None:
-    """Train every (arch, settings) not yet in ``done``, ``n_jobs`` at a time; cache each row as it arrives."""
-    todo = [(c, s) for c, s in jobs if (c.arch_id, s.key()) not in done]
+def train_rows(
+    jobs: list[tuple[ArchConfig, ProxySettings]],
+    cache: JsonlCache,
+    done: dict,
+    n_jobs: int,
+    parent: str | None = None,
+) -> None:
+    """Train every (arch, settings) not yet in ``done``, ``n_jobs`` at a time, sliced from ``parent`` where
+    there is one; cache each row as it arrives."""
+    todo = [(c, s) for c, s in jobs if (c.arch_id, row_key(s, parent)) not in done]
     t0 = time.perf_counter()
 
     def record(k: int, row: dict) -> None:
@@ -115,7 +140,7 @@ def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: JsonlCache, 
 
     if n_jobs <= 1:
         for k, (cfg, settings) in enumerate(todo, 1):
-            record(k, train_row(cfg, settings))
+            record(k, train_row(cfg, settings, parent))
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -123,7 +148,7 @@ def train_rows(jobs: list[tuple[ArchConfig, ProxySettings]], cache: JsonlCache, 
     cores = os.cpu_count() or 2
     loader_workers = max(0, min(default_workers(), cores // n_jobs - 1))
     with ProcessPoolExecutor(n_jobs, mp.get_context("spawn"), _init_worker, (max(1, cores // n_jobs),)) as pool:
-        futures = [pool.submit(train_row, c, replace(s, workers=loader_workers)) for c, s in todo]
+        futures = [pool.submit(train_row, c, replace(s, workers=loader_workers), parent) for c, s in todo]
         for k, f in enumerate(as_completed(futures), 1):
             record(k, f.result())
 
@@ -327,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         budget = parse_count(args.budget)
         space = SearchSpace.load(args.space).fix(args.fix)
         proxy, ref = settings_from(args, "proxy"), settings_from(args, "ref")
+        if args.proxy_strategy == "oneshot" and space.parent is not None:
+            raise ValueError(
+                f"--proxy-strategy oneshot: no supernet holds the children of the parent {space.parent}; pass "
+                "--space space/v4_space.yaml for the v4-style supernet"
+            )
         seeds = [int(x) for x in args.proxy_seeds.split(",")] if args.proxy_seeds else [proxy.seed]
         if args.reference == "table":
             ref_rows, ref_key = reference_from_table(args, space, budget)
@@ -349,11 +379,12 @@ def main(argv: list[str] | None = None) -> int:
     log.info("%d architectures; blend %.2f dB on the validation triplets", len(archs), blend_psnr)
     proxies = [replace(proxy, seed=x) for x in seeds]
     if args.reference == "train":
-        train_rows([(c, ref) for c in archs], cache, done, args.jobs)
+        train_rows([(c, ref) for c in archs], cache, done, args.jobs, space.parent)
+        ref_key = row_key(ref, space.parent)
     sn_cost = ""
     if args.proxy_strategy == "train":
-        train_rows([(c, pr) for pr in proxies for c in archs], cache, done, args.jobs)
-        proxy_keys = [pr.key() for pr in proxies]
+        train_rows([(c, pr) for pr in proxies for c in archs], cache, done, args.jobs, space.parent)
+        proxy_keys = [row_key(pr, space.parent) for pr in proxies]
     else:
         sn = supernet_from(args, proxy)  # one supernet, whatever the fine-tune's seed
         proxy_keys = []

@@ -21,8 +21,9 @@ from rife_core.data.frames import DataError
 from rife_core.data.torch_data import center_crop, to_tensor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
+from rife_core.model.parents import resolve_parent
 from rife_core.model.supernet import SuperNet
-from search.candidate import SEEDED, CandidateFailed, Inherited, Start, run_candidate, weight_seed
+from search.candidate import SEEDED, CandidateFailed, Inherited, Sliced, Start, run_candidate, weight_seed
 from search.pruner import OPTUNA, PARETO, ParetoPruner, Reference, pruning_mode
 from search.spec import SearchSpec
 from space.space import SearchSpace
@@ -67,8 +68,11 @@ def record_constraints(trial: optuna.Trial, record: TrialRecord, excess: list[fl
             trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
 
 
-def candidate_start(spec: SearchSpec, supernet: SuperNet | None) -> Start:
-    """Seeded training, or (one-shot) the supernet's weights with ``spec.finetune_steps`` of fine-tune."""
+def candidate_start(spec: SearchSpec, supernet: SuperNet | None, parent: IFNet | None = None) -> Start:
+    """Weights sliced from the space's ``parent``, seeded training, or (one-shot) the supernet's weights with
+    ``spec.finetune_steps`` of fine-tune; then the proxy's training (a fine-tune for sliced children)."""
+    if parent is not None:
+        return Sliced(parent, importance=spec.proxy.importance)
     if supernet is None:
         return SEEDED
     return Inherited(supernet, spec.proxy.train_config(spec.finetune_steps) if spec.finetune_steps else None)
@@ -86,7 +90,8 @@ class Objective:
     ) -> None:
         self.spec = spec
         self.supernet = supernet  # one-shot: candidates inherit its weights
-        self.start = candidate_start(spec, supernet)
+        self.parent = resolve_parent(space.parent) if space.parent is not None else None
+        self.start = candidate_start(spec, supernet, self.parent)
         self.space = space
         self.proxy = spec.proxy
         self.fingerprint = fingerprint
@@ -151,7 +156,7 @@ class Objective:
         try:
             result = run_candidate(
                 cfg,
-                self.proxy.train_config(),
+                self.proxy.train_config(parent=self.space.parent),
                 start=self.start,
                 evals={"val": self.proxy.evaluation()} if self.proxy.lpips else {},
                 validation=replace(self.proxy.evaluation(), lpips=False),
@@ -165,7 +170,12 @@ class Objective:
             rec.set(trial, fail_reason=str(e))
             raise TrialFailed(str(e)) from e
         final = {**result.scores.get("val", {}), **result.metrics}
-        rec.set(trial, train_s=result.train_s, checkpoint=str(result.checkpoint))
+        rec.set(
+            trial,
+            train_s=result.train_s,
+            checkpoint=str(result.checkpoint),
+            inherited_share=round(result.inherited_share, 4),
+        )
         rec.set(trial, **{k: float(final[k]) for k in ("psnr", "ssim", "lpips", "ie") if k in final})
         self._image_strip(result.model, out_dir)
         return self._objectives(rec)

@@ -3,7 +3,8 @@
 In the spirit of NAS-Bench-201: ``search/shipped/reference.csv`` holds, per (arch_id, recipe, seed), the
 scores of an architecture trained by a recipe, and ``search.fidelity`` ranks proxies against it, so
 measuring a new proxy costs only the proxy's trainings. A recipe is a training (``ProxySettings``' training
-fields) and a start: the weights inherited from a shipped supernet snapshot (key, step) or seeded ones. Its
+fields) and a start: weights sliced from the space's parent (the default for a space with one, e.g. the
+default space), the weights inherited from a shipped supernet snapshot (key, step), or seeded ones. Its
 hash (``Recipe.key``) is the table's second key; rows are appended as each training ends, so the command
 that builds the table also extends it (more architectures, more seeds) and resumes it after a kill:
 
@@ -34,8 +35,10 @@ from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
 from rife_core.data.spec import load
 from rife_core.model.config import ArchConfig
+from rife_core.model.ifnet import IFNet
+from rife_core.model.parents import resolve_parent
 from rife_core.model.supernet import SuperNet
-from search.candidate import SEEDED, EvalSet, Inherited, Start, run_candidate
+from search.candidate import SEEDED, EvalSet, Inherited, Sliced, Start, run_candidate
 from search.oneshot import SupernetSettings, train_supernet
 from search.proxy import ProxySettings, large_motion
 from search.sampling import spread_sample
@@ -53,23 +56,28 @@ DEFAULTS = {"steps": 1000, "lr": 5e-4}
 SCORES = ("psnr_lm", "ssim_lm", "psnr_val", "ssim_val", "psnr_test", "ssim_test")
 COLUMNS = ("arch_id", "recipe", "seed", "params", "macs", *SCORES, "train_seconds", "device", "config_json")
 MAC_SIZE = (256, 256)
+STARTS = ("sliced", "inherited", "seeded")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a reference architecture is trained: ``training`` from ``start`` ("inherited": the snapshot of
-    ``supernet`` at its step; "seeded": the candidate pipeline's seeded weights)."""
+    """How a reference architecture is trained: ``training`` from ``start`` ("sliced": weights sliced from
+    ``parent``; "inherited": the snapshot of ``supernet`` at its step; "seeded": the candidate pipeline's
+    seeded weights)."""
 
     training: ProxySettings
     start: str = "inherited"
     supernet: SupernetSettings | None = None
     score_items: int | None = None  # triplets of each scored split, evenly spread (None: all)
+    parent: str | None = None  # sliced: the parent reference (the space's)
 
     def __post_init__(self) -> None:
-        if self.start not in ("inherited", "seeded"):
-            raise ValueError(f"recipe start {self.start!r}: choose inherited or seeded")
+        if self.start not in STARTS:
+            raise ValueError(f"recipe start {self.start!r}: choose one of {', '.join(STARTS)}")
         if self.start == "inherited" and self.supernet is None:
             raise ValueError("an inherited recipe needs the supernet settings it inherits from")
+        if self.start == "sliced" and self.parent is None:
+            raise ValueError("a sliced recipe needs a parent: use a space that names one (the default space)")
 
     def describe(self, space: SearchSpace, budget: int) -> dict[str, Any]:
         d = {k: v for k, v in self.training.result_settings().items() if k != "seed"}
@@ -78,6 +86,10 @@ class Recipe:
             d["score_items"] = self.score_items
         if self.supernet is not None and self.start == "inherited":
             d["supernet"] = {"key": self.supernet.key(space, budget), "step": self.supernet.steps}
+        if self.start == "sliced":
+            d["parent"] = self.parent
+        else:
+            d.pop("importance", None)  # how a child is sliced; nothing is sliced here
         return d
 
     def key(self, space: SearchSpace, budget: int) -> str:
@@ -100,12 +112,22 @@ def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[s
 
 
 def train_reference_row(
-    cfg: ArchConfig, recipe: Recipe, seed: int, space: SearchSpace, budget: int, supernet: SuperNet | None
+    cfg: ArchConfig,
+    recipe: Recipe,
+    seed: int,
+    space: SearchSpace,
+    budget: int,
+    source: SuperNet | IFNet | None,
 ) -> dict[str, Any]:
-    """One row: ``cfg`` trained by ``recipe`` with ``seed``, scored on ``evaluation_sets``."""
+    """One row: ``cfg`` trained by ``recipe`` with ``seed``, scored on ``evaluation_sets``; ``source``: the
+    supernet (inherited) or parent (sliced) the recipe starts from, None for seeded."""
     training = replace(recipe.training, seed=seed)
-    run = training.train_config()
-    start: Start = SEEDED if supernet is None else Inherited(supernet, run)
+    run = training.train_config(parent=recipe.parent)
+    start: Start = SEEDED
+    if isinstance(source, SuperNet):
+        start = Inherited(source, run)
+    elif isinstance(source, IFNet):
+        start = Sliced(source, importance=training.importance)
     t0 = time.perf_counter()
     res = run_candidate(
         cfg, run, start=start, evals=evaluation_sets(training, recipe.score_items), device=training.device
@@ -183,13 +205,16 @@ def build(
     mine = have[have["recipe"] == key]
     done = {(a, int(s)) for a, s in zip(mine["arch_id"], mine["seed"], strict=True)}
     todo = [(c, s) for s in seeds for c in archs if (c.arch_id, s) not in done]
-    supernet = None
+    source: SuperNet | IFNet | None = None
     if recipe.start == "inherited" and todo:
         assert recipe.supernet is not None
-        supernet = train_supernet(space, budget, recipe.supernet, cache_dir() / "supernet")
+        source = train_supernet(space, budget, recipe.supernet, cache_dir() / "supernet")
+    elif recipe.start == "sliced" and todo:
+        assert recipe.parent is not None
+        source = resolve_parent(recipe.parent)
     t0 = time.perf_counter()
     for k, (cfg, seed) in enumerate(todo, 1):
-        row = train_reference_row(cfg, recipe, seed, space, budget, supernet)
+        row = train_reference_row(cfg, recipe, seed, space, budget, source)
         append_row(table, row)
         elapsed = time.perf_counter() - t0
         log.info(
@@ -219,23 +244,35 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
     p.add_argument("--table", type=Path, default=None, help=f"the CSV to extend (default: the shipped {TABLE.name})")
     p.add_argument(
-        "--start", default="inherited", choices=("inherited", "seeded"), help="the recipe's start (default inherited)"
+        "--start",
+        default=None,
+        choices=STARTS,
+        help="the recipe's start (default: sliced from the space's parent, else inherited from the supernet)",
     )
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--score-items", type=int, default=None, help="triplets scored per split (default: all)")
     add_options(p.add_argument_group("the recipe's training"), ProxySettings, "ref", only=TRAINING, defaults=DEFAULTS)
+    add_options(p, ProxySettings, "ref", only={"importance"})
     add_options(p.add_argument_group("the supernet it inherits from (as search.run)"), SupernetSettings, "supernet")
     return p
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:
     data = ProxySettings.data
+    parent = SearchSpace.load(args.space).parent
+    start = args.start or ("sliced" if parent is not None else "inherited")
     training = from_options(
         ProxySettings, args, "ref", data=data, val_data=large_motion(data), lpips=False, device=args.device
     )
     training = replace(training, val_every=max(100, training.steps // 5))
     supernet = from_options(SupernetSettings, args, "supernet").following(training)
-    return Recipe(training, args.start, supernet if args.start == "inherited" else None, args.score_items)
+    return Recipe(
+        training,
+        start,
+        supernet if start == "inherited" else None,
+        args.score_items,
+        parent if start == "sliced" else None,
+    )
 
 
 NOT_RECIPE = {"--n", "--seeds", "--table", "--device"}  # options that choose rows, not how they are trained

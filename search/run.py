@@ -27,19 +27,17 @@ from results.files import write_text
 from results.schema import ABOVE_BLEND_DB, OBJECTIVES
 from results.study_table import redact_url
 from rife_core.cli.args import configure_output, quiet_third_party_loggers, require_backbones
-from rife_core.cost.latency import measure_latency
 from rife_core.cost.params import count_params
-from rife_core.data.cache import cache_dir
 from rife_core.data.frames import DataError
-from rife_core.data.spec import load, parse_spec
+from rife_core.data.spec import parse_spec
 from rife_core.evaluation.baselines import METHODS
-from rife_core.evaluation.evaluate import evaluate
-from rife_core.model.config import ArchConfig
+from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
+from rife_core.model.parents import PARENTS, ParentUnavailable, missing_parents, resolve_parent
 from rife_core.training.batches import check_triplets, real_training_triplets
-from search.candidate import SEEDED, CandidateFailed, EvalSet, Inherited, Start, run_candidate
 from search.objective import BadData
-from search.oneshot import SupernetSettings, train_supernet
+from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings, large_motion
+from search.retrain import print_retrained, retrain
 from search.settings import add_options, from_options
 from search.spec import STRATEGIES, RetrainSettings, SearchSpec, TrackingSettings
 from search.study import (
@@ -55,7 +53,7 @@ from search.study import (
 )
 from search.tracking import MlflowTracker, best_effort, limit_http_retries, ui_hint
 from space.budget import BudgetError, parse_count
-from space.space import SearchSpace, SpaceError
+from space.space import V4_SPACE, SearchSpace, SpaceError
 
 log = logging.getLogger("search")
 
@@ -137,8 +135,17 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error(str(e))
     if args.trials < 1:
         p.error("--trials must be at least 1")
+    if spec.retrain.init == "sliced" and space.parent is None:
+        p.error("--retrain-init sliced needs a space with a parent (the default space has one)")
     if spec.retrain.init == "inherited" and not spec.one_shot:
         p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
+    if spec.one_shot and space.parent is not None:
+        p.error(
+            f"--strategy oneshot: the space's candidates start from the parent {space.parent}, which no supernet "
+            f"holds; pass --space {V4_SPACE.relative_to(V4_SPACE.parents[1])} for the v4-style supernet"
+        )
+    if space.parent in PARENTS and missing_parents((space.parent,)):
+        p.error(f"the space's parent {space.parent} is not on this machine: run `python -m rife_core.fetch_weights`")
     if spec.one_shot and set(space.choices["flow_init"]) != {"none"}:
         p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
     if set(space.choices["flow_init"]) != {"none"} and "latency" not in spec.objectives:
@@ -149,7 +156,9 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         )
     if spec.proxy.lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips (and leave lpips out of --objectives)")
-    require_backbones(p, spec.proxy.train_config(1).backbones(), "choose a --proxy-loss without vgg/lpips")
+    require_backbones(
+        p, spec.proxy.train_config(1, space.parent).backbones(), "choose a --proxy-loss without vgg/lpips"
+    )
     return spec, space
 
 
@@ -165,13 +174,17 @@ def check_data(spec: SearchSpec) -> None:
     check_triplets(train, proxy.data, proxy.val_set(), proxy.val_data or proxy.data)
 
 
-def baseline_scores(spec: SearchSpec) -> dict[str, float]:
-    """Blend and DIS PSNR on the same validation triplets the trials are scored on."""
+def baseline_scores(spec: SearchSpec, parent: str | None = None) -> dict[str, float]:
+    """Blend and DIS PSNR on the same validation triplets the trials are scored on, and the space's parent's
+    (the network its candidates are sliced from)."""
 
     val = spec.proxy.val_set()
+    methods: dict[str, Predictor] = dict(METHODS)
+    if parent is not None:
+        methods[f"parent {parent}"] = model_predictor(resolve_parent(parent))
     return {
         f"{name} (baseline)": evaluate(fn, val, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)["psnr"]
-        for name, fn in METHODS.items()
+        for name, fn in methods.items()
     }
 
 
@@ -213,63 +226,6 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
         log.warning("%s%s", head, why)
 
 
-DEPLOY_SIZE = (480, 640)  # the retrained models' latency is reported at this (H, W)
-
-
-def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> None:
-    """Train the best front members longer through the candidate pipeline, from their seeded initial weights
-    or the ones they inherit from the one-shot supernet (``spec.retrain.init``), and score them on test."""
-
-    top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain.top)
-    init = spec.retrain_start
-    training = spec.proxy.train_config(spec.retrain.steps)
-    start: Start = SEEDED
-    if init == "inherited":
-        supernet = train_supernet(SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet")
-        start = Inherited(supernet, training)
-    # Scored on the first training dataset's test split, all of it and its large-motion subset.
-    evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in test_sets(spec).items()}
-    rows = []
-    for _, r in top.iterrows():
-        cfg = ArchConfig.from_json(r["config_json"])
-        out = spec.out / "retrain" / f"{cfg.arch_id}_{init}"
-        log.info(
-            "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain.steps, init
-        )
-        try:
-            res = run_candidate(
-                cfg, training, start=start, evals=evals, device=spec.proxy.device, out_dir=out, progress=True
-            )
-        except CandidateFailed as e:
-            log.warning("retraining trial %d did not complete: %s", r["trial"], e)
-            continue
-        row = {
-            "trial": r["trial"],
-            "arch_id": cfg.arch_id,
-            "params": r["params"],
-            "init": init,
-            "search_psnr": r["psnr"],
-            "retrained_val_psnr": res.metrics.get("psnr"),
-        }
-        row.update({name: m["psnr"] for name, m in res.scores.items()})
-        # Where it would be deployed: a VGA frame on this machine's CPU, a flow prior's DIS included.
-        backend = spec.proxy.latency_backend
-        lat = measure_latency(res.model.cpu(), DEPLOY_SIZE, backend=backend, measure_memory=False)
-        row[f"latency_ms {DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]} ({backend}, {lat.threads} threads)"] = lat.median_ms
-        row["checkpoint"] = str(res.checkpoint)
-        rows.append(row)
-    base = {name: {m: evaluate(fn, ds)["psnr"] for m, fn in METHODS.items()} for name, ds in test_sets(spec).items()}
-    print(f"\nRetrained front members ({spec.retrain.steps} steps; PSNR in dB):")
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    for name, b in base.items():
-        print(f"baselines on test {name}: " + ", ".join(f"{m} {v:.2f}" for m, v in b.items()))
-
-
-def test_sets(spec: SearchSpec) -> dict:
-    first = spec.proxy.data[0]
-    return {first: load(first, "test"), f"large_motion:{first}": load(f"large_motion:{first}", "test")}
-
-
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
@@ -292,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     spec.out.mkdir(parents=True, exist_ok=True)
     try:  # the data first: a missing folder, empty lists or an unreadable validation image stop it here
         check_data(spec)
-        baselines = baseline_scores(spec)
-    except DataError as e:
+        baselines = baseline_scores(spec, space.parent)
+    except (DataError, ParentUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
@@ -344,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain.top:
-        retrain(spec, space, df)
+        print_retrained(spec, *retrain(spec, space, df))
 
     report = build(spec.out)
     if tracker is not None:

@@ -17,6 +17,8 @@ from typing import Any
 from results.files import content_key, write_text
 from results.schema import COST, OBJECTIVES, objective_info
 from results.study_table import redact_url
+from rife_core.cli.args import parse_loss
+from rife_core.training.config import TrainConfig
 from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
 from search.settings import fingerprint_items, flat_keys, option
@@ -34,9 +36,25 @@ class RetrainSettings:
         None,
         prefixed=True,
         fingerprint=False,
-        choices=("seeded", "inherited"),
-        help="start from the trial's seeded weights or the supernet's (default: inherited with --strategy oneshot, "
-        "else seeded)",
+        choices=("sliced", "seeded", "inherited"),
+        help="start from weights sliced from the space's parent, the trial's seeded weights or the supernet's "
+        "(default: as the search started them)",
+    )
+    loss: dict[str, float] | None = option(
+        None,
+        prefixed=True,
+        fingerprint=False,
+        parse=parse_loss,
+        help="loss terms of the retraining, e.g. l1=1,parent=0.5 (default: the proxy's)",
+    )
+    eval: tuple[str, ...] = option(
+        (),
+        prefixed=True,
+        fingerprint=False,
+        repeat=True,
+        metavar="SPEC",
+        help="more data whose test split the retrained members are scored on, repeatable "
+        "(e.g. ucf101:../shared/data/ucf101_adacof)",
     )
 
 
@@ -108,6 +126,14 @@ class SearchSpec:
         """Where ``--retrain-top`` starts: ``retrain.init``, else the supernet's weights for a one-shot search."""
         return self.retrain.init or ("inherited" if self.one_shot else "seeded")
 
+    def retrain_config(self, parent: str | None = None) -> TrainConfig:
+        """The deployment recipe's training: the proxy's, ``retrain.steps`` long, with ``retrain.loss``;
+        ``parent``: the one a ``parent`` loss term pulls towards."""
+        run = self.proxy.train_config(self.retrain.steps, parent)
+        if self.retrain.loss is None:
+            return run
+        return replace(run, loss=dict(self.retrain.loss), parent=parent if "parent" in self.retrain.loss else None)
+
     @property
     def directions(self) -> list[str]:
         return [objective_info(o).direction for o in self.objectives]
@@ -149,6 +175,8 @@ class SearchSpec:
         }
         if self.one_shot:  # the supernet's settings change scores only where subnets inherit from it
             settings.update(fingerprint_items(self.supernet, "supernet"))
+        if "parent" in space_choices:  # how a child is sliced changes its score only where it has a parent
+            settings["proxy_importance"] = self.proxy.importance
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
             settings["latency_backend"] = self.proxy.latency_backend
         settings["space"] = space_choices

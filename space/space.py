@@ -1,4 +1,10 @@
-"""The search space as data: loading, fixing dimensions, sampling an Optuna trial into an ArchConfig."""
+"""The search space as data: loading, fixing dimensions, sampling an Optuna trial into an ArchConfig.
+
+A space file may name a ``parent`` (a pretrained member of the family, ``rife_core.model.parents``): its
+architectures are then the parent's children, every choice the file leaves out is the parent's, and the
+search starts each candidate from weights sliced from the parent. A file without one (``v4_space.yaml``)
+describes v4-style networks that start seeded.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ import numpy as np
 import yaml
 
 from rife_core.model.config import ArchConfig, BlockConfig, ConfigError
+from rife_core.model.parents import ParentUnavailable, parent_config
 from rife_core.model.supernet import SuperSpace
 
-DEFAULT_SPACE = Path(__file__).with_name("default_space.yaml")
+PARENT_SPACE = Path(__file__).with_name("parent_space.yaml")
+V4_SPACE = Path(__file__).with_name("v4_space.yaml")
+DEFAULT_SPACE = PARENT_SPACE
 PER_LEVEL = ("width", "depth")
 GLOBAL = (
     "conv_type",
@@ -27,10 +36,13 @@ GLOBAL = (
     "corr_radius",
     "flow_resolution",
     "flow_init",
+    "both_orders",
 )
-# Dimensions a space file may leave out, and the one choice they then have (spaces written before them).
-OPTIONAL = {"corr_radius": (0,), "flow_resolution": ("full",), "flow_init": ("none",)}
+# Dimensions a space file without a parent may leave out, and the one choice they then have (spaces written
+# before them). A space with a parent may leave out any dimension but the pyramid's: it is the parent's.
+OPTIONAL = {"corr_radius": (0,), "flow_resolution": ("full",), "flow_init": ("none",), "both_orders": (False,)}
 DIMENSIONS = ("scales", *PER_LEVEL, *GLOBAL)
+PARENT_KEY = "parent"
 
 
 class SpaceError(ValueError):
@@ -43,9 +55,11 @@ def _scales_key(scales: list[int] | tuple[int, ...]) -> str:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Choices per dimension; ``scales`` choices are lists of ints, the rest scalars."""
+    """Choices per dimension; ``scales`` choices are lists of ints, the rest scalars. ``parent``: the parent
+    reference (``rife_core.model.parents.resolve_parent``) whose children these are, or None."""
 
     choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    parent: str | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> SearchSpace:
@@ -58,18 +72,47 @@ class SearchSpace:
             raise SpaceError(f"{path}: not valid YAML ({e})") from e
         if not isinstance(data, dict):
             raise SpaceError(f"{path}: expected a mapping of dimension -> list of choices")
+        parent = data.pop(PARENT_KEY, None)
+        if parent is not None and not isinstance(parent, str):
+            raise SpaceError(f"{path}: parent must be a name (e.g. rife_v3_hd) or PRESET:PATH")
         unknown = sorted(set(data) - set(DIMENSIONS))
-        missing = sorted(set(DIMENSIONS) - set(data) - set(OPTIONAL))
+        may_omit = set(DIMENSIONS) - {"scales", *PER_LEVEL} if parent else set(OPTIONAL)
+        missing = sorted(set(DIMENSIONS) - set(data) - may_omit)
         if unknown or missing:
-            raise SpaceError(f"{path}: unknown dimensions {unknown}, missing {missing}; see {DEFAULT_SPACE.name}")
-        choices: dict[str, tuple[Any, ...]] = {k: v for k, v in OPTIONAL.items() if k not in data}
+            raise SpaceError(
+                f"{path}: unknown dimensions {unknown}, missing {missing}; see {PARENT_SPACE.name} (a parent's "
+                f"children) or {V4_SPACE.name}"
+            )
         for k, v in data.items():
             if not isinstance(v, list) or not v:
                 raise SpaceError(f"{path}: {k} must be a non-empty list of choices")
-            choices[k] = tuple(tuple(x) for x in v) if k == "scales" else tuple(v)
-        space = cls(choices)
+        try:
+            space = cls.of(data, parent)
+        except ParentUnavailable as e:
+            raise SpaceError(f"{path}: {e}") from e
         space.check()
         return space
+
+    @classmethod
+    def of(cls, data: dict[str, list], parent: str | None = None) -> SearchSpace:
+        """A space from plain choices (as a file's); dimensions left out take their default (the parent's)."""
+        base = _base(parent)
+        implied = {k: (getattr(base, k),) for k in GLOBAL} if parent else dict(OPTIONAL)
+        choices: dict[str, tuple[Any, ...]] = {k: v for k, v in implied.items() if k not in data}
+        for k, v in data.items():
+            choices[k] = tuple(tuple(x) for x in v) if k == "scales" else tuple(v)
+        return cls(choices, parent)
+
+    @property
+    def base(self) -> ArchConfig:
+        """What a sampled architecture is before the space's choices: the parent's, else RIFE v4's defaults."""
+        return _base(self.parent)
+
+    def _implied(self, name: str) -> bool:
+        """Whether dimension ``name`` holds only the value it has when left out (then it is never asked)."""
+        if self.parent is not None:
+            return name in GLOBAL and self.choices[name] == (getattr(self.base, name),)
+        return OPTIONAL.get(name) == self.choices[name]
 
     def check(self) -> None:
         """Every choice must give a valid block/config on its own."""
@@ -78,8 +121,9 @@ class SearchSpace:
                 raise SpaceError(f"scales choice {list(scales)}: use powers of two, coarsest first, e.g. [8, 4, 2, 1]")
         c = self.choices
         try:
-            # Each global choice is checked against RIFE's defaults for the others.
-            probe = ArchConfig(blocks=tuple(BlockConfig(s, c["width"][0], c["depth"][0]) for s in c["scales"][0]))
+            # Each global choice is checked against the base's (the parent's or RIFE v4's) others.
+            blocks = tuple(BlockConfig(s, c["width"][0], c["depth"][0]) for s in c["scales"][0])
+            probe = self.base.replace(blocks=blocks)
         except (ConfigError, TypeError) as e:
             raise SpaceError(f"width/depth choices {c['width'][0]!r}/{c['depth'][0]!r}: {e}") from e
         for name in GLOBAL:
@@ -95,7 +139,7 @@ class SearchSpace:
     def first(self) -> ArchConfig:
         c = self.choices
         scales = c["scales"][0]
-        return ArchConfig(
+        return self.base.replace(
             blocks=tuple(BlockConfig(s, c["width"][0], c["depth"][0]) for s in scales),
             **{k: c[k][0] for k in GLOBAL if k != "warp_resolution"},
             warp_resolution="full",
@@ -117,7 +161,7 @@ class SearchSpace:
             else:
                 value = yaml.safe_load(raw)
             choices[name] = (value,)
-        space = SearchSpace(choices)
+        space = SearchSpace(choices, self.parent)
         space.check()
         return space
 
@@ -140,13 +184,13 @@ class SearchSpace:
             )
             for i, s in enumerate(scales)
         )
-        # An optional dimension at its only default is not asked: the trial's parameters (and so what
-        # a sampler draws) stay those of a space without it.
-        g = {k: trial.suggest_categorical(k, list(c[k])) if OPTIONAL.get(k) != c[k] else c[k][0] for k in GLOBAL}
+        # A dimension at the only value it has when left out is not asked: the trial's parameters (and so
+        # what a sampler draws) stay those of a space without it.
+        g = {k: c[k][0] if self._implied(k) else trial.suggest_categorical(k, list(c[k])) for k in GLOBAL}
         if g["warp_resolution"] == "block":
             # Low-resolution warping hands blocks inputs already at their scale: no learned downsampler.
             g["downsample"] = "bilinear"
-        return ArchConfig(blocks=blocks, **g)
+        return self.base.replace(blocks=blocks, **g)
 
     def random_config(self, rng: np.random.Generator) -> ArchConfig:
         """One architecture with every dimension drawn uniformly from ``rng`` (no Optuna study needed)."""
@@ -167,6 +211,11 @@ class SearchSpace:
 
     def super_space(self) -> SuperSpace:
         """What a weight-sharing supernet must cover to hold every architecture of this space."""
+        if self.parent is not None:
+            raise SpaceError(
+                f"the shared supernet is v4-style and holds no children of the parent {self.parent}: its candidates "
+                f"start sliced from the parent instead (the default); for a supernet pass --space space/{V4_SPACE.name}"
+            )
         c = self.choices
         return SuperSpace(
             scales=tuple(sorted({s for scales in c["scales"] for s in scales}, reverse=True)),
@@ -181,14 +230,25 @@ class SearchSpace:
             max_corr_radius=max(c["corr_radius"]),
         )
 
-    def to_dict(self) -> dict[str, list]:
-        """Plain data; an optional dimension left at its only default choice is omitted, so that a space
-        without it (and the study fingerprints and supernet keys made from it) reads as before it existed."""
-        return {
-            k: [list(x) if isinstance(x, tuple) else x for x in v]
-            for k, v in self.choices.items()
-            if OPTIONAL.get(k) != tuple(v)
-        }
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; a dimension left at the only value it has when left out is omitted, so that a space
+        without it (and the study fingerprints and supernet keys made from it) reads as before it existed.
+        A space with a parent names it."""
+        out: dict[str, Any] = {PARENT_KEY: self.parent} if self.parent is not None else {}
+        out.update(
+            {
+                k: [list(x) if isinstance(x, tuple) else x for x in v]
+                for k, v in self.choices.items()
+                if not self._implied(k)
+            }
+        )
+        return out
+
+
+def _base(parent: str | None) -> ArchConfig:
+    if parent is None:
+        return ArchConfig(blocks=(BlockConfig(1, 16, 1),))  # the blocks are always the space's
+    return parent_config(parent)
 
 
 class _RngTrial:
@@ -201,4 +261,4 @@ class _RngTrial:
         return choices[int(self.rng.integers(len(choices)))]
 
 
-__all__ = ["DEFAULT_SPACE", "DIMENSIONS", "SearchSpace", "SpaceError"]
+__all__ = ["DEFAULT_SPACE", "DIMENSIONS", "PARENT_SPACE", "V4_SPACE", "SearchSpace", "SpaceError"]

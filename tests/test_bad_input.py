@@ -41,7 +41,7 @@ def vimeo_like(root: Path, image: Callable[[Path], None]) -> Path:
 
 
 def space_file(path: Path, change: Callable[[dict], None]) -> Path:
-    space = yaml.safe_load((ROOT / "space" / "default_space.yaml").read_text())
+    space = yaml.safe_load((ROOT / "space" / "v4_space.yaml").read_text())
     change(space)
     path.write_text(yaml.safe_dump(space))
     return path

@@ -228,16 +228,30 @@ def load_parent(name: str | None = DEFAULT_PARENT, *, path: Path | None = None, 
     return model.eval()
 
 
-def resolve_parent(ref: str) -> IFNet:
-    """A parent by reference: a name of ``PARENTS``, or ``PRESET:PATH`` for a release file of that preset."""
-    if ref in PARENTS:
-        return load_parent(ref)
+def _split_ref(ref: str) -> tuple[str, str]:
     preset, sep, path = ref.partition(":")
     if not sep or not path:
         raise ParentUnavailable(
             f"parent {ref!r}: name one of {', '.join(PARENTS)}, or give PRESET:PATH for a release file "
             "(e.g. rife_v4_25:train_log/flownet.pkl)"
         )
+    return preset, path
+
+
+def parent_config(ref: str) -> ArchConfig:
+    """The architecture of the parent ``ref`` (as ``resolve_parent``), without reading its weights."""
+    preset = parent_spec(ref).preset if ref in PARENTS else _split_ref(ref)[0]
+    try:
+        return get_config(preset)
+    except ValueError as e:
+        raise ParentUnavailable(f"parent {ref!r}: {e}") from e
+
+
+def resolve_parent(ref: str) -> IFNet:
+    """A parent by reference: a name of ``PARENTS``, or ``PRESET:PATH`` for a release file of that preset."""
+    if ref in PARENTS:
+        return load_parent(ref)
+    preset, path = _split_ref(ref)
     return load_parent(None, path=Path(path).expanduser(), preset=preset)
 
 

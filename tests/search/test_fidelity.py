@@ -11,13 +11,13 @@ import pytest
 from rife_core.cost.params import count_params
 from search.fidelity import main
 from search.sampling import spread_sample
-from space.space import SearchSpace
+from space.space import V4_SPACE, SearchSpace
 
 TINY = "--reference train --n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
 
 
 def test_sample_is_deterministic_distinct_and_spread_over_the_budget() -> None:
-    space = SearchSpace.load()
+    space = SearchSpace.load(V4_SPACE)
     a = spread_sample(space, 500_000, 6, seed=0)
     assert [c.arch_id for c in a] == [c.arch_id for c in spread_sample(space, 500_000, 6, seed=0)]
     params = [count_params(c) for c in a]

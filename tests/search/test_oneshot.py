@@ -23,7 +23,7 @@ from search.oneshot import (
 )
 from search.run import main
 from search.study import counted
-from space.space import SearchSpace
+from space.space import V4_SPACE, SearchSpace
 
 FIXES = ["scales=4,1", "width=16", "depth=1", "encoder_width=8", "passed_feat_ch=4"]
 TINY = SupernetSettings(
@@ -45,13 +45,13 @@ def oneshot_args(out: Path, trials: int) -> list[str]:
 
 
 def tiny_space() -> SearchSpace:
-    return SearchSpace.load().fix(FIXES)
+    return SearchSpace.load(V4_SPACE).fix(FIXES)
 
 
 def test_sandwich_takes_the_largest_and_smallest_of_its_pool() -> None:
     from rife_core.cost.params import count_params
 
-    space = SearchSpace.load()
+    space = SearchSpace.load(V4_SPACE)
     subs = sample_subnets(space, 500_000, "sandwich", seed=0, step=3)
     assert len(subs) == 4 and count_params(subs[0]) >= count_params(subs[1])
     assert [s.arch_id for s in subs] == [s.arch_id for s in sample_subnets(space, 500_000, "sandwich", 0, 3)]
@@ -187,7 +187,7 @@ def test_retrain_top_starts_from_the_inherited_weights(tmp_path: Path, monkeypat
     assert "inherited" in capsys.readouterr().out
     (ckpt,) = (out / "retrain").glob("*_inherited/last.pt")
     saved = read_checkpoint(ckpt)
-    space = SearchSpace.load()  # the supernet is the space's before --fix
+    space = SearchSpace.load(V4_SPACE)  # the supernet is the space's before --fix
     supernet = train_supernet(space, 500_000, _settings_of(out), tmp_path / "cache" / "supernet")
     want = dict(supernet.extract(ArchConfig.from_dict(saved["arch"])).named_parameters())
     assert all(torch.equal(saved["model"][k], want[k]) for k in want)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from reports.build import study_report
 from results.study_table import open_storage
 from search.proxy import ProxySettings
 from search.run import main
@@ -98,10 +100,18 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
         assert (out / name).is_file()
     assert (out / "report" / "index.html").is_file() and (out / "report" / "front.md").is_file()
     assert "dis (baseline)" in capsys.readouterr().out
+    # The default space's candidates start from its parent, whose score is a baseline drawn on the front.
+    assert all(t.user_attrs["inherited_share"] > 0.9 for t in done if t.user_attrs.get("reused_from") is None)
+    baselines = json.loads((out / "baselines.json").read_text())
+    parent = baselines["parent rife_v3_hd (baseline)"]
+    assert parent > baselines["blend (baseline)"]
+    figs, _ = study_report(pd.read_csv(out / "trials.csv"), baselines)
+    lines = {a.text: a.y for fig in figs for a in fig.layout.annotations if a.text and "baseline" in a.text}
+    assert lines["parent rife_v3_hd (baseline)"] == pytest.approx(parent)
 
 
 def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
-    fixes = "scales=4,1 width=16 depth=1 conv_type=standard downsample=bilinear upsample=deconv warp_every=1 warp_resolution=full encoder_width=0 passed_feat_ch=0 corr_radius=0 flow_resolution=full".split()
+    fixes = "scales=4,2 width=16 depth=1 both_orders=false warp_every=1 warp_resolution=full".split()
     out = tmp_path / "d"
     assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
     done = [t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]
@@ -300,8 +310,18 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
     printed = capsys.readouterr().out
     assert "Retrained front members (4 steps" in printed
     assert "search_psnr" in printed and "test_psnr default" in printed and "test_psnr large_motion:default" in printed
-    assert "baselines on test default: blend" in printed and "dis" in printed and "latency_ms 480x640" in printed
-    assert len(list((out / "retrain").glob("*/last.pt"))) == 1
+    assert "python -m rife_core.interpolate" in printed
+    members = pd.read_csv(out / "retrain.csv")
+    (m,) = members.itertuples()
+    assert m.init == "sliced" and m.params < 150_000 and Path(m.onnx).is_file() and Path(m.checkpoint).is_file()
+    assert {"speedup vs parent rife_v3_hd", "speedup vs rife_v4_25"} <= set(members.columns)
+    base = pd.read_csv(out / "retrain_baselines.csv").set_index("data")
+    assert {"blend", "dis", "parent rife_v3_hd"} <= set(base.columns)
+    assert base.loc["default", "parent rife_v3_hd"] > base.loc["default", "blend"]
+    lat = base.loc["latency_ms 480x640 (torch)"]
+    assert lat["parent rife_v3_hd"] > lat["rife_v4_25"] > 0  # the parent is the slower released network
+    latency = members["latency_ms 480x640 (torch)"][0]
+    assert members["speedup vs parent rife_v3_hd"][0] == pytest.approx(lat["parent rife_v3_hd"] / latency)
 
 
 def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:
@@ -329,7 +349,7 @@ def test_a_prior_space_without_the_latency_objective_is_warned_about(
     objectives: str, warns: bool, tmp_path: Path, caplog
 ) -> None:
     space = tmp_path / "hybrid.yaml"
-    text = (Path(__file__).parents[2] / "space" / "default_space.yaml").read_text()
+    text = (Path(__file__).parents[2] / "space" / "v4_space.yaml").read_text()
     space.write_text(text.replace("flow_init: [none]", "flow_init: [none, dis_medium]"))
     argv = ["--budget", "0.5M", "--space", str(space), "--objectives", objectives, "--dump-space", "0"]
     assert main([*argv, "--out", str(tmp_path / "o")]) == 0

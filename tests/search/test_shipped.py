@@ -13,14 +13,14 @@ from rife_core.training.checkpoint import read_checkpoint
 from search.oneshot import SHIPPED_STEPS, SupernetSettings, find_snapshot, load_snapshot
 from search.sampling import spread_sample
 from search.shipped import MANIFEST, ShippedError, find_shipped, sha256, shipped_entries
-from space.space import SearchSpace
+from space.space import V4_SPACE, SearchSpace
 
 BUDGET = 500_000
 
 
 @pytest.fixture(scope="module")
 def space() -> SearchSpace:
-    return SearchSpace.load()
+    return SearchSpace.load(V4_SPACE)
 
 
 def test_the_default_search_inherits_from_a_shipped_snapshot(space: SearchSpace, tmp_path) -> None:

@@ -17,7 +17,7 @@ from rife_core.export import export_onnx
 from rife_core.model.config import FLOW_INITS, ArchConfig, BlockConfig, ConfigError
 from rife_core.model.flow_prior import dis_prior
 from rife_core.model.presets import PRESETS, create_model
-from space.space import DEFAULT_SPACE, SearchSpace
+from space.space import V4_SPACE, SearchSpace
 
 PRIORS = [f for f in FLOW_INITS if f != "none"]
 
@@ -145,7 +145,7 @@ def test_config_space_and_supernet() -> None:
         PRESETS["lite_s"].replace(flow_init="farneback")
     assert "flow_init" not in PRESETS["lite_s"].to_dict()  # RIFE presets keep their arch_id
     assert PRESETS["lite_s"].replace(flow_init="dis_fast").to_dict()["flow_init"] == "dis_fast"
-    space = SearchSpace.load()
+    space = SearchSpace.load(V4_SPACE)
     assert space.choices["flow_init"] == ("none",)
     prior_space = SearchSpace({**space.choices, "flow_init": ("none", "dis_fast")})
     rng = np.random.default_rng(0)
@@ -160,7 +160,7 @@ def test_oneshot_search_refuses_a_space_with_priors(tmp_path: Path, capsys: pyte
 
     from search.run import main
 
-    data = yaml.safe_load(DEFAULT_SPACE.read_text())
+    data = yaml.safe_load(V4_SPACE.read_text())
     data["flow_init"] = ["none", "dis_fast"]
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump(data))

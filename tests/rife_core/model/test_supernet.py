@@ -102,9 +102,9 @@ def test_input_channels_keep_their_meaning_across_configs(supernet: SuperNet) ->
 
 
 def test_every_sample_of_the_default_space_is_a_subnet_of_its_supernet() -> None:
-    from space.space import SearchSpace
+    from space.space import V4_SPACE, SearchSpace
 
-    space = SearchSpace.load()
+    space = SearchSpace.load(V4_SPACE)
     net = SuperNet(space.super_space())
     for cfg in space.enumerate_sample(12, seed=1):
         assert net.space.covers(cfg) is None
