@@ -35,10 +35,10 @@ class ProxySettings:
         metavar="SPEC",
         help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
     )
-    steps: int = option(300, prefixed=True, help="training steps of each candidate (a fine-tune of a sliced child)")
+    steps: int = option(600, prefixed=True, help="training steps of each candidate (a fine-tune of a sliced child)")
     crop: int = option(128, prefixed=True, help="square training crop (pixels)")
     batch: int = option(8, prefixed=True, help="batch size")
-    lr: float = option(3e-4, prefixed=True, help="peak learning rate (warm-up, then cosine to 1%%)")
+    lr: float = option(1e-3, prefixed=True, help="peak learning rate (warm-up, then cosine to 1%%)")
     synthetic_ratio: float = option(0.5, prefixed=True, help="share of synthetic large-motion triplets (0-1)")
     loss: dict[str, float] = option(
         factory=lambda: {"l1": 1.0},
@@ -46,7 +46,7 @@ class ProxySettings:
         parse=parse_loss,
         help="loss terms and weights, e.g. l1=1,distill=0.01",
     )
-    val_every: int = option(100, prefixed=True, help="steps between validations (the pruner decides at each)")
+    val_every: int = option(200, prefixed=True, help="steps between validations (the pruner decides at each)")
     val_items: int = option(24, flag="--val-items", help="validation triplets each candidate is scored on")
     val_crop: int = option(192, help="centre crop of the validation triplets (pixels)")
     lpips: bool = option(True, negate="--no-lpips", help="skip LPIPS (AlexNet) at the end of each candidate")

@@ -230,7 +230,7 @@ def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
 def fingerprint_keys() -> set[str]:
     """The flat names of every setting in a study's fingerprint (the generated option table marks them)."""
     spec = SearchSpec(budget=1, strategy="oneshot")
-    return set(spec.fingerprint_settings({}))
+    return set(spec.fingerprint_settings({"parent": "any"}))  # with a parent: how children are sliced
 
 
 def fingerprint(settings: dict[str, Any]) -> str:

@@ -1,8 +1,10 @@
 """The supernets that ship with the project: half-precision snapshots listed in ``manifest.json``.
 
 Each entry names the file, the training key and step (``search.oneshot``), its SHA-256, the budget and
-rule, and the command that continues it. A fresh clone's one-shot search inherits from these, so it never
-trains the supernet itself.
+rule, and the command that continues it; a one-shot search inherits from a listed snapshot instead of
+training the supernet itself. None ships now: the v4 space's supernet stayed on the blend plateau at its
+shipped step (17,000) and the default space's candidates start sliced from a pretrained parent instead
+(docs/results/shared-supernet.md). ``python -m search.supernet ship`` lists a snapshot you train.
 """
 
 from __future__ import annotations
