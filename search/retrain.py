@@ -86,7 +86,9 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> tuple[pd.
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
         out = spec.out / "retrain" / f"{cfg.arch_id}_{init}"
-        log.info("retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, training.steps, init)
+        log.info(
+            "retraining trial %d (%s) for %d steps from %s weights", r["trial"], cfg.arch_id, spec.retrain.steps, init
+        )
         try:
             res = run_candidate(
                 cfg, training, start=start, evals=evals, device=spec.proxy.device, out_dir=out, progress=True
@@ -99,7 +101,7 @@ def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> tuple[pd.
             "arch_id": cfg.arch_id,
             "params": count_params(cfg),
             "init": init,
-            "steps": training.steps,
+            "steps": spec.retrain.steps,
             "train_minutes": round(res.train_s / 60, 1),
             "search_psnr": r["psnr"],
             "retrained_val_psnr": res.metrics.get("psnr"),

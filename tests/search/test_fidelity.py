@@ -58,7 +58,16 @@ def test_parallel_jobs_give_the_serial_scores(tmp_path: Path) -> None:
 def test_oneshot_proxy_inherits_from_one_cached_supernet(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "fid"
-    oneshot = ["--proxy-strategy", "oneshot", "--supernet-steps", "4", "--supernet-crop", "48"]
+    oneshot = [
+        "--proxy-strategy",
+        "oneshot",
+        "--supernet-steps",
+        "4",
+        "--supernet-crop",
+        "48",
+        "--space",
+        str(V4_SPACE),
+    ]
     assert main(["--budget", "0.5M", "--out", str(out), *TINY, *oneshot]) == 0
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sum(r["settings"].startswith("oneshot-") for r in rows) == 3 and len(rows) == 6

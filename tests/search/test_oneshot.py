@@ -41,6 +41,8 @@ def oneshot_args(out: Path, trials: int) -> list[str]:
         *f"--budget 0.5M --trials {trials} --strategy oneshot {tiny}".split(),
         *fixes,
         "--no-lpips",
+        "--space",
+        str(V4_SPACE),  # the supernet holds v4-style networks
     ]
 
 
@@ -170,14 +172,14 @@ def test_oneshot_search_scores_subnets_with_inherited_weights(tmp_path: Path, mo
 
 
 def test_retrain_top_starts_from_the_inherited_weights(tmp_path: Path, monkeypatch, capsys) -> None:
-    import search.run
+    import search.retrain
     from rife_core.data.spec import load
     from rife_core.model.config import ArchConfig
     from rife_core.training.checkpoint import read_checkpoint
 
     monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
     # Scored on two real test triplets instead of the whole split: the weights are what this test checks.
-    monkeypatch.setattr(search.run, "test_sets", lambda spec: {"default": Subset(load("default", "test"), [0, 1])})
+    monkeypatch.setattr(search.retrain, "test_sets", lambda spec: {"default": Subset(load("default", "test"), [0, 1])})
     out = tmp_path / "s"
     argv = [
         *oneshot_args(out, trials=1),

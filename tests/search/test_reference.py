@@ -84,3 +84,27 @@ def test_fidelity_ranks_against_the_table_and_states_its_ceiling(tiny_table: Pat
     assert len(results) == 6  # 3 architectures x 2 proxy seeds; the reference is not trained
     with pytest.raises(SystemExit):
         fidelity.main([*argv.replace(key, "000000000000").split(), *tiny_proxy.split()])
+
+
+def test_a_sliced_row_is_rebuilt_from_its_recorded_recipe(tmp_path: Path) -> None:
+    """The default recipe of the parent's space starts sliced; its rows repeat from what the table records."""
+    from rife_core.model.config import ArchConfig
+    from rife_core.model.parents import resolve_parent
+    from space.space import SearchSpace
+
+    table = tmp_path / "reference.csv"
+    tiny = "--budget 0.5M --n 3 --seeds 0 --ref-steps 4 --ref-crop 48 --ref-batch 2 --score-items 2".split()
+    assert reference.main([*tiny, "--ref-importance", "l1", "--table", str(table)]) == 0
+    rows = pd.read_csv(table)
+    (key,) = set(rows["recipe"])
+    described = json.loads(reference.recipes_path(table).read_text())[key]
+    assert described["start"] == "sliced" and described["parent"] == "rife_v3_hd" and described["importance"] == "l1"
+    recipe = reference.recipe_of(table, key)
+    space = SearchSpace.load()
+    assert recipe.start == "sliced" and recipe.key(space, 500_000) == key
+    row = rows.iloc[-1]
+    again = reference.train_reference_row(
+        ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), space, 500_000, resolve_parent("rife_v3_hd")
+    )
+    for col in reference.SCORES:
+        assert again[col] == pytest.approx(row[col], abs=0.01)

@@ -55,9 +55,11 @@ def test_options_parse_back_to_the_fields_defaults() -> None:
 
 def test_the_fingerprint_keeps_its_flat_keys() -> None:
     new = {"supernet_decay_after", "supernet_inplace_distill"}  # the shared supernet's schedule and distillation
-    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | new
-    proxy_only = set(SearchSpec(budget=1).fingerprint_settings({}))
+    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | new | {"proxy_importance"}
+    proxy_only = set(SearchSpec(budget=1).fingerprint_settings({}))  # a space without a parent: as before
     assert proxy_only == {k for k in LEGACY_FINGERPRINT_KEYS if not k.startswith("supernet_")}
+    # with a parent, how its children are sliced changes their scores
+    assert set(SearchSpec(budget=1).fingerprint_settings({"parent": "rife_v3_hd"})) == proxy_only | {"proxy_importance"}
 
 
 def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> None:
@@ -70,6 +72,7 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
         {
             ("proxy_" + k if k in ("steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "val_every") else k): v
             for k, v in asdict(spec.proxy).items()
+            if k != "importance"  # newer than the flat files
         }
     )
     flat.update(
