@@ -54,6 +54,9 @@ def sampler_figure(final: pd.DataFrame, reference: tuple[float, float]) -> go.Fi
     return fig
 
 
+DEFAULT = "default"  # a dimension's value in a config that leaves it out
+
+
 def space_columns(df: pd.DataFrame) -> pd.DataFrame:
     """The architecture dimensions of each trial, read from its ``config_json``."""
     rows = []
@@ -68,7 +71,12 @@ def space_columns(df: pd.DataFrame) -> pd.DataFrame:
             mean_depth=float(np.mean([b["depth"] for b in blocks])) if blocks else 0.0,
         )
         rows.append(row)
-    return pd.DataFrame(rows, index=df.index)
+    out = pd.DataFrame(rows, index=df.index)
+    # A config leaves out a field at its default (written only when set, so that stored ids stay stable):
+    # where other trials set it, the absent value is that default.
+    for col in out.columns[out.isna().any()]:
+        out[col] = out[col].astype(object).where(out[col].notna(), DEFAULT)
+    return out
 
 
 def dimension_effects(df: pd.DataFrame, y: str = "psnr") -> pd.Series:

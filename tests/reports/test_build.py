@@ -202,3 +202,22 @@ def test_a_missing_study_or_half_a_store_is_a_usage_error(tmp_path: Path, capsys
     with pytest.raises(SystemExit) as e:
         main(["--storage", url])
     assert e.value.code == 2 and "--storage needs --study" in capsys.readouterr().err
+
+
+def test_a_field_some_configs_leave_out_reads_as_its_default() -> None:
+    """Configs write a field only when it differs from its default: trials with and without it still draw."""
+    from reports.figures import DEFAULT, dimension_effects, parallel_figure, space_columns
+
+    rows = []
+    for i, both in enumerate([True, None, True, None, None]):
+        cfg = {"blocks": [{"scale": 4, "width": 16 + 8 * i, "depth": 2}], "upsample": "deconv2"}
+        if both is not None:
+            cfg["both_orders"] = both
+        rows.append(
+            {"trial": i, "state": "COMPLETE", "psnr": 30.0 + i + (2.0 if both else 0.0), "config_json": json.dumps(cfg)}
+        )
+    df = pd.DataFrame(rows)
+    assert space_columns(df)["both_orders"].tolist() == [True, DEFAULT, True, DEFAULT, DEFAULT]
+    axis = next(d for d in parallel_figure(df).data[0].dimensions if d.label == "both_orders")
+    assert list(axis.ticktext) == ["True", DEFAULT]
+    assert dimension_effects(df)["both_orders"] > 0
