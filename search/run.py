@@ -29,7 +29,7 @@ from results.study_table import redact_url
 from rife_core.cli.args import configure_output, quiet_third_party_loggers, require_backbones
 from rife_core.cost.params import count_params
 from rife_core.data.frames import DataError
-from rife_core.data.spec import parse_spec
+from rife_core.data.spec import load, parse_spec
 from rife_core.evaluation.baselines import METHODS
 from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
 from rife_core.model.parents import PARENTS, ParentUnavailable, missing_parents, resolve_parent
@@ -107,7 +107,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error(f"--budget/--max-macs: {e}")
     try:
         space = SearchSpace.load(args.space).fix(args.fix)
-        for s in (args.data or []) + (args.val_data or []):
+        for s in (args.data or []) + (args.val_data or []) + (args.retrain_eval or []):
             parse_spec(s)
         data = tuple(args.data or ProxySettings.data)
         val_data = tuple(args.val_data) if args.val_data else large_motion(data)
@@ -163,7 +163,8 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
 
 
 def check_data(spec: SearchSpec) -> None:
-    """Raise ``DataError`` unless the training and validation data exist and hold triplets.
+    """Raise ``DataError`` unless the training and validation data (and every ``--retrain-eval`` data) exist and
+    hold triplets.
 
     The validation set is the proxy's cached one, which the baselines score next (a large-motion subset
     runs DIS over every candidate triplet to select: once, not twice).
@@ -172,6 +173,9 @@ def check_data(spec: SearchSpec) -> None:
     proxy = spec.proxy
     train = real_training_triplets(proxy.data, proxy.seed)
     check_triplets(train, proxy.data, proxy.val_set(), proxy.val_data or proxy.data)
+    for extra in spec.retrain.eval:  # found missing now, not after the search
+        if len(load(extra, "test")) == 0:
+            raise DataError(f"--retrain-eval {extra}: no test triplets")
 
 
 def baseline_scores(spec: SearchSpec, parent: str | None = None) -> dict[str, float]:

@@ -162,3 +162,20 @@ def test_out_of_range_recipe_options_are_named(flag: str, value: str, named: str
     argv = ["--preset", "lite_s", "--steps", "1", "--loss", "l1=1", flag, value, "--out", str(tmp_path / "run")]
     assert exit_code("rife_core.cli.train", argv) == 2
     assert named in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_missing_retrain_data_is_refused_before_the_search(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    argv = [
+        "--budget",
+        "0.5M",
+        "--out",
+        str(out),
+        "--retrain-top",
+        "1",
+        "--retrain-eval",
+        f"ucf101:{tmp_path / 'none'}",
+    ]
+    assert exit_code("search.run", argv) == 2
+    assert f"{tmp_path / 'none'}: does not exist" in capsys.readouterr().err
+    assert not (out / "optuna.db").exists()  # nothing recorded
