@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from search.oneshot import SupernetSettings
@@ -91,3 +91,13 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
     old = SearchSpec.read(tmp_path / "old.json")
     assert fingerprint(old.fingerprint_settings({})) == fingerprint(spec.fingerprint_settings({}))
     assert old.proxy == spec.proxy and old.supernet == spec.supernet
+
+
+def test_the_deployment_recipe_adds_the_parents_frame_only_where_there_is_a_parent() -> None:
+    spec = SearchSpec(budget=1)
+    with_parent = spec.retrain_config("rife_v3_hd")
+    assert with_parent.loss == {"l1": 1.0, "parent": 0.5} and with_parent.parent == "rife_v3_hd"
+    assert spec.retrain_config(None).loss == {"l1": 1.0} and spec.retrain_config(None).parent is None
+    own = replace(spec, retrain=replace(spec.retrain, loss={"l1": 1.0})).retrain_config("rife_v3_hd")
+    assert own.loss == {"l1": 1.0} and own.parent is None  # --retrain-loss l1=1: the user's, as given
+    assert with_parent.total_steps == spec.retrain.steps
