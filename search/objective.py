@@ -86,11 +86,17 @@ class Objective:
     """The study's objective; built once per search and shared by its worker threads."""
 
     def __init__(
-        self, spec: SearchSpec, space: SearchSpace, fingerprint: str, supernet: SuperNet | None = None
+        self,
+        spec: SearchSpec,
+        space: SearchSpace,
+        fingerprint: str,
+        supernet: SuperNet | None = None,
+        parent: IFNet | None = None,
     ) -> None:
         self.spec = spec
         self.supernet = supernet  # one-shot: candidates inherit its weights
-        self.parent = resolve_parent(space.parent) if space.parent is not None else None
+        # the space's parent, loaded by the caller when it has it already
+        self.parent = parent or (resolve_parent(space.parent) if space.parent is not None else None)
         self.start = candidate_start(spec, supernet, self.parent)
         self.space = space
         self.proxy = spec.proxy

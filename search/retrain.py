@@ -68,10 +68,14 @@ def latency_ms(model: torch.nn.Module, backend: str) -> float:
     return measure_latency(model.cpu().eval(), DEPLOY_SIZE, backend=backend, measure_memory=False).median_ms
 
 
-def retrain(spec: SearchSpec, space: SearchSpace, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Retrain the ``spec.retrain.top`` best front members; returns (members, baselines) and writes both."""
+def retrain(
+    spec: SearchSpec, space: SearchSpace, df: pd.DataFrame, parent: IFNet | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Retrain the ``spec.retrain.top`` best front members (``parent``: the space's, already loaded, else
+    loaded here); returns (members, baselines) and writes both."""
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain.top)
-    parent = resolve_parent(space.parent) if space.parent is not None else None
+    if parent is None and space.parent is not None:
+        parent = resolve_parent(space.parent)
     init, start = retrain_start(spec, space, parent)
     training = spec.retrain_config(space.parent)
     sets = test_sets(spec)

@@ -32,6 +32,7 @@ from rife_core.data.frames import DataError
 from rife_core.data.spec import load, parse_spec
 from rife_core.evaluation.baselines import METHODS
 from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
+from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import PARENTS, ParentUnavailable, missing_parents, resolve_parent
 from rife_core.training.batches import check_triplets, real_training_triplets
 from search.objective import BadData
@@ -178,14 +179,14 @@ def check_data(spec: SearchSpec) -> None:
             raise DataError(f"--retrain-eval {extra}: no test triplets")
 
 
-def baseline_scores(spec: SearchSpec, parent: str | None = None) -> dict[str, float]:
+def baseline_scores(spec: SearchSpec, parent: str | None = None, model: IFNet | None = None) -> dict[str, float]:
     """Blend and DIS PSNR on the same validation triplets the trials are scored on, and the space's parent's
-    (the network its candidates are sliced from)."""
+    (the network its candidates are sliced from; ``model``: it loaded, else loaded here)."""
 
     val = spec.proxy.val_set()
     methods: dict[str, Predictor] = dict(METHODS)
     if parent is not None:
-        methods[f"parent {parent}"] = model_predictor(resolve_parent(parent))
+        methods[f"parent {parent}"] = model_predictor(model or resolve_parent(parent))
     return {
         f"{name} (baseline)": evaluate(fn, val, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)["psnr"]
         for name, fn in methods.items()
@@ -252,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     spec.out.mkdir(parents=True, exist_ok=True)
     try:  # the data first: a missing folder, empty lists or an unreadable validation image stop it here
         check_data(spec)
-        baselines = baseline_scores(spec, space.parent)
+        parent = resolve_parent(space.parent) if space.parent is not None else None  # once per run
+        baselines = baseline_scores(spec, space.parent, parent)
     except (DataError, ParentUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -274,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     tracker = best_effort("the study (experiment and parent run)", spec, MlflowTracker, spec)
     try:
         write_text(spec.out / "baselines.json", json.dumps(baselines, indent=1))
-        study = run_search(spec, space, tracker, baselines, study)
+        study = run_search(spec, space, tracker, baselines, study, parent)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -304,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     warn_if_uninformative(df, baselines, spec)
     if spec.retrain.top:
-        print_retrained(spec, *retrain(spec, space, df))
+        print_retrained(spec, *retrain(spec, space, df, parent))
 
     report = build(spec.out)
     if tracker is not None:

@@ -18,6 +18,7 @@ from results.record import TrialRecord
 from results.schema import QUALITY, objective_info
 from results.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
 from rife_core.data.cache import cache_dir
+from rife_core.model.ifnet import IFNet
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.oneshot import train_supernet
 from search.pruner import OPTUNA, pruning_mode
@@ -279,8 +280,11 @@ def run_search(
     tracker=None,
     baselines: dict[str, float] | None = None,
     study: optuna.Study | None = None,
+    parent: IFNet | None = None,
 ) -> optuna.Study:
     """Run (or resume) the study until it holds ``spec.trials`` counted trials.
+
+    ``parent``: the space's parent already loaded (None: loaded here when the space names one).
 
     ``study`` is one from ``make_study`` (opened and checked by the caller), or None to open it here.
     """
@@ -305,7 +309,7 @@ def run_search(
                 SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet"
             )
         study.optimize(
-            Objective(spec, space, fp, supernet),
+            Objective(spec, space, fp, supernet, parent),
             n_jobs=spec.n_jobs,
             callbacks=callbacks,
             catch=(RuntimeError, ValueError),  # TrialFailed, NaN and out-of-memory are RuntimeErrors
