@@ -86,6 +86,9 @@ class Trainer:
         self.losses: list[float] = []  # training loss per step (of this session, plus what a resume carried)
         self.history: list[dict[str, float]] = []  # validations: step + metrics
         self.blend_psnr: float | None = None  # the 50/50 blend on the validation triplets
+        # The weights before training on the same triplets: a child sliced from a parent may start far below
+        # the blend, which is its start, not a collapse. None: not measured (collapse judged by the blend).
+        self.start_psnr: float | None = None
         self.data_wait = 0.0  # seconds spent waiting for the loader
         # The frozen parent whose frame the ``parent`` loss term reads, on the training device.
         # (TrainConfig refuses a parent term without a parent, so cfg.parent is set whenever it is needed)
@@ -174,9 +177,8 @@ class Trainer:
                 self.save(stage_checkpoints[si], with_progress=True)
 
     # --- validation ---------------------------------------------------------------------------------
-    def validate(self, val_set: Sequence) -> dict[str, float]:
-        """Metrics of the (averaged, where kept) weights on ``val_set``; raises ``TrainingDiverged`` on a
-        collapse below the blend of the same triplets."""
+    def _evaluate(self, val_set: Sequence, lpips: bool = False) -> dict[str, float]:
+        """The (averaged, where kept) weights' metrics on ``val_set``."""
         cfg = self.cfg
         self.model.eval()
         with self.ema.applied(self.model) if self.ema is not None else nullcontext():
@@ -186,9 +188,26 @@ class Trainer:
                 device=self.dev,
                 max_items=cfg.val_items,
                 center=cfg.val_crop,
-                lpips_net="alex" if cfg.val_lpips else None,
+                lpips_net="alex" if lpips else None,
             )
         self.model.train()
+        return m
+
+    def measure_start(self, val_set: Sequence) -> None:
+        """Score the blend and the untrained weights on ``val_set`` (before step 1; the collapse check's
+        reference levels)."""
+        cfg = self.cfg
+        self.blend_psnr = evaluate(blend, val_set, device=self.dev, max_items=cfg.val_items, center=cfg.val_crop)[
+            "psnr"
+        ]
+        self.start_psnr = self._evaluate(val_set)["psnr"]
+        log.info("before training: PSNR %.2f dB (the blend %.2f dB)", self.start_psnr, self.blend_psnr)
+
+    def validate(self, val_set: Sequence) -> dict[str, float]:
+        """Metrics of the (averaged, where kept) weights on ``val_set``; raises ``TrainingDiverged`` on a
+        collapse: more than the margin below both the blend of the same triplets and the run's start."""
+        cfg = self.cfg
+        m = self._evaluate(val_set, lpips=cfg.val_lpips)
         self.history.append({"step": self.step, **m})
         log.info("step %d validation: PSNR %.2f dB, SSIM %.4f, L1 %.4f", self.step, m["psnr"], m["ssim"], m["l1"])
         if self.blend_psnr is None:  # the first validation: the blend of the same triplets
@@ -196,10 +215,13 @@ class Trainer:
                 "psnr"
             ]
         margin = cfg.collapse_margin_db
-        if margin is not None and not m["psnr"] >= self.blend_psnr - margin:  # also catches a NaN PSNR
+        start = self.start_psnr if self.start_psnr is not None and math.isfinite(self.start_psnr) else math.inf
+        floor = min(self.blend_psnr, start) - margin if margin is not None else -math.inf
+        if not m["psnr"] >= floor:  # also catches a NaN PSNR
+            below = f" and below the run's start ({start:.2f} dB)" if start < self.blend_psnr else ""
             raise TrainingDiverged(
                 f"the run collapsed: validation PSNR {m['psnr']:.2f} dB at step {self.step} is more than "
-                f"{margin:g} dB below the 50/50 blend ({self.blend_psnr:.2f} dB) on the same triplets"
+                f"{margin:g} dB below the 50/50 blend ({self.blend_psnr:.2f} dB){below} on the same triplets"
             )
         return m
 
@@ -209,7 +231,14 @@ class Trainer:
         if not isinstance(self.model, IFNet):
             raise TypeError(f"save writes IFNet checkpoints; a {type(self.model).__name__} saves its own")
         progress = (
-            {"history": self.history, "losses": self.losses, "blend_psnr": self.blend_psnr} if with_progress else None
+            {
+                "history": self.history,
+                "losses": self.losses,
+                "blend_psnr": self.blend_psnr,
+                "start_psnr": self.start_psnr,
+            }
+            if with_progress
+            else None
         )
         return save_checkpoint(path, self.model, self.opt, self.step, self.cfg, progress=progress, ema=self.ema)
 
@@ -229,6 +258,7 @@ class Trainer:
         self.history = list(done.get("history", []))
         self.losses = list(done.get("losses", []))
         self.blend_psnr = done.get("blend_psnr")
+        self.start_psnr = done.get("start_psnr")  # absent in older checkpoints: judged by the blend alone
         log.info("resumed from %s at step %d", path, self.step)
 
     def final_weights(self) -> None:

@@ -2,8 +2,8 @@
 
 Seeded and resumable: the batch and its augmentations at global step s are a pure function of (seed, s),
 so a resumed run continues exactly where an uninterrupted one would be. A non-finite loss, or a
-validation PSNR far below the 50/50 blend of the same triplets (a collapsed run, e.g. from a learning rate
-too high), stops the run with status "diverged" and the reason.
+validation PSNR far below both the 50/50 blend of the same triplets and the weights' start (a collapsed run,
+e.g. from a learning rate too high), stops the run with status "diverged" and the reason.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ def train(
         if out is not None and cfg.checkpoint_every and t.step % cfg.checkpoint_every == 0:
             t.save(out / f"step{t.step:07d}.pt")
 
+    if trainer.step == 0 and cfg.collapse_margin_db is not None:
+        trainer.measure_start(val_set)
     trainer.model.train()
     try:
         trainer.run(

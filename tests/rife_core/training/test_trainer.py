@@ -42,9 +42,9 @@ def test_nan_loss_stops_the_run_cleanly(tmp_path: Path) -> None:
     model = IFNet(TINY)
     calls = {"n": 0}
 
-    def poison(_mod: torch.nn.Module, _inp: tuple, out: torch.Tensor) -> torch.Tensor:
-        calls["n"] += 1
-        return out * float("nan") if calls["n"] == 4 else out
+    def poison(mod: torch.nn.Module, _inp: tuple, out: torch.Tensor) -> torch.Tensor:
+        calls["n"] += mod.training  # training forwards only (the start is scored in eval mode)
+        return out * float("nan") if mod.training and calls["n"] == 4 else out
 
     model.blocks[-1].lastconv.register_forward_hook(poison)
     cfg = TrainConfig(stages=(Stage(steps=10, crop=64, batch_size=2),), val_every=100, **FAST)
@@ -128,6 +128,19 @@ def test_a_collapsed_run_ends_as_diverged_not_completed(tmp_path: Path) -> None:
     assert result.checkpoint is None
     sane = train(TINY, TrainConfig(stages=(Stage(steps=10, crop=64, batch_size=4, lr=1e-3),), val_every=10, **FAST))
     assert sane.status == "completed"
+
+
+def test_a_start_below_the_blend_is_its_start_not_a_collapse() -> None:
+    """A child sliced from a parent may start far below the blend: the collapse is judged against its start."""
+    net = IFNet(TINY)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(30)  # wrecked weights: far below the blend before any step
+    cfg = TrainConfig(stages=(Stage(steps=8, crop=48, batch_size=2, lr=1e-4),), val_every=4, **FAST)
+    result = train(net, cfg, device="cpu")
+    assert result.status == "completed", result.message
+    assert [h["step"] for h in result.history] == [4, 8]
+    assert all(h["psnr"] < result.blend_psnr - 10 for h in result.history)  # the blend alone would have stopped it
 
 
 def test_training_with_distillation_feeds_teacher_flows(tmp_path: Path, monkeypatch) -> None:
