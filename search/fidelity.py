@@ -61,6 +61,8 @@ log = logging.getLogger("search.fidelity")
 TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}  # the proxy/reference options
 REFERENCE_STEPS = 2000
 TAIL = 3  # validations averaged by --proxy-statistic tail
+# --reference-split: the reference table's column that ranks the architectures
+SPLIT_COLUMNS = {"lm": "psnr_lm", "val": "psnr_val", "test": "psnr_test"}
 
 
 def result_cache(path: Path) -> JsonlCache:
@@ -226,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--table", type=Path, default=None, help="the reference table (default: the shipped one)")
     p.add_argument("--reference-recipe", default=None, help="the table's recipe hash (default: search.reference's)")
+    p.add_argument(
+        "--reference-split",
+        default="lm",
+        choices=tuple(SPLIT_COLUMNS),
+        help="the table's score that ranks: lm (the large-motion validation, what the proxy validates on; "
+        "default), val (the whole validation split) or test (the test split)",
+    )
     p.add_argument(
         "--proxy-seeds", default=None, help="comma-separated seeds whose proxy scores are averaged (default: --seed)"
     )
@@ -403,9 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         r["proxy_seconds"] = sum(m["seconds"] for m in mine)
         if args.reference == "table":
             own = ref_rows[ref_rows["arch_id"] == cfg.arch_id]
-            r["reference_psnr"], r["reference_seconds"] = own["psnr_lm"].mean(), own["train_seconds"].mean()
+            column = SPLIT_COLUMNS[args.reference_split]
+            r["reference_psnr"], r["reference_seconds"] = own[column].mean(), own["train_seconds"].mean()
             for _, x in own.iterrows():
-                r[f"reference_seed{int(x['seed'])}"] = x["psnr_lm"]
+                r[f"reference_seed{int(x['seed'])}"] = x[column]
         else:
             row = done[(cfg.arch_id, ref_key)]
             r["reference_psnr"], r["reference_seconds"] = row["psnr"], row["seconds"]
@@ -432,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(ok) < len(df):
         summary.append(f"{len(df) - len(ok)} architecture(s) diverged and are left out")
     args.out.mkdir(parents=True, exist_ok=True)
-    csv = args.out / f"fidelity_{proxy_key}_{ref_key}.csv"
+    split = f"_{args.reference_split}" if args.reference == "table" and args.reference_split != "lm" else ""
+    csv = args.out / f"fidelity_{proxy_key}_{ref_key}{split}.csv"
     write_csv(df, csv)
     write_text(
         args.out / "summary.json",
@@ -443,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                 "proxy_seeds": seeds,
                 "proxy_statistic": args.proxy_statistic,
                 "reference": args.reference,
+                "reference_split": args.reference_split if args.reference == "table" else None,
                 "reference_key": ref_key,
                 "blend_psnr": blend_psnr,
                 "agreement": [vars(a) for a in agreements],
@@ -466,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe_reference(args: argparse.Namespace, ref: ProxySettings, key: str) -> str:
     if args.reference == "table":
-        return f"reference table {args.table.name}, recipe {key}"
+        return f"reference table {args.table.name}, recipe {key}, {SPLIT_COLUMNS[args.reference_split]}"
     return (
         f"reference {ref.steps} steps at {ref.crop}px, lr {ref.lr:g}, synthetic {ref.synthetic_ratio:g}, "
         f"loss {ref.loss}"

@@ -85,6 +85,18 @@ def test_fidelity_ranks_against_the_table_and_states_its_ceiling(tiny_table: Pat
     with pytest.raises(SystemExit):
         fidelity.main([*argv.replace(key, "000000000000").split(), *tiny_proxy.split()])
 
+    # --reference-split test: ranked by the table's test-split scores, the ceiling by their seed-vs-seed tau
+    assert fidelity.main([*argv.split(), *tiny_proxy.split(), "--reference-split", "test"]) == 0
+    table = pd.read_csv(tiny_table)
+    ranked = pd.read_csv(next((tmp_path / "fid").glob("fidelity_*_test.csv"))).set_index("arch_id")
+    want = table.groupby("arch_id")["psnr_test"].mean()
+    assert np.allclose(ranked.loc[want.index, "reference_psnr"], want)
+    seeds = table.pivot(index="arch_id", columns="seed", values="psnr_test")
+    tau = stats.kendalltau(seeds[0], seeds[1]).statistic
+    summary = json.loads((tmp_path / "fid" / "summary.json").read_text())
+    assert summary["reference_split"] == "test" and summary["ceiling"]["value"] == pytest.approx(tau)
+    assert len((tmp_path / "fid" / "results.jsonl").read_text().splitlines()) == 6  # the proxies, not retrained
+
 
 def test_a_sliced_row_is_rebuilt_from_its_recorded_recipe(tmp_path: Path) -> None:
     """The default recipe of the parent's space starts sliced; its rows repeat from what the table records."""
