@@ -9,8 +9,10 @@ fixed by a seed, so the importance is a function of (parent, data, seed).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,9 +53,33 @@ def importance_batches(
     return out
 
 
+def weights_digest(model: torch.nn.Module) -> str:
+    """A digest of ``model``'s parameter and buffer values (names, shapes, dtypes and bytes)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, t in model.state_dict().items():
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+_MEMO: OrderedDict[tuple[str, tuple[str, ...], int], dict[str, torch.Tensor]] = OrderedDict()
+_MEMO_SIZE = 4  # parents x data kept per process; each entry is the size of the parent's weights
+
+
 def parent_importance(parent: IFNet, data: Sequence[str] = ("default",), seed: int = 0) -> dict[str, torch.Tensor]:
-    """First-order Taylor importance of ``parent``'s weights on ``importance_batches(data, seed=seed)``."""
+    """First-order Taylor importance of ``parent``'s weights on ``importance_batches(data, seed=seed)``.
+
+    Memoised per process on (the parent's weights, data, seed): every search or reference run in one process
+    slices from the same parent, and the pass costs seconds. Callers must not modify the returned tensors.
+    """
+    key = (weights_digest(parent), tuple(data), seed)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
     t0 = time.perf_counter()
     scores = taylor_importance(parent, importance_batches(data, seed=seed))
     log.info("Taylor importance of the parent's weights: %.1f s", time.perf_counter() - t0)
+    _MEMO[key] = scores
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
     return scores

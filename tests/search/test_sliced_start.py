@@ -9,7 +9,7 @@ from rife_core.model.config import uniform_blocks
 from rife_core.model.ifnet import IFNet
 from rife_core.model.init import init_parameters, seeded_generator
 from rife_core.model.presets import PRESETS
-from rife_core.model.slicing import ChildRefused
+from rife_core.model.slicing import ChildRefused, taylor_importance
 from rife_core.training.importance import importance_batches, parent_importance
 from search.candidate import Sliced, run_candidate
 from search.proxy import ProxySettings
@@ -39,12 +39,22 @@ def test_a_sliced_candidate_is_a_function_of_config_seed_and_settings() -> None:
 
 def test_the_taylor_importance_is_fixed_by_its_seed() -> None:
     parent = _parent()
-    a, b = parent_importance(parent), parent_importance(parent)
+    a, b = parent_importance(parent), taylor_importance(parent, importance_batches(seed=0))  # b: not memoised
     assert a.keys() == dict(parent.named_parameters()).keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(v.sum() > 0 for v in a.values())
     x = importance_batches(seed=0)[0][0]
     assert x.shape == (8, 3, 128, 128) and not torch.equal(x, importance_batches(seed=1)[0][0])
+
+
+def test_the_importance_is_memoised_on_the_parents_weights() -> None:
+    parent = _parent()
+    first = parent_importance(parent)
+    assert parent_importance(_parent()) is first  # the same weights loaded again: not recomputed
+    with torch.no_grad():
+        next(parent.parameters()).mul_(2.0)  # other weights: other importance
+    changed = parent_importance(parent)
+    assert changed is not first and not all(torch.equal(changed[k], first[k]) for k in first)
 
 
 def test_a_child_the_parent_cannot_serve_is_refused_before_training() -> None:
