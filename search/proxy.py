@@ -35,7 +35,7 @@ class ProxySettings:
         metavar="SPEC",
         help="validation data (default: large_motion:SPEC of each --data, the triplets that move >= 8 px)",
     )
-    steps: int = option(400, prefixed=True, help="training steps of each candidate (a fine-tune of a sliced child)")
+    steps: int = option(600, prefixed=True, help="training steps of each candidate (a fine-tune of a sliced child)")
     crop: int = option(128, prefixed=True, help="square training crop (pixels)")
     batch: int = option(8, prefixed=True, help="batch size")
     lr: float = option(1e-3, prefixed=True, help="peak learning rate (warm-up, then cosine to 1%%)")
