@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import torch
-
 from rife_core.cost.report import CostReport, measure_cost
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
@@ -104,15 +102,11 @@ class Sliced:
     # data); "l1": by filter magnitude (rife_core.training.importance says which scored higher)
     importance: str = "taylor"
     reports: dict[str, SliceReport] = field(default_factory=dict, compare=False)
-    _scores: dict[tuple[str, ...], dict[str, torch.Tensor]] = field(default_factory=dict, compare=False, repr=False)
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> tuple[IFNet, TrainConfig | None]:
         check_child(self.parent.cfg, cfg)  # refused before the importance is computed
-        scores = None
-        if self.importance == "taylor":
-            if training.data not in self._scores:
-                self._scores[training.data] = parent_importance(self.parent, training.data)
-            scores = self._scores[training.data]
+        # parent_importance is memoised per process on (weights, data, seed): computed once per search
+        scores = parent_importance(self.parent, training.data) if self.importance == "taylor" else None
         child, report = slice_child(
             self.parent,
             cfg,

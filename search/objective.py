@@ -96,7 +96,9 @@ class Objective:
         self.spec = spec
         self.supernet = supernet  # one-shot: candidates inherit its weights
         # the space's parent, loaded by the caller when it has it already
-        self.parent = parent or (resolve_parent(space.parent) if space.parent is not None else None)
+        if parent is None and space.parent is not None:
+            parent = resolve_parent(space.parent)
+        self.parent = parent
         self.start = candidate_start(spec, supernet, self.parent)
         self.space = space
         self.proxy = spec.proxy

@@ -193,13 +193,15 @@ class Trainer:
         self.model.train()
         return m
 
+    def _blend_psnr(self, val_set: Sequence) -> float:
+        """The 50/50 blend's PSNR on the validation triplets."""
+        cfg = self.cfg
+        return evaluate(blend, val_set, device=self.dev, max_items=cfg.val_items, center=cfg.val_crop)["psnr"]
+
     def measure_start(self, val_set: Sequence) -> None:
         """Score the blend and the untrained weights on ``val_set`` (before step 1; the collapse check's
         reference levels)."""
-        cfg = self.cfg
-        self.blend_psnr = evaluate(blend, val_set, device=self.dev, max_items=cfg.val_items, center=cfg.val_crop)[
-            "psnr"
-        ]
+        self.blend_psnr = self._blend_psnr(val_set)
         self.start_psnr = self._evaluate(val_set)["psnr"]
         log.info("before training: PSNR %.2f dB (the blend %.2f dB)", self.start_psnr, self.blend_psnr)
 
@@ -210,10 +212,8 @@ class Trainer:
         m = self._evaluate(val_set, lpips=cfg.val_lpips)
         self.history.append({"step": self.step, **m})
         log.info("step %d validation: PSNR %.2f dB, SSIM %.4f, L1 %.4f", self.step, m["psnr"], m["ssim"], m["l1"])
-        if self.blend_psnr is None:  # the first validation: the blend of the same triplets
-            self.blend_psnr = evaluate(blend, val_set, device=self.dev, max_items=cfg.val_items, center=cfg.val_crop)[
-                "psnr"
-            ]
+        if self.blend_psnr is None:  # not measured before step 1 (a resumed or unguarded run)
+            self.blend_psnr = self._blend_psnr(val_set)
         margin = cfg.collapse_margin_db
         start = self.start_psnr if self.start_psnr is not None and math.isfinite(self.start_psnr) else math.inf
         floor = min(self.blend_psnr, start) - margin if margin is not None else -math.inf
