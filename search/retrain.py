@@ -4,20 +4,22 @@ must beat.
 Each member restarts as the search started it (sliced from the space's parent, seeded, or inherited from
 the one-shot supernet) and trains ``--retrain-steps`` through the candidate pipeline. It is scored on the
 test split of the first training data (all of it and its large-motion subset) and on every
-``--retrain-eval`` data, beside the 50/50 blend, DIS and the parent on the same triplets; its latency at
-480x640 is measured beside the parent's and the ``rife_v4_25`` preset's, and it is exported to ONNX.
+``--retrain-eval`` data, beside the 50/50 blend, DIS and the parent on the same triplets; once every member
+is trained, the members, the parent and the ``rife_v4_25`` preset are timed at 480x640 in turn over several
+rounds (speedups are the median of the rounds' ratios), and each member is exported to ONNX.
 ``retrain.csv`` and ``retrain_baselines.csv`` in the search's folder hold the tables.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 
 import pandas as pd
 import torch
 
 from results.files import write_csv
-from rife_core.cost.latency import measure_latency
+from rife_core.cost.latency import side_by_side_ms, speedup
 from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
 from rife_core.data.spec import load
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEPLOY_SIZE = (480, 640)  # the retrained models' latency is measured at this (H, W), as the parent's
 REFERENCE_PRESET = "rife_v4_25"  # the released v4 network the latency is also compared with
+LATENCY_ROUNDS = 5  # rounds of 10 timed passes per network, the networks in turn
 
 
 def test_sets(spec: SearchSpec) -> dict[str, object]:
@@ -64,10 +67,6 @@ def retrain_start(spec: SearchSpec, space: SearchSpace, parent: IFNet | None) ->
     return init, SEEDED
 
 
-def latency_ms(model: torch.nn.Module, backend: str) -> float:
-    return measure_latency(model.cpu().eval(), DEPLOY_SIZE, backend=backend, measure_memory=False).median_ms
-
-
 def retrain(
     spec: SearchSpec, space: SearchSpace, df: pd.DataFrame, parent: IFNet | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -82,11 +81,12 @@ def retrain(
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in sets.items()}
     backend = spec.proxy.latency_backend
     size = f"{DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]}"
-    # What a member is measured against: the parent it was sliced from and the released v4 network.
-    compared = {REFERENCE_PRESET: latency_ms(create_model(REFERENCE_PRESET), backend)}
+    # What a member is timed against, side by side once every member is trained: the parent it was sliced
+    # from and the released v4 network.
+    compared: dict[str, torch.nn.Module] = {REFERENCE_PRESET: create_model(REFERENCE_PRESET)}
     if parent is not None:
-        compared[f"parent {space.parent}"] = latency_ms(parent, backend)
-    rows = []
+        compared[f"parent {space.parent}"] = parent
+    rows, trained = [], {}
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
         out = spec.out / "retrain" / f"{cfg.arch_id}_{init}"
@@ -111,14 +111,19 @@ def retrain(
             "retrained_val_psnr": res.metrics.get("psnr"),
         }
         row.update({name: m["psnr"] for name, m in res.scores.items()})
-        mine = latency_ms(res.model, backend)
-        row[f"latency_ms {size} ({backend})"] = mine
-        for name, ms in compared.items():
-            row[f"speedup vs {name}"] = ms / mine
+        trained[cfg.arch_id] = res.model.cpu().eval()
         row["checkpoint"] = str(res.checkpoint)
         row["onnx"] = str(export_onnx(res.model, out / f"model_{size}.onnx", DEPLOY_SIZE))
         rows.append(row)
+    timed = {**{k: m.cpu().eval() for k, m in compared.items()}, **trained}
+    times = side_by_side_ms(timed, DEPLOY_SIZE, rounds=LATENCY_ROUNDS, backend=backend)
+    for row in rows:
+        row[f"latency_ms {size} ({backend})"] = statistics.median(times[row["arch_id"]])
+        for name in compared:
+            row[f"speedup vs {name}"] = speedup(times, name, row["arch_id"])
     members = pd.DataFrame(rows)
+    if rows:  # the paths last
+        members = members[[c for c in members.columns if c not in ("checkpoint", "onnx")] + ["checkpoint", "onnx"]]
     methods: dict[str, Predictor] = dict(METHODS)
     if parent is not None:
         methods[f"parent {space.parent}"] = model_predictor(parent)
@@ -126,7 +131,7 @@ def retrain(
         {"data": name, **{m: evaluate(fn, ds)["psnr"] for m, fn in methods.items()}} for name, ds in sets.items()
     ]
     baselines = pd.DataFrame(base_rows)
-    latency_row = {"data": f"latency_ms {size} ({backend})", **{k: v for k, v in compared.items()}}
+    latency_row = {"data": f"latency_ms {size} ({backend})", **{k: statistics.median(times[k]) for k in compared}}
     baselines = pd.concat([baselines, pd.DataFrame([latency_row])], ignore_index=True)
     write_csv(members, spec.out / "retrain.csv")
     write_csv(baselines, spec.out / "retrain_baselines.csv")

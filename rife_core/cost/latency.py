@@ -167,6 +167,36 @@ def measure_latency(
     return Latency.of(times, warmup, n_threads, str(device), (h, w), peak_mem_mb=peak / 2**20)
 
 
+def side_by_side_ms(
+    models: dict[str, nn.Module],
+    size: tuple[int, int],
+    *,
+    rounds: int = 5,
+    repeats: int = 10,
+    threads: int | None = None,
+    backend: str = "torch",
+) -> dict[str, list[float]]:
+    """Name -> the median ms of each of ``rounds`` rounds, the models timed in turn within each round.
+
+    A ratio of two times is only as good as the conditions they shared: timed minutes apart, the same
+    network's time drifts by tens of percent on a laptop CPU. Interleaving puts that drift into every
+    model's rounds alike, and ``speedup`` takes ratios round by round.
+    """
+    if rounds < 1:
+        raise ValueError(f"rounds={rounds}: use 1 or more")
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            lat = measure_latency(model, size, repeats=repeats, threads=threads, measure_memory=False, backend=backend)
+            times[name].append(lat.median_ms)
+    return times
+
+
+def speedup(times: dict[str, list[float]], slower: str, faster: str) -> float:
+    """Median over rounds of ``slower``'s time over ``faster``'s (from ``side_by_side_ms``)."""
+    return statistics.median(s / f for s, f in zip(times[slower], times[faster], strict=True))
+
+
 def onnx_session(path: str, threads: int) -> Any:
     """An onnxruntime CPU session with ``threads`` intra-op threads, one inter-op thread, all optimisations."""
     import onnxruntime as ort

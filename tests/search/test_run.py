@@ -329,7 +329,8 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
     lat = base.loc["latency_ms 480x640 (torch)"]
     assert lat["parent rife_v3_hd"] > lat["rife_v4_25"] > 0  # the parent is the slower released network
     latency = members["latency_ms 480x640 (torch)"][0]
-    assert members["speedup vs parent rife_v3_hd"][0] == pytest.approx(lat["parent rife_v3_hd"] / latency)
+    # timed side by side with the networks it is compared with: faster than the 2.3M-parameter parent
+    assert 0 < latency < lat["parent rife_v3_hd"] and members["speedup vs parent rife_v3_hd"][0] > 1
 
 
 def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:

@@ -65,3 +65,34 @@ def test_onnxruntime_backend_times_the_exported_model(tmp_path) -> None:
     assert np.abs(got - want).max() < 1e-4
     with pytest.raises(ValueError, match="choose one of torch, onnxruntime"):
         measure_latency(model, (64, 96), backend="tensorrt")
+
+
+class Recorder(nn.Module):
+    """Appends its name to a shared log at every forward."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+        self.w = nn.Parameter(torch.ones(1))
+
+    def forward(self, img0, img1, timestep):
+        self.log.append(self.name)
+        return SimpleNamespace(frame=img0 * self.w)
+
+
+def test_side_by_side_timing_takes_the_models_in_turn_each_round() -> None:
+    from rife_core.cost.latency import side_by_side_ms
+
+    calls: list[str] = []
+    times = side_by_side_ms({"a": Recorder("a", calls), "b": Recorder("b", calls)}, (8, 8), rounds=3, repeats=2)
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3} and min(times["a"] + times["b"]) > 0
+    per_turn = 3 + 2  # measure_latency's default warm-up, then the timed passes
+    turns = [calls[i] for i in range(0, len(calls), per_turn)]
+    assert turns == ["a", "b"] * 3 and len(calls) == 6 * per_turn
+
+
+def test_speedup_is_the_median_of_the_rounds_ratios_not_the_ratio_of_medians() -> None:
+    from rife_core.cost.latency import speedup
+
+    times = {"slow": [10.0, 20.0, 30.0], "fast": [5.0, 5.0, 30.0]}  # ratios 2, 4, 1; medians 20 / 5 = 4
+    assert speedup(times, "slow", "fast") == 2.0
