@@ -10,8 +10,11 @@ import plotly.graph_objects as go
 from reports.page import write_page
 
 
-def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "") -> go.Figure:
-    """One point per architecture: x = proxy PSNR, y = reference PSNR; the blend as dotted lines."""
+def fidelity_figure(
+    df: pd.DataFrame, blend: float | None = None, title: str = "", reference_blend: float | None = None
+) -> go.Figure:
+    """One point per architecture: x = proxy PSNR, y = reference PSNR; the blend on the proxy's triplets
+    (``blend``) and on the reference's (``reference_blend``, default the same) as dotted lines."""
     hover = df.apply(lambda r: f"arch {r['arch_id']}<br>{int(r['params']):,} params", axis=1) if len(df) else []
     fig = go.Figure(
         go.Scatter(
@@ -23,8 +26,10 @@ def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "
             name="architectures",
         )
     )
+    reference_blend = blend if reference_blend is None else reference_blend
+    if reference_blend is not None:
+        fig.add_hline(y=reference_blend, line_dash="dot", annotation_text="blend", annotation_position="bottom right")
     if blend is not None:
-        fig.add_hline(y=blend, line_dash="dot", annotation_text="blend", annotation_position="bottom right")
         fig.add_vline(x=blend, line_dash="dot")
     fig.update_layout(
         title=title,
@@ -36,8 +41,13 @@ def fidelity_figure(df: pd.DataFrame, blend: float | None = None, title: str = "
 
 
 def write_fidelity_page(
-    df: pd.DataFrame, path: str | Path, summary: list[str], blend: float | None = None, title: str = "Proxy fidelity"
+    df: pd.DataFrame,
+    path: str | Path,
+    summary: list[str],
+    blend: float | None = None,
+    title: str = "Proxy fidelity",
+    reference_blend: float | None = None,
 ) -> Path:
     """The figure, the agreement lines and the table as one offline page (plotly.js beside it)."""
-    fig = fidelity_figure(df, blend, title)
+    fig = fidelity_figure(df, blend, title, reference_blend)
     return write_page(path, title, items=summary, figures=[fig], tables={"Architectures": df})

@@ -96,6 +96,15 @@ def test_fidelity_ranks_against_the_table_and_states_its_ceiling(tiny_table: Pat
     summary = json.loads((tmp_path / "fid" / "summary.json").read_text())
     assert summary["reference_split"] == "test" and summary["ceiling"]["value"] == pytest.approx(tau)
     assert len((tmp_path / "fid" / "results.jsonl").read_text().splitlines()) == 6  # the proxies, not retrained
+    # the plateau check's blend is on the triplets the table's test scores were measured on (its recipe's 2
+    # test triplets, whole frames), not on the proxy's validation crops
+    from rife_core.data.spec import load
+    from rife_core.evaluation.baselines import blend
+    from rife_core.evaluation.evaluate import evaluate
+
+    on_test = evaluate(blend, load("default", "test"), max_items=2)["psnr"]
+    assert summary["reference_blend_psnr"] == pytest.approx(on_test)
+    assert summary["reference_blend_psnr"] != pytest.approx(summary["blend_psnr"], abs=0.1)
 
 
 def test_a_sliced_row_is_rebuilt_from_its_recorded_recipe(tmp_path: Path) -> None:
