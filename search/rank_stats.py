@@ -85,10 +85,23 @@ def _mean_pairwise_kendall(scores: np.ndarray) -> float:
 
 def seed_agreement(scores: np.ndarray, seed: int = 0) -> Agreement:
     """How well a scoring agrees with itself: the mean Kendall's tau between its seeds (columns) over the
-    architectures (rows), with a bootstrap interval over architectures. No other scoring can rank the
-    architectures more like this one than it ranks them like itself."""
+    architectures (rows), with a bootstrap interval over architectures. A ceiling in the loose sense: a
+    proxy is ranked against the mean over the seeds, which is less noisy than any one seed, so it can
+    exceed this by chance or by ranking the mean well."""
     scores = np.asarray(scores, float)
     if scores.ndim != 2 or scores.shape[1] < 2 or scores.shape[0] < 3:
         raise ValueError(f"need at least 3 architectures x 2 seeds, got shape {scores.shape}")
     low, high = _resampled_interval(len(scores), lambda idx: _mean_pairwise_kendall(scores[idx]), seed)
     return Agreement("seed_kendall_tau", _mean_pairwise_kendall(scores), low, high, len(scores))
+
+
+def paired_tau_difference(
+    first: Sequence[float], second: Sequence[float], reference: Sequence[float], seed: int = 0
+) -> Agreement:
+    """Kendall's tau of ``second`` against ``reference`` less that of ``first``, over the same
+    architectures, with a bootstrap interval that resamples architectures once for both (paired)."""
+    a, b, r = (np.asarray(v, float) for v in (first, second, reference))
+    if not len(a) == len(b) == len(r) or len(a) < 3:
+        raise ValueError(f"need three equally long score lists of at least 3 items, got {len(a)}, {len(b)}, {len(r)}")
+    low, high = _resampled_interval(len(a), lambda i: _kendall(b[i], r[i]) - _kendall(a[i], r[i]), seed)
+    return Agreement("kendall_tau_difference", _kendall(b, r) - _kendall(a, r), low, high, len(a))
