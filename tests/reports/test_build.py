@@ -221,3 +221,15 @@ def test_a_field_some_configs_leave_out_reads_as_its_default() -> None:
     axis = next(d for d in parallel_figure(df).data[0].dimensions if d.label == "both_orders")
     assert list(axis.ticktext) == ["True", DEFAULT]
     assert dimension_effects(df)["both_orders"] > 0
+
+
+def test_the_fidelity_figure_draws_each_axis_blend_on_its_own_triplets() -> None:
+    from reports.fidelity import fidelity_figure
+
+    df = pd.DataFrame({"arch_id": ["a", "b"], "params": [1, 2], "proxy_psnr": [35.5, 36.0], "reference_psnr": [37, 38]})
+    shapes = fidelity_figure(df, blend=35.06, reference_blend=36.33).layout.shapes
+    vertical = [s for s in shapes if s.x0 == s.x1]
+    horizontal = [s for s in shapes if s.y0 == s.y1]
+    assert [s.x0 for s in vertical] == [35.06] and [s.y0 for s in horizontal] == [36.33]
+    same = fidelity_figure(df, blend=30.29).layout.shapes  # one blend: both lines at it
+    assert sorted((s.x0, s.y0) for s in same) == sorted([(30.29, 0), (0, 30.29)])
