@@ -14,7 +14,7 @@ import statistics
 import sys
 
 from rife_core.cli.args import parse_size
-from rife_core.cost.latency import side_by_side_ms, speedup
+from rife_core.cost.latency import round_ratios, side_by_side_ms, speedup
 from rife_core.model.parents import resolve_parent
 from rife_core.model.presets import create_model
 from rife_core.training.checkpoint import load_model
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, t in times.items():
         print(f"{name:>10} ms per round: {', '.join(f'{x:.1f}' for x in t)}; median {statistics.median(t):.1f}")
     for other in ("parent", "rife_v4_25"):
-        ratios = [o / m for o, m in zip(times[other], times["member"], strict=True)]
+        ratios = round_ratios(times, other, "member")
         print(
             f"speedup over {other}: {', '.join(f'{r:.2f}' for r in ratios)}; "
             f"median {speedup(times, other, 'member'):.2f}x"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rife_core.cost.report import CostReport, measure_cost
+from rife_core.evaluation.baselines import blend
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
@@ -147,6 +148,10 @@ class EvalSet:
     max_items: int | None = None  # evenly spread; None: all
     center: int | None = None  # centre crop; None: whole frames
     lpips: bool = False  # also LPIPS (AlexNet, genuine weights)
+
+    def blend_psnr(self) -> float:
+        """The 50/50 blend's PSNR on these triplets, scored as candidates are (the plateau's level)."""
+        return evaluate(blend, self.data, max_items=self.max_items, center=self.center)["psnr"]
 
 
 @dataclass

@@ -41,8 +41,6 @@ from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
 from rife_core.data.torch_data import default_workers
-from rife_core.evaluation.baselines import blend
-from rife_core.evaluation.evaluate import evaluate
 from rife_core.model.config import ArchConfig
 from rife_core.model.parents import resolve_parent
 from search.candidate import SEEDED, CandidateFailed, Inherited, Sliced, Start, run_candidate
@@ -384,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = result_cache(args.out / "results.jsonl")
     done = cache.load()
-    blend_psnr = evaluate(blend, proxy.val_set(), max_items=proxy.val_items, center=proxy.val_crop)["psnr"]
+    blend_psnr = proxy.evaluation().blend_psnr()
     log.info("%d architectures; blend %.2f dB on the validation triplets", len(archs), blend_psnr)
     ref_blend = reference_blend(args, ref, ref_key)
     proxies = [replace(proxy, seed=x) for x in seeds]
@@ -486,14 +484,13 @@ def reference_blend(args: argparse.Namespace, ref: ProxySettings, ref_key: str) 
     """PSNR of the 50/50 blend on the triplets the reference scores are measured on (the table's split, as
     its recipe scores it; a trained reference's validation); None where the table does not describe it."""
     if args.reference != "table":
-        return evaluate(blend, ref.val_set(), max_items=ref.val_items, center=ref.val_crop)["psnr"]
+        return ref.evaluation().blend_psnr()
     try:
         recipe = recipe_of(args.table, ref_key)
     except (KeyError, OSError) as e:
         log.warning("the blend on the reference's triplets is unknown (%s): the plateau check is skipped", e)
         return None
-    scored = evaluation_sets(recipe.training, recipe.score_items)[args.reference_split]
-    return evaluate(blend, scored.data, max_items=scored.max_items, center=scored.center)["psnr"]
+    return evaluation_sets(recipe.training, recipe.score_items)[args.reference_split].blend_psnr()
 
 
 def describe_reference(args: argparse.Namespace, ref: ProxySettings, key: str) -> str:

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 DEPLOY_SIZE = (480, 640)  # the retrained models' latency is measured at this (H, W), as the parent's
 REFERENCE_PRESET = "rife_v4_25"  # the released v4 network the latency is also compared with
-LATENCY_ROUNDS = 5  # rounds of 10 timed passes per network, the networks in turn
 
 
 def test_sets(spec: SearchSpec) -> dict[str, object]:
@@ -116,7 +115,7 @@ def retrain(
         row["onnx"] = str(export_onnx(res.model, out / f"model_{size}.onnx", DEPLOY_SIZE))
         rows.append(row)
     timed = {**{k: m.cpu().eval() for k, m in compared.items()}, **trained}
-    times = side_by_side_ms(timed, DEPLOY_SIZE, rounds=LATENCY_ROUNDS, backend=backend)
+    times = side_by_side_ms(timed, DEPLOY_SIZE, backend=backend)
     for row in rows:
         row[f"latency_ms {size} ({backend})"] = statistics.median(times[row["arch_id"]])
         for name in compared:

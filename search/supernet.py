@@ -25,8 +25,6 @@ from results.files import JsonlCache, write_csv
 from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
 from rife_core.data.cache import cache_dir
-from rife_core.evaluation.baselines import blend
-from rife_core.evaluation.evaluate import evaluate
 from rife_core.training.checkpoint import read_checkpoint
 from search.candidate import Inherited, run_candidate
 from search.oneshot import (
@@ -73,7 +71,7 @@ def curve(space: SearchSpace, budget: int, settings: SupernetSettings, cache: Pa
     rows = JsonlCache(cache / f"supernet_{key}_curve.jsonl", lambda r: (r["step"], r["arch_id"], r["val"]))
     done = rows.load()
     archs = spread_sample(space, budget, n, seed=0)
-    blend_psnr = evaluate(blend, val.data, max_items=val.max_items, center=val.center)["psnr"]
+    blend_psnr = val.blend_psnr()
     steps = sorted({*snapshots(cache, key), *shipped_steps(key)})
     for step in (s for s in steps if s % every == 0):
         net = None

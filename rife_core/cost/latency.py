@@ -192,9 +192,14 @@ def side_by_side_ms(
     return times
 
 
+def round_ratios(times: dict[str, list[float]], slower: str, faster: str) -> list[float]:
+    """``slower``'s time over ``faster``'s in each round (from ``side_by_side_ms``)."""
+    return [s / f for s, f in zip(times[slower], times[faster], strict=True)]
+
+
 def speedup(times: dict[str, list[float]], slower: str, faster: str) -> float:
     """Median over rounds of ``slower``'s time over ``faster``'s (from ``side_by_side_ms``)."""
-    return statistics.median(s / f for s, f in zip(times[slower], times[faster], strict=True))
+    return statistics.median(round_ratios(times, slower, faster))
 
 
 def onnx_session(path: str, threads: int) -> Any:
