@@ -16,7 +16,6 @@ import argparse
 import sys
 from collections.abc import Callable
 
-import numpy as np
 import torch
 
 from rife_core.cli.args import parse_size
@@ -33,13 +32,11 @@ BUDGET = 500_000
 
 def sample_configs(n: int, seed: int) -> list[tuple[str, ArchConfig]]:
     """``n`` random architectures of the default search space under the budget."""
-    space, rng = SearchSpace.load(V4_SPACE), np.random.default_rng(seed)
-    out: list[tuple[str, ArchConfig]] = []
-    while len(out) < n:
-        cfg = space.random_config(rng)
-        if count_params(cfg) < BUDGET:
-            out.append((f"sample_{cfg.arch_id[:6]}", cfg))
-    return out
+    space = SearchSpace.load(V4_SPACE)
+    feasible = [c for c in space.enumerate_sample(50 * n, seed=seed) if count_params(c) < BUDGET]
+    if len(feasible) < n:
+        raise ValueError(f"only {len(feasible)} of {50 * n} samples under {BUDGET:,} parameters")
+    return [(f"sample_{cfg.arch_id[:6]}", cfg) for cfg in feasible[:n]]
 
 
 def self_cpu_ms(fn: Callable[[], object], repeats: int = 3) -> dict[str, tuple[float, int]]:

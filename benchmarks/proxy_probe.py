@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from rife_core.model.config import ArchConfig, BlockConfig
 from rife_core.model.parents import resolve_parent
-from search.candidate import Sliced, run_candidate
+from rife_core.training.start import make_start
+from search.candidate import run_candidate
 from search.proxy import ProxySettings, large_motion
 from space.space import SearchSpace
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     space = SearchSpace.load()
     assert space.parent is not None
-    start = Sliced(resolve_parent(space.parent))
+    start = make_start(resolve_parent(space.parent))
     proxy = ProxySettings(val_data=large_motion(ProxySettings.data), lpips=False, device=args.device)
     proxy = replace(proxy, steps=args.steps, lr=args.lr, val_every=max(100, args.steps // 6))
     if args.loss:

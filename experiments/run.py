@@ -9,6 +9,7 @@ Examples:
     python -m experiments.run upsample                      # a shipped spec (experiments/specs/upsample.yaml)
     python -m experiments.run my_spec.yaml --seeds 5 --set train.steps=2000
     python -m experiments.run warp --budget-scale 3 --device cuda
+    python -m experiments.run my_spec.yaml --set parent=rife_v3_hd --set base=rife_v3_hd   # children of a parent
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
-from experiments.runner import RunSettings, Tracker, baselines, run_ablation
+from experiments.runner import RunSettings, Tracker, baselines, load_spec_parent, run_ablation
 from experiments.spec import AblationSpec, SpecError
 from experiments.summary import summarize
 from reports.build import ABLATION_TABLES, build
@@ -28,6 +29,7 @@ from rife_core.cli.args import configure_output, require_backbones
 from rife_core.cost import measure_cost
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
+from rife_core.model.parents import ParentUnavailable
 from search.tracking import ui_hint
 
 log = logging.getLogger("experiments")
@@ -86,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if not args.no_lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips")
-    require_backbones(p, {b for v in spec.variants for b in v.train_config(0, ()).backbones()}, "change the loss")
+    require_backbones(
+        p,
+        {b for v in spec.variants for b in v.train_config(0, (), parent=spec.start.parent).backbones()},
+        "change the loss",
+    )
     if args.costs:
         print_costs(spec, args.threads)
         return 0
@@ -102,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         spec.control,
     )
     try:
+        parent = load_spec_parent(spec)  # once per command
         blend = baselines(spec)
-        rows = run_ablation(spec, args.out, settings, tracking_uri=args.mlflow_uri)
-    except DataError as e:
+        rows = run_ablation(spec, args.out, settings, tracking_uri=args.mlflow_uri, parent=parent)
+    except (DataError, ParentUnavailable) as e:
         log.error("%s", e)
         return 2
     summary = summarize(spec, rows, blend)

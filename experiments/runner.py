@@ -3,7 +3,8 @@
 Each finished run is one JSON line in ``OUT/<name>/runs.jsonl`` (keyed by a hash of everything that decides
 its result) and one MLflow run nested under the ablation's parent run; a re-run skips what is there. The key
 holds no ablation name, so a run another ablation in ``OUT`` already finished (e.g. the shared ``lite_s``
-control) is copied with ``reused_from`` naming it, not trained again.
+control) is copied with ``reused_from`` naming it, not trained again. Every run starts as the spec says
+(``start``: sliced from its ``parent``, or seeded), from the one start constructor the search uses.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 from experiments.spec import AblationSpec, Variant
 from results.files import JsonlCache, content_key
 from rife_core.data.spec import load
-from rife_core.evaluation.baselines import blend
-from rife_core.evaluation.evaluate import evaluate
-from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate, weight_seed
+from rife_core.evaluation.baselines import blend_psnr
+from rife_core.model.ifnet import IFNet
+from rife_core.model.parents import resolve_parent
+from rife_core.training.start import Start, make_start, weight_seed
+from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate
 from search.tracking import MlflowWriter
 
 log = logging.getLogger(__name__)
@@ -64,12 +67,24 @@ def _eval_set(spec: str) -> Any:
 def baselines(spec: AblationSpec) -> dict[str, float]:
     """PSNR of the 50/50 blend on each eval set: the level a net that learned no motion sits at."""
 
-    return {
-        s: evaluate(blend, ds, max_items=spec.eval_items, center=EVAL_CROP)["psnr"] for s, ds in eval_sets(spec).items()
-    }
+    return {s: blend_psnr(ds, max_items=spec.eval_items, center=EVAL_CROP) for s, ds in eval_sets(spec).items()}
 
 
-def stage_keys(variant: Variant, cfg: Any, weight_seed: int, device: str) -> list[str]:
+def load_spec_parent(spec: AblationSpec) -> IFNet | None:
+    """The spec's parent, loaded (once per command); None where it names none."""
+    return resolve_parent(spec.start.parent) if spec.start.parent is not None else None
+
+
+def spec_start(spec: AblationSpec, parent: IFNet | None) -> Start:
+    """Every run's start: the spec's kind from ``parent`` (``load_spec_parent``)."""
+    if spec.start.parent is not None and parent is None:
+        raise ValueError(f"spec {spec.name} starts from the parent {spec.start.parent}: load it and pass it")
+    return make_start(parent, spec.start.kind, importance=spec.start.importance)
+
+
+def stage_keys(
+    variant: Variant, cfg: Any, weight_seed: int, device: str, start: dict[str, Any] | None = None
+) -> list[str]:
     """Key of the training state after each stage but the last: equal keys, equal weights at that point.
 
     Variants that differ only in later stages (a fine-tune with another loss, say) share these, so the
@@ -79,23 +94,30 @@ def stage_keys(variant: Variant, cfg: Any, weight_seed: int, device: str) -> lis
     for k in range(1, len(cfg.stages)):
         train = {n: v for n, v in replace(cfg, stages=cfg.stages[:k]).to_dict().items() if n != "workers"}
         d = {"arch": variant.arch.to_dict(), "weight_seed": weight_seed, "train": train, "device": device}
-        out.append(content_key(d))
+        out.append(content_key({**d, **(start or {})}))  # a seeded start adds nothing: keys read as before
     return out
 
 
 def run_one(
-    spec: AblationSpec, variant: Variant, seed: int, settings: RunSettings, stage_dir: Path | None = None
+    spec: AblationSpec,
+    variant: Variant,
+    seed: int,
+    settings: RunSettings,
+    stage_dir: Path | None = None,
+    start: Start | None = None,
 ) -> dict:
-    """Train ``variant`` at ``seed`` through the candidate pipeline and score it on every eval set.
+    """Train ``variant`` at ``seed`` from ``start`` (``spec_start``; None: seeded) through the candidate
+    pipeline and score it on every eval set.
 
     ``stage_dir``: where the states after shared first stages are kept (see ``stage_keys``); None trains
     every stage.
     """
-    cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale)
+    cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale, spec.start.parent)
     resume, save, shared = None, {}, 0
     if stage_dir is not None:
         wseed = weight_seed(seed, variant.arch.arch_id)
-        paths = [stage_dir / f"{k}.pt" for k in stage_keys(variant, cfg, wseed, settings.device)]
+        keys = stage_keys(variant, cfg, wseed, settings.device, spec.start.key_fields())
+        paths = [stage_dir / f"{k}.pt" for k in keys]
         shared = max((i + 1 for i, p in enumerate(paths) if p.is_file()), default=0)
         resume = paths[shared - 1] if shared else None
         save = {i: p for i, p in enumerate(paths) if i >= shared}
@@ -108,6 +130,7 @@ def run_one(
         res = run_candidate(
             variant.arch,
             cfg,
+            start=start,
             evals=evals,
             cost=CostProbe(spec.size, repeats=LATENCY_REPEATS, warmup=3),
             device=settings.device,
@@ -158,9 +181,10 @@ class Tracker:
             {"ablation": spec.name, "kind": "ablation"},
             spec.name,
             artifacts=artifacts,
-            on_new_parent=describe,
+            on_new_parent_run=describe,
         )
-        self.client, self.exp_id, self.parent = self.writer.client, self.writer.experiment_id, self.writer.parent_id
+        self.client, self.exp_id = self.writer.client, self.writer.experiment_id
+        self.parent_run_id = self.writer.parent_run_id
 
     def log_run(self, variant: Variant, seed: int, row: dict) -> None:
         tags = {"ablation": row["ablation"], "variant": variant.name, "seed": str(seed), "key": row["key"]}
@@ -180,10 +204,10 @@ class Tracker:
 
     def finish(self, files: list[Path], report: Path | None = None) -> None:
         for f in files:
-            self.client.log_artifact(self.parent, str(f))
+            self.client.log_artifact(self.parent_run_id, str(f))
         if report is not None:
-            self.client.log_artifacts(self.parent, str(report), "report")
-        self.client.set_terminated(self.parent, "FINISHED")
+            self.client.log_artifacts(self.parent_run_id, str(report), "report")
+        self.client.set_terminated(self.parent_run_id, "FINISHED")
 
 
 def finished_elsewhere(out: Path, name: str) -> dict[str, dict]:
@@ -205,8 +229,12 @@ def run_ablation(
     *,
     tracking_uri: str | None = None,
     on_run: Callable[[int, int, dict], None] | None = None,
+    parent: IFNet | None = None,
 ) -> list[dict]:
-    """Every (variant, seed) of ``spec``: cached rows are reused, missing ones trained. Returns all rows."""
+    """Every (variant, seed) of ``spec``: cached rows are reused, missing ones trained. Returns all rows.
+
+    ``parent``: the spec's parent, loaded once by the command (``load_spec_parent``)."""
+    start = spec_start(spec, parent)
     folder = out / spec.name
     cache = run_cache(folder / "runs.jsonl")
     done = cache.load()
@@ -214,7 +242,7 @@ def run_ablation(
     tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
     jobs = [(v, s) for s in range(spec.seeds) for v in spec.variants]  # seed-major: early seeds give pairs
     rows, t0, trained = [], time.perf_counter(), 0
-    fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items}
+    fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items, **spec.start.key_fields()}
     todo = sum(v.key(s, fixed) not in done and v.key(s, fixed) not in elsewhere for v, s in jobs)
     by_key = {v.key(s, fixed): (v, s) for v, s in jobs}
     tracker.sync({k: (*by_key[k], row) for k, row in done.items() if k in by_key})  # what a kill left unlogged
@@ -239,7 +267,7 @@ def run_ablation(
                 other["ablation"],
             )
             continue
-        row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages"))
+        row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages", start=start))
         cache.append(row)
         tracker.log_run(variant, seed, row)
         rows.append(row)

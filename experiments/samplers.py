@@ -2,16 +2,16 @@
 
 Each (sampler, seed) is one real ``search.run`` study in its own folder (resumable like any search) with
 the same trials, budget and scoring (the seed seeds the sampler alone: an architecture scores the same in
-every study, and the one-shot strategy's supernet is trained once); the comparison is the hypervolume of
-each study's front of (PSNR, MACs) against a fixed, stated reference point, at the end and over trials,
-and the paired (by seed) difference of each sampler to random sampling with its 95% interval. The
-one-shot strategy is the default scoring here: a trial costs seconds once the supernet is trained, so many
-trials per sampler are affordable on a CPU (it ranks architectures less faithfully than trained proxies;
-see the README).
+every study); the comparison is the hypervolume of each study's front of (PSNR, MACs) against a fixed,
+stated reference point, at the end and over trials, and the paired (by seed) difference of each sampler to
+random sampling with its 95% interval. Every trial is the search's own (a child sliced from the parent and
+fine-tuned, about 1.5 min on 2 CPU cores at the default proxy), so a comparison of several samplers and
+seeds is hours on a CPU: shorten the proxy after ``--`` or use a GPU (``-- --device cuda``).
 
 Examples:
-    python -m experiments.samplers --budget 0.5M
-    python -m experiments.samplers --budget 0.5M --trials 60 --seeds 5 --samplers tpe,nsga2,gp,random
+    python -m experiments.samplers --budget 0.5M --trials 20 --seeds 3
+    python -m experiments.samplers --budget 0.5M --trials 12 --seeds 2 -- --proxy-steps 200
+    python -m experiments.samplers --budget 0.5M --trials 60 --seeds 5 --samplers tpe,nsga2,gp,random -- --device cuda
 """
 
 from __future__ import annotations
@@ -59,10 +59,8 @@ def study_dir(out: Path, sampler: str, seed: int) -> Path:
 def run_study(args: argparse.Namespace, sampler: str, seed: int) -> Path:
     folder = study_dir(args.out, sampler, seed)
     extra = [a for a in args.search_args if a != "--"]
-    if not any(a.startswith("--strategy") for a in extra):
-        extra = ["--strategy", "oneshot", *extra]
-    # --seed 0 for all: every study scores an architecture the same way (proxy weights, data order, the
-    # supernet); the seeds vary the sampler only.
+    # --seed 0 for all: every study scores an architecture the same way (start, data order); the seeds vary
+    # the sampler only.
     cmd = [
         sys.executable,
         "-m",

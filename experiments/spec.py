@@ -14,6 +14,9 @@ A spec is a YAML file::
     eval: [large_motion:default, default]   # the first set decides the verdicts
     eval_items: 48
     seeds: 3
+    parent: rife_v3_hd           # optional: the base is a child of this pretrained parent...
+    start: sliced                # ...and every variant starts from it: sliced (the default with a parent)
+                                 # or seeded (the default without one)
 
 Arch overrides may give ``blocks`` as ``{scales: [...], widths: [...], depths: [...]}``. Train overrides
 may give ``stages`` (a list of ``{steps, crop, batch, lr, p_resize, loss}``) for progressive training or a
@@ -31,8 +34,10 @@ import yaml
 
 from results.files import content_key
 from rife_core.model.config import ArchConfig, ConfigError, uniform_blocks
+from rife_core.model.parents import ParentUnavailable, parent_config
 from rife_core.model.presets import PRESETS, get_config
 from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.start import IMPORTANCES, SEEDED_KIND, SLICED, START_KINDS
 
 SPECS_DIR = Path(__file__).parent / "specs"
 TRAIN_KEYS = {
@@ -52,6 +57,27 @@ TRAIN_KEYS = {
     "weight_decay",
 }
 VARIANT_KEYS = {"arch", "train", "data"}
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """How every variant of a spec starts: ``kind`` (``rife_core.training.start``) from ``parent``."""
+
+    kind: str = SEEDED_KIND
+    parent: str | None = None  # a parent reference (rife_core.model.parents); also what a ``parent`` loss reads
+    importance: str = "taylor"  # how a sliced child's channels are ranked
+
+    def key_fields(self) -> dict[str, Any]:
+        """What enters a run's key: nothing for a seeded start without a parent (keys made before starts
+        existed read as before)."""
+        if self.kind == SEEDED_KIND and self.parent is None:
+            return {}
+        d: dict[str, Any] = {"start": self.kind, "parent": self.parent}
+        if self.kind == SLICED:
+            d["importance"] = self.importance
+        return d
+
+
 METRICS = ("psnr", "ssim", "lpips")
 
 
@@ -66,8 +92,11 @@ class Variant:
     train: dict[str, Any]
     data: tuple[str, ...]
 
-    def train_config(self, seed: int, val_data: tuple[str, ...], scale: float = 1.0) -> TrainConfig:
-        """The training run of this variant at ``seed``; ``scale`` multiplies every stage's steps."""
+    def train_config(
+        self, seed: int, val_data: tuple[str, ...], scale: float = 1.0, parent: str | None = None
+    ) -> TrainConfig:
+        """The training run of this variant at ``seed``; ``scale`` multiplies every stage's steps; ``parent``:
+        what a ``parent`` loss term reads (the spec's)."""
         t = self.train
         stages = t.get("stages") or [
             {k: t[k] for k in ("steps", "crop", "batch", "lr", "p_resize", "resize_range") if k in t}
@@ -82,12 +111,14 @@ class Variant:
             s["steps"] = max(1, round(int(s.get("steps", 1000)) * scale))
             built.append(Stage(**s))
         total = sum(s.steps for s in built)
+        loss = dict(t.get("loss", {"l1": 1.0}))
         return TrainConfig(
+            parent=parent if "parent" in loss or any("parent" in (s.loss or {}) for s in built) else None,
             data=self.data,
             val_data=val_data,
             synthetic_ratio=float(t.get("synthetic_ratio", 0.0)),
             stages=tuple(built),
-            loss=dict(t.get("loss", {"l1": 1.0})),
+            loss=loss,
             warmup_steps=int(t["warmup_steps"]) if "warmup_steps" in t else min(50, total // 10),
             ema_decay=float(t["ema_decay"]) if t.get("ema_decay") is not None else None,
             weight_decay=float(t.get("weight_decay", TrainConfig.weight_decay)),
@@ -115,6 +146,7 @@ class AblationSpec:
     size: tuple[int, int] = (256, 256)  # resolution of MACs and latency
     eval_items: int = 48  # triplets per eval set (evenly spread; the embedded large-motion subset has 15)
     source: dict[str, Any] = field(default_factory=dict)  # the spec as read, logged with the runs
+    start: StartSpec = field(default_factory=StartSpec)
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
@@ -164,6 +196,7 @@ class AblationSpec:
         seeds = int(raw.get("seeds", 3))
         if seeds < 1:
             raise SpecError(f"{where}: seeds must be at least 1")
+        start = read_start(raw, where)
         return cls(
             name=str(raw["name"]),
             idea=str(raw.get("idea", "")),
@@ -174,7 +207,30 @@ class AblationSpec:
             size=tuple(raw.get("size", (256, 256))),
             eval_items=int(raw.get("eval_items", 48)),
             source=copy.deepcopy(raw),
+            start=start,
         )
+
+
+def read_start(raw: dict[str, Any], where: str) -> StartSpec:
+    """The spec's ``parent`` and ``start`` keys (``start`` may also be ``{kind, importance}``)."""
+    parent = raw.get("parent")
+    if parent is not None:
+        try:
+            parent_config(str(parent))  # a name of PARENTS, or PRESET:PATH for a release file
+        except ParentUnavailable as e:
+            raise SpecError(f"{where}: {e}") from e
+    start = raw.get("start") or {}
+    if isinstance(start, str):
+        start = {"kind": start}
+    kind = start.get("kind") or (SLICED if parent is not None else SEEDED_KIND)
+    importance = start.get("importance", "taylor")
+    if kind not in START_KINDS:
+        raise SpecError(f"{where}: start {kind!r}: choose {' or '.join(START_KINDS)}")
+    if importance not in IMPORTANCES:
+        raise SpecError(f"{where}: start importance {importance!r}: choose {' or '.join(IMPORTANCES)}")
+    if kind == SLICED and parent is None:
+        raise SpecError(f"{where}: a sliced start needs a parent: add e.g. parent: rife_v3_hd")
+    return StartSpec(kind, parent, importance)
 
 
 def build_arch(base: str | dict[str, Any], over: dict[str, Any]) -> ArchConfig:

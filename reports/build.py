@@ -1,7 +1,7 @@
 """``python -m reports.build SOURCE``: a self-contained report folder from a search or an ablation.
 
 SOURCE is a search's output folder (``trials.csv``, ``baselines.json``), an ablation's folder
-(``runs.jsonl``, ``differences.csv``), a ``search.fidelity`` folder (``summary.json``, ``fidelity_*.csv``),
+(``runs.jsonl``, ``differences.csv``), a ``fidelity.run`` folder (``summary.json``, ``fidelity_*.csv``),
 an ``experiments.samplers`` folder (``samplers.json``, hypervolume tables), or a results CSV in the
 search's table format. Instead of SOURCE, a study is found by name in any Optuna storage (``--storage URL
 --study NAME``) and an ablation by name in an MLflow store (``--mlflow-uri URI --ablation NAME``: its
@@ -95,7 +95,7 @@ def ablation_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFra
 
 
 def fidelity_report(folder: Path) -> tuple[list[go.Figure], dict[str, pd.DataFrame], str]:
-    """The latest fidelity table of a ``search.fidelity`` folder, scatter and agreement lines."""
+    """The latest fidelity table of a ``fidelity.run`` folder, scatter and agreement lines."""
 
     summary = json.loads((folder / "summary.json").read_text())
     name = f"fidelity_{summary['proxy_key']}_" if "proxy_key" in summary else "fidelity_"

@@ -71,7 +71,7 @@ def append_jsonl(path: str | Path, row: dict) -> None:
 def content_key(data: Any) -> str:
     """Short hash of plain data (keys sorted, tuples as lists): equal data give equal keys everywhere.
 
-    The one key of cached results: study fingerprints, proxy settings, supernets, ablation runs.
+    The one key of cached results: study fingerprints, proxy settings, reference recipes, ablation runs.
     """
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=list).encode()).hexdigest()[:12]
 

@@ -47,7 +47,7 @@ class TrialRecord:
     overhead_s: float | None = None  # cost measurement
     train_s: float | None = None  # training and validation, this trial's own (None when reused or pruned)
     checkpoint: str | None = None
-    inherited_share: float | None = None  # share of the parameters that started from the parent's (or supernet's)
+    inherited_share: float | None = None  # share of the parameters that started from the parent's
     worker: str | None = None  # "host:pid" of the process running it (the journal storage's stale sweep)
 
     @classmethod

@@ -1,6 +1,6 @@
-"""``python -m search.docs``: write the generated reference pages (every option of ``search.run`` and
-``search.fidelity``; the results-table columns; the ``ArchConfig`` fields). ``--check`` exits 1 when a page
-is out of date (a test runs it).
+"""``python -m search.docs``: write the generated reference pages (every option of ``search.run``; the
+results-table columns; the ``ArchConfig`` fields). ``--check`` exits 1 when a page is out of date (a test
+runs it). ``python -m fidelity.docs`` writes the fidelity study's option page the same way.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import inspect
 import re
 import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
 from results.schema import columns_markdown
 from rife_core.model.config import ArchConfig, BlockConfig
-from search import fidelity, run
+from search import run
 from search.spec import fingerprint_keys
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -59,7 +60,7 @@ def _row(a: argparse.Action, fingerprinted: set[str] | None) -> str:
 def search_options_markdown() -> str:
     return "\n".join(
         [
-            "# `search.run` and `search.fidelity` options",
+            "# `search.run` options",
             "",
             "Generated from the commands' parsers by `python -m search.docs`; a test fails when it is out of date.",
             "A setting *in the fingerprint* changes a trial's score: re-running into a study with another value",
@@ -70,14 +71,8 @@ def search_options_markdown() -> str:
             "",
             *options_table(run.build_parser(), fingerprint_keys()),
             "`--latency-backend` enters the fingerprint when it is not `torch` (latencies of two backends do not "
-            "compare).",
+            "compare). The fidelity study's options: [fidelity options](fidelity-options.md).",
             "",
-            "## `python -m search.fidelity`",
-            "",
-            "The `--proxy-*` options are `search.run`'s; `--ref-*` set the reference training the proxy is ranked "
-            "against.",
-            "",
-            *options_table(fidelity.build_parser(), None),
         ]
     )
 
@@ -130,24 +125,28 @@ PAGES = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m search.docs", description=__doc__)
-    p.add_argument("--check", action="store_true", help="only check that the pages are current (exit 1 if not)")
-    args = p.parse_args(argv)
+def write_pages(pages: dict[Path, Callable[[], str]], check: bool, command: str) -> int:
+    """Write each page whose text changed (``check``: only say which are stale, exit code 1)."""
     stale = []
-    for path, make in PAGES.items():
+    for path, make in pages.items():
         text = make()
         if path.is_file() and path.read_text() == text:
             continue
-        if args.check:
+        if check:
             stale.append(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             print(f"wrote {path}")
     for path in stale:
-        print(f"{path} is out of date: run python -m search.docs", file=sys.stderr)
+        print(f"{path} is out of date: run {command}", file=sys.stderr)
     return 1 if stale else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m search.docs", description=__doc__)
+    p.add_argument("--check", action="store_true", help="only check that the pages are current (exit 1 if not)")
+    return write_pages(PAGES, p.parse_args(argv).check, "python -m search.docs")
 
 
 if __name__ == "__main__":

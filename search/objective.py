@@ -6,7 +6,6 @@ import logging
 import os
 import socket
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,8 @@ from rife_core.data.frames import DataError
 from rife_core.data.torch_data import center_crop, to_tensor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.parents import resolve_parent
-from rife_core.model.supernet import SuperNet
-from search.candidate import SEEDED, CandidateFailed, Inherited, Sliced, Start, run_candidate, weight_seed
+from rife_core.training.start import make_start, weight_seed
+from search.candidate import CandidateFailed, run_candidate
 from search.pruner import OPTUNA, PARETO, ParetoPruner, Reference, pruning_mode
 from search.spec import SearchSpec
 from space.space import SearchSpace
@@ -68,14 +66,14 @@ def record_constraints(trial: optuna.Trial, record: TrialRecord, excess: list[fl
             trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
 
 
-def candidate_start(spec: SearchSpec, supernet: SuperNet | None, parent: IFNet | None = None) -> Start:
-    """Weights sliced from the space's ``parent``, seeded training, or (one-shot) the supernet's weights with
-    ``spec.finetune_steps`` of fine-tune; then the proxy's training (a fine-tune for sliced children)."""
-    if parent is not None:
-        return Sliced(parent, importance=spec.proxy.importance)
-    if supernet is None:
-        return SEEDED
-    return Inherited(supernet, spec.proxy.train_config(spec.finetune_steps) if spec.finetune_steps else None)
+def check_parent(space: SearchSpace, parent: IFNet | None) -> None:
+    """Refuse a space that names a parent without the loaded parent: it is loaded once per process, by the
+    command, and passed down."""
+    if space.parent is not None and parent is None:
+        raise ValueError(
+            f"the space's candidates start from the parent {space.parent}: load it once "
+            "(rife_core.model.parents.resolve_parent) and pass it"
+        )
 
 
 def trial_dir(out: Path, number: int) -> Path:
@@ -85,21 +83,11 @@ def trial_dir(out: Path, number: int) -> Path:
 class Objective:
     """The study's objective; built once per search and shared by its worker threads."""
 
-    def __init__(
-        self,
-        spec: SearchSpec,
-        space: SearchSpace,
-        fingerprint: str,
-        supernet: SuperNet | None = None,
-        parent: IFNet | None = None,
-    ) -> None:
+    def __init__(self, spec: SearchSpec, space: SearchSpace, fingerprint: str, parent: IFNet | None = None) -> None:
+        check_parent(space, parent)
         self.spec = spec
-        self.supernet = supernet  # one-shot: candidates inherit its weights
-        # the space's parent, loaded by the caller when it has it already
-        if parent is None and space.parent is not None:
-            parent = resolve_parent(space.parent)
-        self.parent = parent
-        self.start = candidate_start(spec, supernet, self.parent)
+        # sliced from the space's parent where it names one (loaded by the command), else seeded
+        self.start = make_start(parent, importance=spec.proxy.importance)
         self.space = space
         self.proxy = spec.proxy
         self.fingerprint = fingerprint
@@ -167,7 +155,6 @@ class Objective:
                 self.proxy.train_config(parent=self.space.parent),
                 start=self.start,
                 evals={"val": self.proxy.evaluation()} if self.proxy.lpips else {},
-                validation=replace(self.proxy.evaluation(), lpips=False),
                 cost=self.proxy.cost_probe(),
                 device=self.proxy.device,
                 out_dir=out_dir,

@@ -117,8 +117,9 @@ class ProxySettings:
 def large_motion(data: tuple[str, ...]) -> tuple[str, ...]:
     """The default validation data of a search: the large-motion subset of each training data spec.
 
-    The embedded clips are nearly static (blend 34.81 vs DIS 37.11 dB on their validation split): there a
-    network that has not learned motion scores like one that has, so rankings are noise.
+    The embedded clips are nearly static (the blend is close to DIS on their validation split;
+    docs/results/baselines.md): there a network that has not learned motion scores like one that has, so
+    rankings are noise.
     """
     return tuple(f"large_motion:{s}" for s in data)
 

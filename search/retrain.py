@@ -1,13 +1,13 @@
 """``--retrain-top K``: the best front members trained by the deployment recipe and set beside what they
 must beat.
 
-Each member restarts as the search started it (sliced from the space's parent, seeded, or inherited from
-the one-shot supernet) and trains ``--retrain-steps`` through the candidate pipeline. It is scored on the
-test split of the first training data (all of it and its large-motion subset) and on every
-``--retrain-eval`` data, beside the 50/50 blend, DIS and the parent on the same triplets; once every member
-is trained, the members, the parent and the ``rife_v4_25`` preset are timed at 480x640 in turn over several
-rounds (speedups are the median of the rounds' ratios), and each member is exported to ONNX.
-``retrain.csv`` and ``retrain_baselines.csv`` in the search's folder hold the tables.
+Each member restarts as the search started it (sliced from the space's parent, or seeded) and trains
+``--retrain-steps`` through the candidate pipeline. It is scored on the test split of the first training
+data (all of it and its large-motion subset) and on every ``--retrain-eval`` data, beside the 50/50 blend,
+DIS and the parent on the same triplets; once every member is trained, the members, the parent and the
+``rife_v4_25`` preset are timed at 480x640 in turn over several rounds (speedups are the median of the
+rounds' ratios), and each member is exported to ONNX. ``retrain.csv`` and ``retrain_baselines.csv`` in the
+search's folder hold the tables.
 """
 
 from __future__ import annotations
@@ -21,17 +21,15 @@ import torch
 from results.files import write_csv
 from rife_core.cost.latency import side_by_side_ms, speedup
 from rife_core.cost.params import count_params
-from rife_core.data.cache import cache_dir
 from rife_core.data.spec import load
-from rife_core.evaluation.baselines import METHODS
-from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
+from rife_core.evaluation.baselines import baseline_psnr
 from rife_core.export.exporters import export_onnx
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.parents import resolve_parent
 from rife_core.model.presets import create_model
-from search.candidate import SEEDED, CandidateFailed, EvalSet, Inherited, Sliced, Start, run_candidate
-from search.oneshot import train_supernet
+from rife_core.training.start import Start, StartError, make_start
+from search.candidate import CandidateFailed, EvalSet, run_candidate
+from search.objective import check_parent
 from search.spec import SearchSpec
 from space.space import SearchSpace
 
@@ -53,28 +51,23 @@ def test_sets(spec: SearchSpec) -> dict[str, object]:
     return sets
 
 
-def retrain_start(spec: SearchSpec, space: SearchSpace, parent: IFNet | None) -> tuple[str, Start]:
+def retrain_start(spec: SearchSpec, parent: IFNet | None) -> Start:
     """Where the members restart: ``--retrain-init``, else as the search started them."""
-    init = spec.retrain.init or ("sliced" if parent is not None else spec.retrain_start)
-    if init == "sliced":
-        if parent is None:
-            raise ValueError("--retrain-init sliced needs a space with a parent")
-        return init, Sliced(parent, importance=spec.proxy.importance)
-    if init == "inherited":
-        supernet = train_supernet(SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet")
-        return init, Inherited(supernet, spec.retrain_config(space.parent))
-    return init, SEEDED
+    try:
+        return make_start(parent, spec.retrain.init, importance=spec.proxy.importance)
+    except StartError as e:
+        raise ValueError(f"--retrain-init: {e}") from e
 
 
 def retrain(
     spec: SearchSpec, space: SearchSpace, df: pd.DataFrame, parent: IFNet | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Retrain the ``spec.retrain.top`` best front members (``parent``: the space's, already loaded, else
-    loaded here); returns (members, baselines) and writes both."""
+    """Retrain the ``spec.retrain.top`` best front members (``parent``: the space's, loaded once by the
+    command); returns (members, baselines) and writes both."""
+    check_parent(space, parent)
     top = df[df["pareto"]].sort_values("psnr", ascending=False).head(spec.retrain.top)
-    if parent is None and space.parent is not None:
-        parent = resolve_parent(space.parent)
-    init, start = retrain_start(spec, space, parent)
+    start = retrain_start(spec, parent)
+    init = start.kind
     training = spec.retrain_config(space.parent)
     sets = test_sets(spec)
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in sets.items()}
@@ -123,12 +116,8 @@ def retrain(
     members = pd.DataFrame(rows)
     if rows:  # the paths last
         members = members[[c for c in members.columns if c not in ("checkpoint", "onnx")] + ["checkpoint", "onnx"]]
-    methods: dict[str, Predictor] = dict(METHODS)
-    if parent is not None:
-        methods[f"parent {space.parent}"] = model_predictor(parent)
-    base_rows = [
-        {"data": name, **{m: evaluate(fn, ds)["psnr"] for m, fn in methods.items()}} for name, ds in sets.items()
-    ]
+    parents = {f"parent {space.parent}": parent} if parent is not None else {}
+    base_rows = [{"data": name, **baseline_psnr(ds, parents)} for name, ds in sets.items()]
     baselines = pd.DataFrame(base_rows)
     latency_row = {"data": f"latency_ms {size} ({backend})", **{k: statistics.median(times[k]) for k in compared}}
     baselines = pd.concat([baselines, pd.DataFrame([latency_row])], ignore_index=True)

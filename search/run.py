@@ -30,17 +30,15 @@ from rife_core.cli.args import configure_output, quiet_third_party_loggers, requ
 from rife_core.cost.params import count_params
 from rife_core.data.frames import DataError
 from rife_core.data.spec import load, parse_spec
-from rife_core.evaluation.baselines import METHODS
-from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
+from rife_core.evaluation.baselines import baseline_psnr
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import PARENTS, ParentUnavailable, missing_parents, resolve_parent
 from rife_core.training.batches import check_triplets, real_training_triplets
 from search.objective import BadData
-from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings, large_motion
 from search.retrain import print_retrained, retrain
 from search.settings import add_options, from_options
-from search.spec import STRATEGIES, RetrainSettings, SearchSpec, TrackingSettings
+from search.spec import RetrainSettings, SearchSpec, TrackingSettings
 from search.study import (
     SearchError,
     TrackFront,
@@ -54,7 +52,7 @@ from search.study import (
 )
 from search.tracking import MlflowTracker, best_effort, limit_http_retries, ui_hint
 from space.budget import BudgetError, parse_count
-from space.space import V4_SPACE, SearchSpace, SpaceError
+from space.space import SearchSpace, SpaceError
 
 log = logging.getLogger("search")
 
@@ -82,16 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
     p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
     add_options(p.add_argument_group("proxy: how each trial's candidate is trained and scored"), ProxySettings, "proxy")
-    g = p.add_argument_group("one-shot strategy")
-    g.add_argument(
-        "--strategy",
-        default="proxy",
-        choices=STRATEGIES,
-        help="proxy: train every candidate (default); oneshot: train a weight-sharing supernet once, score subnets "
-        "with inherited weights",
-    )
-    add_options(g, SupernetSettings, "supernet")
-    g.add_argument("--finetune-steps", type=int, default=0, help="oneshot: proxy steps from inherited weights (0)")
     add_options(p.add_argument_group("retraining the front"), RetrainSettings, "retrain")
     add_options(p.add_argument_group("storage and tracking"), TrackingSettings)
     p.add_argument(
@@ -125,10 +113,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             max_latency_ms=args.max_latency_ms,
             n_jobs=args.n_jobs,
             pruning=not args.no_pruning,
-            strategy=args.strategy,
-            finetune_steps=args.finetune_steps,
             proxy=from_options(ProxySettings, args, "proxy", data=data, val_data=val_data),
-            supernet=from_options(SupernetSettings, args, "supernet"),
             retrain=from_options(RetrainSettings, args, "retrain"),
             tracking=from_options(TrackingSettings, args),
         )
@@ -138,17 +123,8 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error("--trials must be at least 1")
     if spec.retrain.init == "sliced" and space.parent is None:
         p.error("--retrain-init sliced needs a space with a parent (the default space has one)")
-    if spec.retrain.init == "inherited" and not spec.one_shot:
-        p.error("--retrain-init inherited needs --strategy oneshot (only the supernet has weights to inherit)")
-    if spec.one_shot and space.parent is not None:
-        p.error(
-            f"--strategy oneshot: the space's candidates start from the parent {space.parent}, which no supernet "
-            f"holds; pass --space {V4_SPACE.relative_to(V4_SPACE.parents[1])} for the v4-style supernet"
-        )
     if space.parent in PARENTS and missing_parents((space.parent,)):
         p.error(f"the space's parent {space.parent} is not on this machine: run `python -m rife_core.fetch_weights`")
-    if spec.one_shot and set(space.choices["flow_init"]) != {"none"}:
-        p.error("--strategy oneshot: the supernet shares no weights with a flow prior; add --fix flow_init=none")
     if set(space.choices["flow_init"]) != {"none"} and "latency" not in spec.objectives:
         log.warning(
             "the space has a flow prior (flow_init) and the objectives leave latency out: MACs do not count the "
@@ -179,18 +155,11 @@ def check_data(spec: SearchSpec) -> None:
             raise DataError(f"--retrain-eval {extra}: no test triplets")
 
 
-def baseline_scores(spec: SearchSpec, parent: str | None = None, model: IFNet | None = None) -> dict[str, float]:
-    """Blend and DIS PSNR on the same validation triplets the trials are scored on, and the space's parent's
-    (the network its candidates are sliced from; ``model``: it loaded, else loaded here)."""
-
-    val = spec.proxy.val_set()
-    methods: dict[str, Predictor] = dict(METHODS)
-    if parent is not None:
-        methods[f"parent {parent}"] = model_predictor(model or resolve_parent(parent))
-    return {
-        f"{name} (baseline)": evaluate(fn, val, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)["psnr"]
-        for name, fn in methods.items()
-    }
+def baseline_scores(spec: SearchSpec, parent_ref: str | None, parent: IFNet | None) -> dict[str, float]:
+    """Blend, DIS and the space's parent (``parent``, loaded once) on the triplets the trials are scored on."""
+    parents = {f"parent {parent_ref}": parent} if parent is not None else {}
+    scores = baseline_psnr(spec.proxy.val_set(), parents, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)
+    return {f"{name} (baseline)": psnr for name, psnr in scores.items()}
 
 
 def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float]) -> None:
@@ -216,18 +185,11 @@ def warn_if_uninformative(df: pd.DataFrame, baselines: dict[str, float], spec: S
     best = done["psnr"].max()
     if best - blend < ABOVE_BLEND_DB:
         head = f"no trial beat the blend baseline by {ABOVE_BLEND_DB:.1f} dB (best {best:.2f} vs blend {blend:.2f}): "
-        if spec.one_shot:
-            why = (
-                f"the supernet (step {spec.supernet.steps}) has not taught its subnets motion, so the front is "
-                "decided by cost. Train it on (python -m search.supernet train --budget ... --supernet-steps N, "
-                "best on a GPU with --device cuda) or fine-tune each subnet (--finetune-steps 300)."
-            )
-        else:
-            why = (
-                f"{spec.proxy.steps}-step proxies are too short for these networks to learn motion, so the front is "
-                "decided by cost. Use longer proxies (e.g. --proxy-steps 3000, three times the time per trial) or a "
-                "GPU (--device cuda) for a front that ranks quality."
-            )
+        why = (
+            f"{spec.proxy.steps}-step proxies are too short for these networks to learn motion, so the front is "
+            "decided by cost. Start candidates from a parent (the default space has one), use longer proxies "
+            "(e.g. --proxy-steps 3000, three times the time per trial) or a GPU (--device cuda)."
+        )
         log.warning("%s%s", head, why)
 
 

@@ -4,7 +4,7 @@ A settings group is a frozen dataclass whose fields are declared with ``option(.
 help text, the flag and whether the field changes a candidate's score (``fingerprint``). ``add_options``
 turns a group into an argparse group, ``from_options`` reads the parsed values back into the group, and
 ``fingerprint_items`` lists a group's score-changing values under their (flat, stable) fingerprint keys.
-``search.run``, ``search.fidelity`` and the generated option tables (``search.docs``) all read the fields.
+``search.run``, ``fidelity.run`` and the generated option tables (``search.docs``) all read the fields.
 """
 
 from __future__ import annotations

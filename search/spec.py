@@ -2,9 +2,9 @@
 results.
 
 The tree: the search's own options here, and the groups ``proxy`` (``ProxySettings``: how a candidate is
-trained and scored), ``supernet`` (``SupernetSettings``, the one-shot strategy), ``retrain`` and
-``tracking``. Each group's fields declare their options (``search.settings.option``): ``search.run``'s
-argparse groups, the study fingerprint and the generated option table all read them.
+trained and scored), ``retrain`` and ``tracking``. Each group's fields declare their options
+(``search.settings.option``): ``search.run``'s argparse groups, the study fingerprint and the generated
+option table all read them.
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from results.schema import COST, OBJECTIVES, objective_info
 from results.study_table import redact_url
 from rife_core.cli.args import parse_loss
 from rife_core.training.config import TrainConfig
-from search.oneshot import SupernetSettings
+from rife_core.training.start import START_KINDS
 from search.proxy import ProxySettings
 from search.settings import fingerprint_items, flat_keys, option
 
-STRATEGIES = ("proxy", "oneshot")
-PARENT_WEIGHT = 0.5  # the deployment recipe's weight of the parent's frame (a space with a parent)
+# The deployment recipe's weight of the parent's frame (a space with a parent); measured against L1 alone in
+# docs/results/parent-search.md ("retraining").
+PARENT_WEIGHT = 0.5
+# Settings of the retired one-shot strategy (tag shared-supernet-final): a study's fingerprint still holds
+# them at the values every proxy search had, so studies recorded before it was retired resume.
+RETIRED_FINGERPRINT = {"strategy": "proxy", "finetune_steps": 0}
+RETIRED_KEYS = ("strategy", "finetune_steps", "supernet")
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,9 @@ class RetrainSettings:
         None,
         prefixed=True,
         fingerprint=False,
-        choices=("sliced", "seeded", "inherited"),
-        help="start from weights sliced from the space's parent, the trial's seeded weights or the supernet's "
-        "(default: as the search started them)",
+        choices=START_KINDS,
+        help="start from weights sliced from the space's parent or from seeded weights (default: as the search "
+        "started them)",
     )
     loss: dict[str, float] | None = option(
         None,
@@ -98,10 +103,7 @@ class SearchSpec:
     n_jobs: int = 1
     pruning: bool = True
     prune_margin_db: float = 0.5
-    strategy: str = "proxy"  # "proxy": train every candidate; "oneshot": inherit from a trained supernet
-    finetune_steps: int = 0  # oneshot: proxy steps from the inherited weights before scoring (0: none)
     proxy: ProxySettings = field(default_factory=ProxySettings)
-    supernet: SupernetSettings = field(default_factory=SupernetSettings)  # batch, loss, data, seed: the proxy's
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
 
@@ -112,21 +114,8 @@ class SearchSpec:
         unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ValueError(f"objectives {unknown or '(none)'}: choose from {', '.join(OBJECTIVES)}")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy {self.strategy!r}: choose {' or '.join(STRATEGIES)}")
         if "lpips" in self.objectives and not self.proxy.lpips:
             object.__setattr__(self, "proxy", replace(self.proxy, lpips=True))
-        object.__setattr__(self, "supernet", self.supernet.following(self.proxy))
-
-    @property
-    def one_shot(self) -> bool:
-        """Whether candidates inherit their weights from a trained supernet (``--strategy oneshot``)."""
-        return self.strategy == "oneshot"
-
-    @property
-    def retrain_start(self) -> str:
-        """Where ``--retrain-top`` starts: ``retrain.init``, else the supernet's weights for a one-shot search."""
-        return self.retrain.init or ("inherited" if self.one_shot else "seeded")
 
     def retrain_config(self, parent: str | None = None) -> TrainConfig:
         """The deployment recipe's training: the proxy's, ``retrain.steps`` long, with ``retrain.loss``;
@@ -134,8 +123,6 @@ class SearchSpec:
         run = self.proxy.train_config(self.retrain.steps, parent)
         loss = self.retrain.loss
         if loss is None:
-            # Measured on the main job's best member (docs/results/parent-search.md): the parent's frame as a
-            # second target lifted the test split 0.19 dB and its large-motion subset 0.50 over L1 alone.
             loss = {**run.loss, "parent": PARENT_WEIGHT} if parent is not None else run.loss
         return replace(run, loss=dict(loss), parent=parent if "parent" in loss else None)
 
@@ -173,13 +160,7 @@ class SearchSpec:
     def fingerprint_settings(self, space_choices: dict[str, list]) -> dict[str, Any]:
         """The settings that change results (the tree's fingerprinted fields under their flat keys), plus
         the space (after --fix), as plain JSON data."""
-        settings = {
-            **fingerprint_items(self.proxy, "proxy"),
-            "strategy": self.strategy,
-            "finetune_steps": self.finetune_steps,
-        }
-        if self.one_shot:  # the supernet's settings change scores only where subnets inherit from it
-            settings.update(fingerprint_items(self.supernet, "supernet"))
+        settings = {**fingerprint_items(self.proxy, "proxy"), **RETIRED_FINGERPRINT}
         if "parent" in space_choices:  # how a child is sliced changes its score only where it has a parent
             settings["proxy_importance"] = self.proxy.importance
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
@@ -193,9 +174,14 @@ class SearchSpec:
         raw = json.loads(Path(path).read_text())
         if not isinstance(raw.get("proxy"), dict):
             raw = nest_flat(raw)
+        if raw.get("strategy", "proxy") != "proxy":
+            raise ValueError(
+                f"{path}: a {raw['strategy']} search; that strategy is retired (tag shared-supernet-final holds it)"
+            )
+        for key in [k for k in raw if k in RETIRED_KEYS or k.startswith("supernet_")]:  # flat files: supernet_*
+            raw.pop(key)
         groups = {
             "proxy": ProxySettings,
-            "supernet": SupernetSettings,
             "retrain": RetrainSettings,
             "tracking": TrackingSettings,
         }
@@ -218,7 +204,6 @@ def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
     """A flat ``search_spec.json`` (``proxy_steps``, ``retrain_top``, ...) as the tree's nested dicts."""
     maps = {
         "proxy": {**flat_keys(ProxySettings, "proxy"), "workers": "workers"},
-        "supernet": flat_keys(SupernetSettings, "supernet"),
         "retrain": flat_keys(RetrainSettings, "retrain"),
         "tracking": flat_keys(TrackingSettings),
     }
@@ -234,7 +219,7 @@ def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
 
 def fingerprint_keys() -> set[str]:
     """The flat names of every setting in a study's fingerprint (the generated option table marks them)."""
-    spec = SearchSpec(budget=1, strategy="oneshot")
+    spec = SearchSpec(budget=1)
     return set(spec.fingerprint_settings({"parent": "any"}))  # with a parent: how children are sliced
 
 

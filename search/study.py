@@ -17,10 +17,8 @@ from results.files import write_csv
 from results.record import TrialRecord
 from results.schema import QUALITY, objective_info
 from results.study_table import StorageError, counted, is_infeasible, open_storage, redact_url, results_table
-from rife_core.data.cache import cache_dir
 from rife_core.model.ifnet import IFNet
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
-from search.oneshot import train_supernet
 from search.pruner import OPTUNA, pruning_mode
 from search.spec import SearchSpec, fingerprint, settings_diff
 from search.tracking import best_effort
@@ -284,7 +282,7 @@ def run_search(
 ) -> optuna.Study:
     """Run (or resume) the study until it holds ``spec.trials`` counted trials.
 
-    ``parent``: the space's parent already loaded (None: loaded here when the space names one).
+    ``parent``: the space's parent, loaded once by the command (required where the space names one).
 
     ``study`` is one from ``make_study`` (opened and checked by the caller), or None to open it here.
     """
@@ -303,13 +301,8 @@ def run_search(
     progress = Progress(spec, already)
     callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
     if already < spec.trials:
-        supernet = None
-        if spec.one_shot:
-            supernet = train_supernet(
-                SearchSpace.load(spec.space), spec.budget, spec.supernet, cache_dir() / "supernet"
-            )
         study.optimize(
-            Objective(spec, space, fp, supernet, parent),
+            Objective(spec, space, fp, parent),
             n_jobs=spec.n_jobs,
             callbacks=callbacks,
             catch=(RuntimeError, ValueError),  # TrialFailed, NaN and out-of-memory are RuntimeErrors

@@ -56,7 +56,8 @@ T = TypeVar("T")
 
 
 def limit_http_retries() -> None:
-    """Short MLflow HTTP retries (7.9 s to give up on a dead server, measured) unless the environment sets them."""
+    """Short MLflow HTTP retries (seconds, not minutes, to give up on a dead server) unless the environment sets
+    them."""
     for k, v in HTTP_RETRY_DEFAULTS.items():
         os.environ.setdefault(k, v)
 
@@ -130,22 +131,22 @@ class MlflowWriter:
         self,
         tracking_uri: str,
         experiment: str,
-        parent_tags: dict[str, str],
-        parent_name: str,
+        parent_run_tags: dict[str, str],
+        parent_run_name: str,
         *,
         artifacts: Path | None = None,
-        on_new_parent: Callable[[Any, str], None] | None = None,
+        on_new_parent_run: Callable[[Any, str], None] | None = None,
     ) -> None:
-        """``artifacts``: where a local store keeps artifacts (a server decides its own); ``on_new_parent``:
+        """``artifacts``: where a local store keeps artifacts (a server decides its own); ``on_new_parent_run``:
         called as ``fn(client, run_id)`` once, when this writer created the parent run."""
         from mlflow.tracking import MlflowClient
 
         quiet_third_party_loggers()  # MLflow sets its logger to INFO when imported
-        self.uri, self.parent_tags = tracking_uri, parent_tags
+        self.uri, self.parent_run_tags = tracking_uri, parent_run_tags
         with _creation_lock(tracking_uri):  # the first use of a new store creates its tables
             self.client = MlflowClient(tracking_uri=tracking_uri)
             self.experiment_id = self._experiment(experiment, artifacts)
-            self.parent_id = self._parent(parent_name, on_new_parent)
+            self.parent_run_id = self._parent_run(parent_run_name, on_new_parent_run)
 
     def _experiment(self, name: str, artifacts: Path | None) -> str:
         """The experiment, created on first use; several workers may race to create it."""
@@ -165,19 +166,19 @@ class MlflowWriter:
             log.info("experiment %s was created by another worker (%s)", name, e.error_code)
             return exp.experiment_id
 
-    def _parents(self) -> list:
+    def _parent_runs(self) -> list:
         """Runs with the parent's tags, the first created first."""
-        where = " and ".join(f"tags.{k} = '{v}'" for k, v in self.parent_tags.items())
+        where = " and ".join(f"tags.{k} = '{v}'" for k, v in self.parent_run_tags.items())
         return self.client.search_runs(
             [self.experiment_id], filter_string=where, order_by=["attributes.start_time ASC"]
         )
 
-    def _parent(self, name: str, on_new: Callable[[Any, str], None] | None) -> str:
-        found = self._parents()
+    def _parent_run(self, name: str, on_new: Callable[[Any, str], None] | None) -> str:
+        found = self._parent_runs()
         if found:
             return found[0].info.run_id
-        run = self.client.create_run(self.experiment_id, tags=dict(self.parent_tags), run_name=name)
-        first = self._parents()[0]
+        run = self.client.create_run(self.experiment_id, tags=dict(self.parent_run_tags), run_name=name)
+        first = self._parent_runs()[0]
         if first.info.run_id != run.info.run_id:  # another worker created it at the same time
             self.client.delete_run(run.info.run_id)
             return first.info.run_id
@@ -187,12 +188,12 @@ class MlflowWriter:
 
     def nested_runs(self) -> list:
         return self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_id}'", max_results=5000
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent_run_id}'", max_results=5000
         )
 
     def start_nested(self, name: str, tags: dict[str, str]) -> str:
         run = self.client.create_run(
-            self.experiment_id, tags={"mlflow.parentRunId": self.parent_id, **tags}, run_name=name
+            self.experiment_id, tags={"mlflow.parentRunId": self.parent_run_id, **tags}, run_name=name
         )
         return run.info.run_id
 
@@ -215,7 +216,7 @@ class MlflowWriter:
         return len(missing)
 
     def finish(self, status: str = "FINISHED") -> None:
-        self.client.set_terminated(self.parent_id, status)
+        self.client.set_terminated(self.parent_run_id, status)
 
 
 class MlflowTracker:
@@ -242,12 +243,12 @@ class MlflowTracker:
             {"study_name": s.tracking.study_name, "kind": "study"},
             f"study {s.tracking.study_name}",
             artifacts=spec.out / "mlartifacts",
-            on_new_parent=self._describe_study,
+            on_new_parent_run=self._describe_study,
         )
-        self.client, self.experiment_id, self.parent_id = (
+        self.client, self.experiment_id, self.parent_run_id = (
             self.writer.client,
             self.writer.experiment_id,
-            self.writer.parent_id,
+            self.writer.parent_run_id,
         )
         self._js_logged = False
 
@@ -326,7 +327,7 @@ class MlflowTracker:
 
     def log_report(self, folder: Path) -> None:
         """Attach the full report folder (``reports.build``) to the parent run."""
-        self.client.log_artifacts(self.parent_id, str(folder), "report")
+        self.client.log_artifacts(self.parent_run_id, str(folder), "report")
 
     def update_front(self, pareto_numbers: set[int], front_csv: Path, dashboard: Path, summary: dict) -> None:
         """Re-tag trial runs' pareto flags and attach the current front to the parent run."""
@@ -338,12 +339,12 @@ class MlflowTracker:
                 self.client.set_tag(r.info.run_id, "pareto", flag)
         for path in (front_csv, dashboard):
             if path.is_file():
-                self.client.log_artifact(self.parent_id, str(path))
+                self.client.log_artifact(self.parent_run_id, str(path))
         js = dashboard.parent / PLOTLY_JS
         if not self._js_logged and js.is_file():
-            self.client.log_artifact(self.parent_id, str(js))  # once: the dashboard loads it from beside itself
+            self.client.log_artifact(self.parent_run_id, str(js))  # once: the dashboard loads it from beside itself
             self._js_logged = True
         now = int(time.time() * 1000)
         from mlflow.entities import Metric
 
-        self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), now, 0) for k, v in summary.items()])
+        self.client.log_batch(self.parent_run_id, metrics=[Metric(k, float(v), now, 0) for k, v in summary.items()])

@@ -1,12 +1,9 @@
-"""Parameter budgets: parsing the CLI's ``--budget`` and checking a config against it."""
+"""Parameter budgets: parsing the CLI's ``--budget`` (a config is within it when ``count_params`` is below)."""
 
 from __future__ import annotations
 
 import math
 import re
-
-from rife_core.cost.params import count_params
-from rife_core.model.config import ArchConfig
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmg]?)\s*$", re.IGNORECASE)
@@ -26,8 +23,3 @@ def parse_count(text: str) -> int:
     if not math.isfinite(value) or value < 1:
         raise BudgetError(f"{text!r} is not a positive count; write it like {EXAMPLES}")
     return round(value)
-
-
-def within_budget(cfg: ArchConfig, max_params: int) -> bool:
-    """True when the analytic parameter count is strictly below ``max_params``."""
-    return count_params(cfg) < max_params

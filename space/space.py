@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from rife_core.model.config import ArchConfig, BlockConfig, ConfigError
 from rife_core.model.parents import ParentUnavailable, parent_config
-from rife_core.model.supernet import SuperSpace
 
 PARENT_SPACE = Path(__file__).with_name("parent_space.yaml")
 V4_SPACE = Path(__file__).with_name("v4_space.yaml")
@@ -136,15 +134,6 @@ class SearchSpace:
                 except (ConfigError, TypeError) as e:
                     raise SpaceError(f"{name} choice {value!r}: {e}") from e
 
-    def first(self) -> ArchConfig:
-        c = self.choices
-        scales = c["scales"][0]
-        return self.base.replace(
-            blocks=tuple(BlockConfig(s, c["width"][0], c["depth"][0]) for s in scales),
-            **{k: c[k][0] for k in GLOBAL if k != "warp_resolution"},
-            warp_resolution="full",
-        )
-
     def fix(self, assignments: list[str]) -> SearchSpace:
         """Apply ``NAME=VALUE`` overrides (e.g. ``upsample=pixelshuffle``, ``scales=8,4,2,1``)."""
         choices = dict(self.choices)
@@ -192,10 +181,6 @@ class SearchSpace:
             g["downsample"] = "bilinear"
         return self.base.replace(blocks=blocks, **g)
 
-    def random_config(self, rng: np.random.Generator) -> ArchConfig:
-        """One architecture with every dimension drawn uniformly from ``rng`` (no Optuna study needed)."""
-        return self.sample(_RngTrial(rng))
-
     def enumerate_sample(self, n: int, seed: int = 0) -> list[ArchConfig]:
         """``n`` random configs (for dumping / inspection), deterministic for a seed."""
         import optuna
@@ -209,30 +194,9 @@ class SearchSpace:
             study.tell(trial, 0.0)
         return out
 
-    def super_space(self) -> SuperSpace:
-        """What a weight-sharing supernet must cover to hold every architecture of this space."""
-        if self.parent is not None:
-            raise SpaceError(
-                f"the shared supernet is v4-style and holds no children of the parent {self.parent}: its candidates "
-                f"start sliced from the parent instead (the default); for a supernet pass --space space/{V4_SPACE.name}"
-            )
-        c = self.choices
-        return SuperSpace(
-            scales=tuple(sorted({s for scales in c["scales"] for s in scales}, reverse=True)),
-            max_width=max(c["width"]),
-            max_depth=max(c["depth"]),
-            conv_types=tuple(c["conv_type"]),
-            downsamples=tuple(c["downsample"]),
-            upsamples=tuple(c["upsample"]),
-            max_encoder_width=max(c["encoder_width"]),
-            encoder_ch=max(c["encoder_ch"]),
-            max_passed_feat_ch=max(c["passed_feat_ch"]),
-            max_corr_radius=max(c["corr_radius"]),
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """Plain data; a dimension left at the only value it has when left out is omitted, so that a space
-        without it (and the study fingerprints and supernet keys made from it) reads as before it existed.
+        without it (and the study fingerprints made from it) reads as before it existed.
         A space with a parent names it."""
         out: dict[str, Any] = {PARENT_KEY: self.parent} if self.parent is not None else {}
         out.update(
@@ -249,16 +213,6 @@ def _base(parent: str | None) -> ArchConfig:
     if parent is None:
         return ArchConfig(blocks=(BlockConfig(1, 16, 1),))  # the blocks are always the space's
     return parent_config(parent)
-
-
-class _RngTrial:
-    """The one Optuna Trial method ``SearchSpace.sample`` uses, answered from a NumPy generator."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-
-    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
-        return choices[int(self.rng.integers(len(choices)))]
 
 
 __all__ = ["DEFAULT_SPACE", "DIMENSIONS", "PARENT_SPACE", "V4_SPACE", "SearchSpace", "SpaceError"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fidelity.docs import main as fidelity_docs_main
 from search.docs import main as docs_main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +14,22 @@ LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 def test_generated_reference_pages_are_current() -> None:
     assert docs_main(["--check"]) == 0, "run python -m search.docs and commit the pages"
+    assert fidelity_docs_main(["--check"]) == 0, "run python -m fidelity.docs and commit the page"
+
+
+def _packages() -> set[str]:
+    """The tree's top-level packages (and the benchmark scripts' folder)."""
+    found = {p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests"}
+    return found | {"benchmarks"}
+
+
+def test_the_package_tables_name_every_package_of_the_tree() -> None:
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    packages_page = (ROOT / "docs" / "reference" / "packages.md").read_text()
+    rows = set(re.findall(r"^\| `(\w+)/", contributing, flags=re.M))
+    assert rows == _packages(), "CONTRIBUTING's package table must match the tree"
+    named = set(re.findall(r"^\| `(\w+)[/`.]", packages_page, flags=re.M))
+    assert _packages() - {"benchmarks"} <= named | {"rife_core"}, "docs/reference/packages.md misses a package"
 
 
 def test_readme_is_short() -> None:

@@ -4,7 +4,6 @@ Examples:
     python -m rife_core.train --preset lite_s --steps 2000 --out runs/lite_s
     python -m rife_core.train --config arch.json --seconds 600 --crop 224 --loss l1=0.2,vgg=1 --resume runs/x/last.pt
     python -m rife_core.train --preset lite_s --steps 3000 --loss l1=1,deep_supervision=0.75 --ema 0.999
-    python -m rife_core.train --config arch.json --init-from ~/.cache/rife-nas/supernet/supernet_KEY.pt --steps 2000
     python -m rife_core.train --config child.json --init-from-parent rife_v3_hd --loss l1=1,parent=0.5 --steps 300
 """
 
@@ -18,13 +17,12 @@ from pathlib import Path
 from rife_core.cli.args import add_arch_arguments, configure_output, parse_loss, read_arch, require_backbones
 from rife_core.data.frames import DataError
 from rife_core.data.spec import parse_spec
-from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import ParentUnavailable, resolve_parent
-from rife_core.model.slicing import DEPTH_RULES, ChildRefused, check_child, slice_child
-from rife_core.training.checkpoint import load_subnet, read_checkpoint
+from rife_core.model.slicing import DEPTH_RULES, ChildRefused
+from rife_core.training.checkpoint import read_checkpoint
 from rife_core.training.config import Stage, TrainConfig
-from rife_core.training.importance import parent_importance
+from rife_core.training.start import IMPORTANCES, make_start
 from rife_core.training.trainer import DETERMINISM_NOTE, train
 
 
@@ -62,13 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="folder for checkpoints")
     p.add_argument("--resume", type=Path, default=None)
     p.add_argument(
-        "--init-from",
-        type=Path,
-        default=None,
-        metavar="SUPERNET.pt",
-        help="start from the weights this architecture inherits from a one-shot supernet instead of seeded ones",
-    )
-    p.add_argument(
         "--init-from-parent",
         metavar="NAME|PRESET:PATH",
         default=None,
@@ -89,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--importance",
-        choices=("taylor", "l1"),
+        choices=IMPORTANCES,
         default="taylor",
         help="how the parent's channels are ranked: first-order Taylor on fixed training crops (default) or "
         "filter magnitude",
@@ -128,32 +119,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"--resume {args.resume}: the checkpoint holds another architecture than the one given; pass "
                 "the --preset / --config it was trained with, or start a new run without --resume"
             )
-    starts = [o for o, v in (("--init-from", args.init_from), ("--init-from-parent", args.init_from_parent)) if v]
-    if len(starts) > 1 or (starts and args.resume is not None):
-        p.error(f"{' and '.join(starts + (['--resume'] if args.resume else []))} exclude each other: give one start")
-    model: ArchConfig | IFNet = arch
-    if args.init_from is not None:
-        try:
-            model = load_subnet(args.init_from, arch)
-        except (FileNotFoundError, ValueError) as e:
-            p.error(f"--init-from: {e}")
+    if args.init_from_parent is not None and args.resume is not None:
+        p.error("--init-from-parent and --resume exclude each other: give one start")
+    parent: IFNet | None = None
     if args.init_from_parent is not None:
         try:
-            parent = resolve_parent(args.init_from_parent)
-            check_child(parent.cfg, arch)
-            scores = parent_importance(parent, cfg.data) if args.importance == "taylor" else None
-            model, report = slice_child(parent, arch, seed=args.seed, depth_rule=args.depth_rule, importance=scores)
-        except (ParentUnavailable, ChildRefused) as e:
+            parent = resolve_parent(args.init_from_parent)  # once: sliced from, and read by a parent loss term
+        except ParentUnavailable as e:
             p.error(f"--init-from-parent: {e}")
-        logging.info(
-            "sliced from %s: %.1f%% of %d parameters inherited%s",
-            args.init_from_parent,
-            100 * report.share,
-            report.total,
-            f" (seeded: {', '.join(report.seeded)})" if report.seeded else "",
-        )
+    start = make_start(parent, importance=args.importance, depth_rule=args.depth_rule)
+    try:
+        model = start.prepare(arch, cfg)
+    except ChildRefused as e:
+        p.error(f"--init-from-parent: {e}")
     logging.info("determinism: %s", DETERMINISM_NOTE)
-    result = train(model, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True)
+    result = train(
+        model, cfg, out_dir=args.out, resume=args.resume, device=args.device, progress=True, parent=start.parent
+    )
     print(f"{result.status} at step {result.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")

@@ -1,9 +1,8 @@
 """The parent's frames for distillation, computed once per training triplet at full size and cached on disk.
 
 The ``parent`` loss term needs the parent's output for every training crop. Computed per batch it costs a
-parent forward on every step (a width-40 step on 2 CPU cores: 0.58 s, 0.36 s with the frames cached;
-docs/results/parent.md). Cached, it
-is one forward per triplet at full size (minutes for the embedded clips), kept as uint8 under
+parent forward on every step (the step times with and without the cache: docs/results/parent.md). Cached,
+it is one forward per triplet at full size (minutes for the embedded clips), kept as uint8 under
 ``<cache>/parent_frames/<parent key>/`` and keyed by the frames' content, and the crops then take it
 through the same augmentation as the frames (``rife_core.data.augment``). A full-size target also sees
 the whole frame, not a crop's borders. It pays once several trainings share it (a search's trials);
@@ -31,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def weights_key(model: torch.nn.Module) -> str:
-    """A short hash of a network's weights: cached outputs of one parent are never read for another."""
+    """A short hash of a network's weights (names and values): the one weights digest, so that cached outputs
+    (the parent's frames here, the importance memo in training) of one network are never read for another."""
     h = hashlib.sha256()
     for name, value in sorted(model.state_dict().items()):
         h.update(name.encode())

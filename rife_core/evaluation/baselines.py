@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from rife_core.data.flow import backward_warp, dis_flows_at, to_u8
+from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
 
 
 def blend(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -32,3 +33,22 @@ def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> 
 
 METHODS = {"blend": blend, "dis": dis_interpolate}
 BASELINES = tuple(METHODS)  # every evaluation table includes these
+
+
+def blend_psnr(
+    dataset, *, max_items: int | None = None, center: int | None = None, device: torch.device | str = "cpu"
+) -> float:
+    """The 50/50 blend's PSNR on ``dataset``, scored as ``evaluate`` scores a network: the plateau's level."""
+    return evaluate(blend, dataset, max_items=max_items, center=center, device=device)["psnr"]
+
+
+def baseline_psnr(
+    dataset,
+    parents: dict[str, torch.nn.Module] | None = None,
+    *,
+    max_items: int | None = None,
+    center: int | None = None,
+) -> dict[str, float]:
+    """PSNR of the blend, DIS and each of ``parents`` (name -> loaded network) on the same triplets."""
+    methods: dict[str, Predictor] = {**METHODS, **{name: model_predictor(net) for name, net in (parents or {}).items()}}
+    return {name: evaluate(fn, dataset, max_items=max_items, center=center)["psnr"] for name, fn in methods.items()}

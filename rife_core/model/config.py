@@ -39,7 +39,7 @@ RESIDUAL_UNITS: tuple[str, ...] = get_args(ResidualUnit)
 MASK_UPDATES: tuple[str, ...] = get_args(MaskUpdate)
 OFF_WHEN_NO_CORR = ("corr_radius", "corr_ch")
 # Fields added after architectures were first stored: written only when they differ from this default.
-# RIFE v4's block choices, the defaults of the fields that express RIFE v3 (and the supernet's layout).
+# RIFE v4's block choices, the defaults of the fields that express RIFE v3.
 V4_BLOCK_CHOICES: dict[str, Any] = {
     "activation": "leaky_relu",
     "residual": "resconv",

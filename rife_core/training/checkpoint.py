@@ -10,7 +10,6 @@ import torch
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.supernet import SuperNet, SuperSpace
 from rife_core.training.config import TrainConfig
 from rife_core.training.ema import WeightEMA
 
@@ -87,29 +86,3 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> IFNet:
     model = IFNet(ArchConfig.from_dict(ckpt["arch"]))
     model.load_state_dict(ckpt["model"], strict=True)
     return model.to(device).eval()
-
-
-def load_subnet(path: str | Path, cfg: ArchConfig) -> IFNet:
-    """``cfg`` with the weights it inherits from the supernet checkpoint ``path`` (as ``search.oneshot`` writes
-    it, full or compact): the start of a stand-alone training from inherited instead of seeded weights."""
-    from dataclasses import fields
-
-    path = Path(path)
-    ckpt = read_checkpoint(path)
-    if not isinstance(ckpt, dict) or "shared" not in ckpt or "meta" not in ckpt:
-        raise ValueError(f"{path}: not a supernet checkpoint (no 'shared'/'meta' entries)")
-    described = ckpt["meta"].get("super_space")
-    if described is None:
-        raise ValueError(
-            f"{path}: this supernet checkpoint does not record its space (written before that was stored); "
-            "run the one-shot search that trained it once more (it records the space when it loads it)"
-        )
-    names = {f.name for f in fields(SuperSpace)}
-    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in described.items() if k in names}
-    space = SuperSpace(**kwargs)
-    outside = space.covers(cfg)
-    if outside:
-        raise ValueError(f"{cfg.arch_id} is not a subnet of the supernet in {path}: {outside}")
-    net = SuperNet(space)
-    net.load_state_dict({k: v.float() for k, v in ckpt["shared"].items()}, strict=True)
-    return net.extract(cfg)

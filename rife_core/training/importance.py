@@ -9,7 +9,6 @@ fixed by a seed, so the importance is a function of (parent, data, seed).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from rife_core.data.augment import AugmentConfig
+from rife_core.data.parent_frames import weights_key
 from rife_core.data.spec import load
 from rife_core.data.torch_data import TorchTriplets
 from rife_core.data.triplets import ConcatTriplets
@@ -53,15 +53,6 @@ def importance_batches(
     return out
 
 
-def weights_digest(model: torch.nn.Module) -> str:
-    """A digest of ``model``'s parameter and buffer values (names, shapes, dtypes and bytes)."""
-    h = hashlib.blake2b(digest_size=16)
-    for name, t in model.state_dict().items():
-        h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
-        h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 _MEMO: OrderedDict[tuple[str, tuple[str, ...], int], dict[str, torch.Tensor]] = OrderedDict()
 _MEMO_SIZE = 4  # parents x data kept per process; each entry is the size of the parent's weights
 
@@ -72,7 +63,7 @@ def parent_importance(parent: IFNet, data: Sequence[str] = ("default",), seed: i
     Memoised per process on (the parent's weights, data, seed): every search or reference run in one process
     slices from the same parent, and the pass costs seconds. Callers must not modify the returned tensors.
     """
-    key = (weights_digest(parent), tuple(data), seed)
+    key = (weights_key(parent), tuple(data), seed)
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]

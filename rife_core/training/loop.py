@@ -2,8 +2,7 @@
 
 ``Trainer`` owns one optimisation step (``train_step``), the stage loop over seeded batches (``run``),
 validation with the collapse check (``validate``) and checkpoints (``save`` / ``resume``). ``train()``
-drives it for one network; the one-shot supernet drives a subclass whose ``backward`` samples subnets,
-so a recipe change (schedule, clipping, weight decay, EMA) is made once for both.
+drives it for one network, so a recipe change (schedule, clipping, weight decay, EMA) is made once.
 
 Determinism on CPU: with the same torch build, thread count and inputs, CPU kernels here are
 deterministic. On CUDA, grid_sample's backward uses atomic adds and is not bit-reproducible.
@@ -11,6 +10,7 @@ deterministic. On CUDA, grid_sample's backward uses atomic adds and is not bit-r
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -24,10 +24,9 @@ import torch
 from torch import nn
 
 from rife_core.data.torch_data import default_workers
-from rife_core.evaluation.baselines import blend
+from rife_core.evaluation.baselines import blend_psnr
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.ifnet import IFNet
-from rife_core.model.parents import resolve_parent
 from rife_core.training.batches import step_loader
 from rife_core.training.checkpoint import read_checkpoint, save_checkpoint
 from rife_core.training.config import TrainConfig
@@ -62,11 +61,12 @@ def stage_losses(cfg: TrainConfig, device: torch.device) -> list[CompositeLoss]:
     return out
 
 
-def _frozen_parent(ref: str, device: torch.device) -> nn.Module:
-    parent = resolve_parent(ref).to(device).eval()
-    for p in parent.parameters():
-        p.requires_grad_(False)
-    return parent
+def _parent_on(parent: nn.Module, device: torch.device) -> nn.Module:
+    """The caller's parent on ``device`` in eval mode (a copy where it lives elsewhere: the caller's stays put,
+    and its weights keep their gradients for the importance pass)."""
+    if any(p.device != device for p in parent.parameters()):
+        parent = copy.deepcopy(parent).to(device)
+    return parent.eval()
 
 
 def check_finite(loss: torch.Tensor, step: int, what: str = "loss") -> None:
@@ -77,7 +77,9 @@ def check_finite(loss: torch.Tensor, step: int, what: str = "loss") -> None:
 class Trainer:
     """Trains ``model`` under ``cfg``; ``step`` counts global steps over all stages."""
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig, device: torch.device) -> None:
+    def __init__(
+        self, model: nn.Module, cfg: TrainConfig, device: torch.device, parent: nn.Module | None = None
+    ) -> None:
         self.model, self.cfg, self.dev = model.to(device), cfg, device
         self.loss_fns = stage_losses(cfg, device)
         self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.stages[0].lr, weight_decay=cfg.weight_decay)
@@ -90,9 +92,13 @@ class Trainer:
         # the blend, which is its start, not a collapse. None: not measured (collapse judged by the blend).
         self.start_psnr: float | None = None
         self.data_wait = 0.0  # seconds spent waiting for the loader
-        # The frozen parent whose frame the ``parent`` loss term reads, on the training device.
-        # (TrainConfig refuses a parent term without a parent, so cfg.parent is set whenever it is needed)
-        self.parent = _frozen_parent(cfg.parent, device) if cfg.needs_parent and cfg.parent else None
+        # The parent whose frame the ``parent`` loss term reads (cfg.parent names it; the caller loaded it).
+        if cfg.needs_parent and parent is None:
+            raise ValueError(
+                f"the 'parent' loss term needs the parent network {cfg.parent}: load it once "
+                "(rife_core.model.parents.resolve_parent) and pass it to the trainer"
+            )
+        self.parent = _parent_on(parent, device) if cfg.needs_parent and parent is not None else None
 
     @property
     def needs_teacher(self) -> bool:
@@ -140,7 +146,7 @@ class Trainer:
         """Every stage not yet done, from ``self.step`` on; ``after_step`` runs after each step.
 
         ``stage_checkpoints``: stage index -> where to save a resumable checkpoint when that stage ends.
-        ``progress``: a tqdm bar to update.
+        ``progress``: a bar to update (``rife_core.training.progress.progress_bar``).
         """
         cfg = self.cfg
         workers = default_workers() if workers is None else workers
@@ -194,9 +200,7 @@ class Trainer:
         return m
 
     def _blend_psnr(self, val_set: Sequence) -> float:
-        """The 50/50 blend's PSNR on the validation triplets."""
-        cfg = self.cfg
-        return evaluate(blend, val_set, device=self.dev, max_items=cfg.val_items, center=cfg.val_crop)["psnr"]
+        return blend_psnr(val_set, device=self.dev, max_items=self.cfg.val_items, center=self.cfg.val_crop)
 
     def measure_start(self, val_set: Sequence) -> None:
         """Score the blend and the untrained weights on ``val_set`` (before step 1; the collapse check's

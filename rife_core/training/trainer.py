@@ -21,6 +21,7 @@ from rife_core.training.batches import training_datasets
 from rife_core.training.checkpoint import resolve_device
 from rife_core.training.config import TrainConfig
 from rife_core.training.loop import Trainer, TrainingDiverged, ValidationHook
+from rife_core.training.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def train(
     on_validation: ValidationHook | None = None,
     progress: bool = False,
     stage_checkpoints: Mapping[int, Path] | None = None,
+    parent: IFNet | None = None,
 ) -> TrainResult:
     """Train ``arch`` under ``cfg``.
 
@@ -63,14 +65,15 @@ def train(
         resume: a checkpoint to continue from (same config); the step count carries on.
         on_validation: called as ``hook(step, metrics)`` after each validation; it may raise to stop
             the run (the search's pruner does), and the exception propagates.
-        progress: show a tqdm bar (CLIs turn this on).
+        progress: show progress (CLIs turn this on): a bar on a terminal, a log line at intervals elsewhere.
         stage_checkpoints: stage index -> where to save a resumable checkpoint when that stage ends (runs
             that share their first stages start from it; resuming gives what an uninterrupted run gives).
+        parent: the loaded network ``cfg.parent`` names, read by a ``parent`` loss term (the start's).
     """
     dev = resolve_device(device)
     # A config is built with initial weights drawn from cfg.seed; nothing here reads torch's global RNG.
     model = arch if isinstance(arch, IFNet) else create_model(arch, seed=cfg.seed)
-    trainer = Trainer(model, cfg, dev)
+    trainer = Trainer(model, cfg, dev, parent)
     if resume is not None:
         trainer.resume(resume)
     train_set, val_set = training_datasets(cfg, trainer.needs_teacher, trainer.parent, dev)
@@ -79,9 +82,7 @@ def train(
     t_start = time.perf_counter()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True)
+        bar = progress_bar(cfg.total_steps, trainer.step)
 
     def validate() -> None:
         m = trainer.validate(val_set)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
-from rife_core.evaluation.evaluate import evaluate, model_predictor
+from fidelity.rows import train_row
 from rife_core.model.config import ArchConfig, uniform_blocks
-from rife_core.model.supernet import SuperNet, SuperSpace
-from search.candidate import Inherited, build_candidate, run_candidate, weight_seed
-from search.fidelity import train_row
+from rife_core.training.start import Seeded, make_start, weight_seed
+from search.candidate import run_candidate
 from search.proxy import ProxySettings
 
 A = ArchConfig(blocks=uniform_blocks([4, 1], [16, 16], 1), encoder_width=0, passed_feat_ch=0)
@@ -34,36 +35,17 @@ def test_scores_do_not_depend_on_order_or_on_the_global_rng() -> None:
 
 def test_initial_weights_are_a_function_of_seed_and_arch_id() -> None:
     torch.manual_seed(0)
-    w1 = build_candidate(A, seed=0).state_dict()
+    w1 = Seeded().prepare(A, TINY.train_config()).state_dict()
     torch.manual_seed(1)
-    w2 = build_candidate(A, seed=0).state_dict()
-    w3 = build_candidate(A, seed=1).state_dict()
+    w2 = Seeded().prepare(A, TINY.train_config()).state_dict()
+    w3 = Seeded().prepare(A, replace(TINY, seed=1).train_config()).state_dict()
     assert all(torch.equal(w1[k], w2[k]) for k in w1)
     assert any(not torch.equal(w1[k], w3[k]) for k in w1 if k.endswith("weight"))
     assert weight_seed(0, A.arch_id) != weight_seed(0, B.arch_id) != weight_seed(1, B.arch_id)
 
 
 def test_fidelity_rows_are_the_search_pipelines_scores() -> None:
-    """search.fidelity caches what the search's candidate pipeline gives for the same (config, settings)."""
-    row = train_row(A, TINY)
+    """fidelity.run caches what the search's candidate pipeline gives for the same (config, settings)."""
+    row = train_row(A, TINY, make_start(None), None)
     assert row["status"] == "completed"
     assert abs(row["psnr"] - psnr_of(A)) < 1e-6
-
-
-def test_an_inherited_candidate_without_fine_tune_is_scored_as_extracted() -> None:
-    space = SuperSpace(
-        scales=(4, 1),
-        max_width=16,
-        max_depth=1,
-        conv_types=(A.conv_type,),
-        downsamples=(A.downsample,),
-        upsamples=(A.upsample,),
-        max_encoder_width=0,
-        encoder_ch=4,
-        max_passed_feat_ch=0,
-    )
-    net = SuperNet(space, seed=3)
-    res = run_candidate(A, TINY.train_config(), start=Inherited(net), validation=TINY.evaluation())
-    assert res.trained is None and res.history[0]["step"] == 0
-    direct = evaluate(model_predictor(net.extract(A).eval()), TINY.val_set(), max_items=2, center=64)
-    assert abs(res.metrics["psnr"] - direct["psnr"]) < 1e-9

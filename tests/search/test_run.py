@@ -191,7 +191,8 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     trials ran, gives its stored PSNR."""
     from rife_core.model.config import ArchConfig
     from rife_core.model.parents import resolve_parent
-    from search.candidate import Sliced, run_candidate
+    from rife_core.training.start import make_start
+    from search.candidate import run_candidate
     from space.space import SearchSpace
 
     out = tmp_path / "r"
@@ -202,7 +203,7 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     last = done[-1]  # trained in the resumed process, after the others
     cfg = ArchConfig.from_json(last.user_attrs["config_json"])
     space = SearchSpace.load(spec.space)
-    start = Sliced(resolve_parent(space.parent), importance=spec.proxy.importance)
+    start = make_start(resolve_parent(space.parent), importance=spec.proxy.importance)
     again = run_candidate(cfg, spec.proxy.train_config(parent=space.parent), start=start, device=spec.proxy.device)
     assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 
@@ -343,14 +344,17 @@ def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tm
     assert torch_spec.proxy.key() == ort_spec.proxy.key() and ort_spec.proxy.latency_backend == "onnxruntime"
 
 
-@pytest.mark.parametrize(("strategy", "advice"), [("proxy", "--proxy-steps"), ("oneshot", "--supernet-steps")])
-def test_flat_front_warning_gives_the_advice_of_the_strategy(strategy: str, advice: str, caplog) -> None:
+def test_a_flat_front_is_warned_about_with_the_fix(caplog) -> None:
     from search.run import warn_if_uninformative
 
     df = pd.DataFrame({"state": ["COMPLETE"], "psnr": [30.3]})
     with caplog.at_level("WARNING", logger="search"):
-        warn_if_uninformative(df, {"blend (baseline)": 30.29}, SearchSpec(budget=500_000, strategy=strategy))
-    assert advice in caplog.text and ("proxies are too short" in caplog.text) is (strategy == "proxy")
+        warn_if_uninformative(df, {"blend (baseline)": 30.29}, SearchSpec(budget=500_000))
+    assert "--proxy-steps" in caplog.text and "proxies are too short" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="search"):
+        warn_if_uninformative(df.assign(psnr=32.0), {"blend (baseline)": 30.29}, SearchSpec(budget=500_000))
+    assert caplog.text == ""
 
 
 @pytest.mark.parametrize(("objectives", "warns"), [("psnr,macs", True), ("psnr,latency", False)])
@@ -363,3 +367,26 @@ def test_a_prior_space_without_the_latency_objective_is_warned_about(
     argv = ["--budget", "0.5M", "--space", str(space), "--objectives", objectives, "--dump-space", "0"]
     assert main([*argv, "--out", str(tmp_path / "o")]) == 0
     assert ("MACs do not count the prior's DIS" in caplog.text) == warns
+
+
+def test_a_study_recorded_before_the_one_shot_path_was_retired_resumes(tmp_path: Path) -> None:
+    """``data/study_before_retirement``: a one-trial study and its search_spec.json, written by the code of
+    tag shared-supernet-final (TINY, ``--budget 150k --trials 1 --no-lpips``). The same command with one trial more resumes it: the fingerprint reads as before."""
+    import shutil
+
+    recorded = Path(__file__).parent / "data" / "study_before_retirement"
+    out = tmp_path / "old"
+    shutil.copytree(recorded, out)
+    before = load_study(out)
+    (done,) = [t for t in before.get_trials(deepcopy=False) if counted(t)]
+    stored = json.loads((out / "search_spec.json").read_text())
+    assert stored["strategy"] == "proxy" and "supernet" in stored  # the retired settings are in the file
+    spec = SearchSpec.read(out / "search_spec.json")  # and read without them
+    fp = before.user_attrs["fingerprint"]
+    assert fingerprint(spec.fingerprint_settings(before.user_attrs["fingerprint_settings"]["space"])) == fp
+    assert run(out, "--budget", "150k", "--trials", "2", "--no-lpips") == 0
+    after = load_study(out)
+    assert after.user_attrs["fingerprint"] == fp
+    trials = [t for t in after.get_trials(deepcopy=False) if counted(t)]
+    assert len(trials) == 2 and trials[0].number == done.number
+    assert trials[0].user_attrs["psnr"] == done.user_attrs["psnr"]  # what was stored stays

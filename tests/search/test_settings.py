@@ -7,7 +7,6 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from search.oneshot import SupernetSettings
 from search.proxy import ProxySettings
 from search.run import build_parser, spec_from_args
 from search.settings import add_options, from_options
@@ -29,13 +28,8 @@ LEGACY_FINGERPRINT_KEYS = {
     "lpips",
     "size",
     "seed",
-    "strategy",
-    "supernet_steps",
-    "supernet_crop",
-    "supernet_rule",
-    "supernet_lr",
-    "supernet_synthetic_ratio",
-    "finetune_steps",
+    "strategy",  # the retired one-shot strategy's: held at "proxy" so that these studies resume
+    "finetune_steps",  # likewise, at 0
     "space",
 }
 
@@ -43,21 +37,19 @@ LEGACY_FINGERPRINT_KEYS = {
 def test_options_parse_back_to_the_fields_defaults() -> None:
     p = argparse.ArgumentParser()
     add_options(p, ProxySettings, "proxy")
-    add_options(p, SupernetSettings, "supernet")
     args = p.parse_args([])
     assert from_options(ProxySettings, args, "proxy") == ProxySettings()
-    assert from_options(SupernetSettings, args, "supernet") == SupernetSettings()
-    args = p.parse_args("--proxy-steps 7 --no-lpips --size 32x48 --data a --data b --supernet-rule uniform".split())
+    args = p.parse_args("--proxy-steps 7 --no-lpips --size 32x48 --data a --data b".split())
     proxy = from_options(ProxySettings, args, "proxy")
     assert (proxy.steps, proxy.lpips, proxy.size, proxy.data) == (7, False, (32, 48), ("a", "b"))
-    assert from_options(SupernetSettings, args, "supernet").rule == "uniform"
 
 
 def test_the_fingerprint_keeps_its_flat_keys() -> None:
-    new = {"supernet_decay_after", "supernet_inplace_distill"}  # the shared supernet's schedule and distillation
-    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | new | {"proxy_importance"}
+    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | {"proxy_importance"}
     proxy_only = set(SearchSpec(budget=1).fingerprint_settings({}))  # a space without a parent: as before
-    assert proxy_only == {k for k in LEGACY_FINGERPRINT_KEYS if not k.startswith("supernet_")}
+    assert proxy_only == LEGACY_FINGERPRINT_KEYS
+    settings = SearchSpec(budget=1).fingerprint_settings({})
+    assert settings["strategy"] == "proxy" and settings["finetune_steps"] == 0
     # with a parent, how its children are sliced changes their scores
     assert set(SearchSpec(budget=1).fingerprint_settings({"parent": "rife_v3_hd"})) == proxy_only | {"proxy_importance"}
 
@@ -67,7 +59,8 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
     spec, _ = spec_from_args(p, p.parse_args(f"--budget 0.5M --out {tmp_path} --proxy-steps 60 --no-lpips".split()))
     nested = SearchSpec.read(spec.write())
     assert nested == spec
-    flat = {k: v for k, v in asdict(spec).items() if k not in ("proxy", "supernet", "retrain", "tracking")}
+    flat = {k: v for k, v in asdict(spec).items() if k not in ("proxy", "retrain", "tracking")}
+    flat.update(strategy="proxy", finetune_steps=0)  # the retired one-shot strategy's, as old files hold them
     flat.update(
         {
             ("proxy_" + k if k in ("steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "val_every") else k): v
@@ -75,9 +68,7 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
             if k != "importance"  # newer than the flat files
         }
     )
-    flat.update(
-        {f"supernet_{k}": getattr(spec.supernet, k) for k in ("steps", "crop", "rule", "lr", "synthetic_ratio")}
-    )
+    flat.update(supernet_steps=4000, supernet_crop=128, supernet_rule="sandwich", supernet_lr=1e-3)
     flat.update(
         retrain_top=0,
         retrain_steps=2000,
@@ -90,7 +81,7 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
     (tmp_path / "old.json").write_text(json.dumps(flat, default=list))
     old = SearchSpec.read(tmp_path / "old.json")
     assert fingerprint(old.fingerprint_settings({})) == fingerprint(spec.fingerprint_settings({}))
-    assert old.proxy == spec.proxy and old.supernet == spec.supernet
+    assert old.proxy == spec.proxy and old == spec
 
 
 def test_the_deployment_recipe_adds_the_parents_frame_only_where_there_is_a_parent() -> None:

@@ -11,7 +11,8 @@ from rife_core.model.init import init_parameters, seeded_generator
 from rife_core.model.presets import PRESETS
 from rife_core.model.slicing import ChildRefused, taylor_importance
 from rife_core.training.importance import importance_batches, parent_importance
-from search.candidate import Sliced, run_candidate
+from rife_core.training.start import Sliced
+from search.candidate import run_candidate
 from search.proxy import ProxySettings
 
 PARENT_CFG = PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [16, 16, 16], 2))

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from rife_core.cli import evaluate as evaluate_cli
 from rife_core.cli import train as train_cli
 from rife_core.model.config import uniform_blocks
+from rife_core.model.parents import resolve_parent
 from rife_core.model.presets import PRESETS, create_model
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
@@ -63,10 +64,14 @@ def _tiny_run(release: Path, **kwargs) -> TrainConfig:
     )
 
 
-def test_training_with_the_parent_term_runs_with_a_parent_named_by_preset_and_path(release: Path) -> None:
+def test_training_with_the_parent_term_reads_the_parent_it_is_given(release: Path) -> None:
     cfg = _tiny_run(release, loss={"parent": 1.0})
-    result = train(create_model(CHILD, seed=0), cfg, device="cpu")
+    parent = resolve_parent(cfg.parent)
+    result = train(create_model(CHILD, seed=0), cfg, device="cpu", parent=parent)
     assert result.status == "completed" and len(result.losses) == 2 and all(v > 0 for v in result.losses)
+    assert all(p.requires_grad for p in parent.parameters())  # the caller's parent is left as it was
+    with pytest.raises(ValueError, match="needs the parent network"):  # never loaded by name in the trainer
+        train(create_model(CHILD, seed=0), cfg, device="cpu")
 
 
 def test_cli_usage_errors_name_the_problem(release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +98,7 @@ def test_training_reads_cached_parent_frames(release: Path, tmp_path: Path, monk
         Image.fromarray(np.roll(base, 2 * i, axis=1)).save(clip / f"{i:04d}.png")
     spec = f"frames:{tmp_path / 'frames'}"
     cfg = _tiny_run(release, data=(spec,), loss={"l1": 1.0, "parent": 0.5}, cache_parent_frames=True)
-    result = train(create_model(CHILD, seed=0), cfg, device="cpu")
+    result = train(create_model(CHILD, seed=0), cfg, device="cpu", parent=resolve_parent(cfg.parent))
     cached = list((tmp_path / "cache" / "parent_frames").glob("*/*.npy"))
     assert result.status == "completed" and len(cached) > 0
     assert all(np.load(p).shape == (48, 80, 3) for p in cached)

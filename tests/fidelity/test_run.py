@@ -1,4 +1,4 @@
-"""search.fidelity end to end at tiny sizes: sampling, cached results, resume, outputs."""
+"""fidelity.run end to end at tiny sizes: sampling, cached results, resume, outputs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fidelity.run import main
+from fidelity.sampling import spread_sample
 from rife_core.cost.params import count_params
-from search.fidelity import main
-from search.sampling import spread_sample
 from space.space import V4_SPACE, SearchSpace
 
 TINY = "--reference train --n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
@@ -53,25 +53,3 @@ def test_parallel_jobs_give_the_serial_scores(tmp_path: Path) -> None:
     serial, jobs = scores(tmp_path / "serial"), scores(tmp_path / "jobs")
     assert serial.keys() == jobs.keys() and len(serial) == 6
     assert all(abs(serial[k] - jobs[k]) < 0.01 for k in serial)  # thread counts differ: float summation order
-
-
-def test_oneshot_proxy_inherits_from_one_cached_supernet(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("RIFE_NAS_CACHE", str(tmp_path / "cache"))
-    out = tmp_path / "fid"
-    oneshot = [
-        "--proxy-strategy",
-        "oneshot",
-        "--supernet-steps",
-        "4",
-        "--supernet-crop",
-        "48",
-        "--space",
-        str(V4_SPACE),
-    ]
-    assert main(["--budget", "0.5M", "--out", str(out), *TINY, *oneshot]) == 0
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert sum(r["settings"].startswith("oneshot-") for r in rows) == 3 and len(rows) == 6
-    assert len(list((tmp_path / "cache" / "supernet").glob("supernet_*_step4.pt"))) == 1
-    assert "one-shot: supernet uniform, step 4" in capsys.readouterr().out
-    assert main(["--budget", "0.5M", "--out", str(out), *TINY, *oneshot]) == 0
-    assert len((out / "results.jsonl").read_text().splitlines()) == 6  # nothing scored twice

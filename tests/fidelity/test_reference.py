@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from search import fidelity, reference
-from search.rank_stats import seed_agreement
+from fidelity import reference
+from fidelity import run as fidelity
+from fidelity.rank_stats import seed_agreement
 
 TINY = (
     "--budget 0.5M --n 3 --seeds 0,1 --start seeded --ref-steps 4 --ref-crop 48 --ref-batch 2 --score-items 2".split()
@@ -56,16 +57,13 @@ def test_the_table_holds_every_arch_and_seed_and_a_rerun_trains_nothing(tiny_tab
 
 def test_a_row_retrained_from_its_recorded_recipe_gives_the_stored_scores(tiny_table: Path) -> None:
     from rife_core.model.config import ArchConfig
-    from space.space import SearchSpace
 
     rows = pd.read_csv(tiny_table)
     row = rows.iloc[0]
     recipe = reference.recipe_of(tiny_table, row["recipe"])
-    space = SearchSpace.load()
-    assert recipe.key(space, 500_000) == row["recipe"]
-    again = reference.train_reference_row(
-        ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), space, 500_000, None
-    )
+    assert recipe.key() == row["recipe"]
+    start = reference.recipe_start(recipe, None)
+    again = reference.train_reference_row(ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), start)
     for col in reference.SCORES:
         assert again[col] == pytest.approx(row[col], abs=0.01)
 
@@ -111,7 +109,6 @@ def test_a_sliced_row_is_rebuilt_from_its_recorded_recipe(tmp_path: Path) -> Non
     """The default recipe of the parent's space starts sliced; its rows repeat from what the table records."""
     from rife_core.model.config import ArchConfig
     from rife_core.model.parents import resolve_parent
-    from space.space import SearchSpace
 
     table = tmp_path / "reference.csv"
     tiny = "--budget 0.5M --n 3 --seeds 0 --ref-steps 4 --ref-crop 48 --ref-batch 2 --score-items 2".split()
@@ -121,11 +118,21 @@ def test_a_sliced_row_is_rebuilt_from_its_recorded_recipe(tmp_path: Path) -> Non
     described = json.loads(reference.recipes_path(table).read_text())[key]
     assert described["start"] == "sliced" and described["parent"] == "rife_v3_hd" and described["importance"] == "l1"
     recipe = reference.recipe_of(table, key)
-    space = SearchSpace.load()
-    assert recipe.start == "sliced" and recipe.key(space, 500_000) == key
+    assert recipe.start == "sliced" and recipe.key() == key
     row = rows.iloc[-1]
-    again = reference.train_reference_row(
-        ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), space, 500_000, resolve_parent("rife_v3_hd")
-    )
+    start = reference.recipe_start(recipe, resolve_parent("rife_v3_hd"))  # a fresh load of the parent
+    again = reference.train_reference_row(ArchConfig.from_json(row["config_json"]), recipe, int(row["seed"]), start)
     for col in reference.SCORES:
         assert again[col] == pytest.approx(row[col], abs=0.01)
+
+
+def test_the_default_recipe_is_the_one_the_shipped_table_was_built_by() -> None:
+    """The recipe key is the table's second key: the default recipe must hash as the shipped rows do."""
+    from space.space import SearchSpace
+
+    recipe = reference.default_recipe(SearchSpace.load())
+    table = reference.read_table()
+    assert (table["recipe"] == recipe.key()).sum() == 24  # 12 children x 2 seeds
+    described = json.loads(reference.recipes_path(reference.TABLE).read_text())[recipe.key()]
+    assert {k: v for k, v in described.items() if k != "argv"} == json.loads(json.dumps(recipe.describe()))
+    assert recipe.start == "sliced" and recipe.parent == "rife_v3_hd"

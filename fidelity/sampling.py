@@ -1,24 +1,13 @@
-"""Feasible architectures of a space under a parameter budget, drawn deterministically."""
+"""The fidelity study's architectures: feasible ones of a space, spread over the parameter range, drawn
+deterministically."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
 from space.space import SearchSpace
 
-MAX_TRIES = 1000  # rejection sampling under the budget
 CANDIDATES_PER_PICK = 20  # spread_sample draws this many times n architectures, then picks n spread over params
-
-
-def feasible_sample(space: SearchSpace, budget: int, rng: np.random.Generator) -> ArchConfig:
-    """One architecture drawn uniformly from ``space`` with fewer than ``budget`` parameters."""
-    for _ in range(MAX_TRIES):
-        cfg = space.random_config(rng)
-        if count_params(cfg) < budget:
-            return cfg
-    raise ValueError(f"no architecture under {budget:,} parameters in {MAX_TRIES} samples: raise the budget")
 
 
 def spread_sample(space: SearchSpace, budget: int, n: int, seed: int) -> list[ArchConfig]:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from search.compare_proxies import main
-from search.rank_stats import paired_tau_difference
+from fidelity.compare import main
+from fidelity.rank_stats import paired_tau_difference
 
 
 def table(path: Path, proxy: np.ndarray, reference: np.ndarray) -> Path:

@@ -1,16 +1,16 @@
 """The reference table: architectures of the default space trained by the deployment recipe, several seeds.
 
-In the spirit of NAS-Bench-201: ``search/shipped/reference.csv`` holds, per (arch_id, recipe, seed), the
-scores of an architecture trained by a recipe, and ``search.fidelity`` ranks proxies against it, so
+In the spirit of NAS-Bench-201: ``fidelity/shipped/reference.csv`` holds, per (arch_id, recipe, seed), the
+scores of an architecture trained by a recipe, and ``fidelity.run`` ranks proxies against it, so
 measuring a new proxy costs only the proxy's trainings. A recipe is a training (``ProxySettings``' training
-fields) and a start: weights sliced from the space's parent (the default for a space with one, e.g. the
-default space), the weights inherited from a shipped supernet snapshot (key, step), or seeded ones. Its
-hash (``Recipe.key``) is the table's second key; rows are appended as each training ends, so the command
+fields) and a start (``rife_core.training.start``): weights sliced from the space's parent (the default for
+a space with one, e.g. the default space), or seeded ones. Its hash (``Recipe.key``) is the table's second
+key; rows are appended as each training ends, so the command
 that builds the table also extends it (more architectures, more seeds) and resumes it after a kill:
 
-    python -m search.reference --budget 0.5M --n 12 --seeds 0,1
+    python -m fidelity.reference --budget 0.5M --n 12 --seeds 0,1
 
-The architectures are ``search.sampling.spread_sample(space, budget, n, seed=0)``: a larger ``--n`` draws a
+The architectures are ``fidelity.sampling.spread_sample(space, budget, n, seed=0)``: a larger ``--n`` draws a
 different spread, so grow a table with more seeds, or build a new one with a new ``--n``.
 """
 
@@ -28,74 +28,87 @@ from typing import Any
 
 import pandas as pd
 
+from fidelity.sampling import spread_sample
 from results.files import content_key
 from rife_core.cli.args import configure_output
 from rife_core.cost.macs import count_macs
 from rife_core.cost.params import count_params
-from rife_core.data.cache import cache_dir
 from rife_core.data.spec import load
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.parents import resolve_parent
-from rife_core.model.supernet import SuperNet
-from search.candidate import SEEDED, EvalSet, Inherited, Sliced, Start, run_candidate
-from search.oneshot import SupernetSettings, train_supernet
+from rife_core.model.parents import ParentUnavailable, resolve_parent
+from rife_core.training.start import SEEDED_KIND, SLICED, START_KINDS, Start, make_start
+from search.candidate import EvalSet, run_candidate
 from search.proxy import ProxySettings, large_motion
-from search.sampling import spread_sample
 from search.settings import add_options, from_options
-from search.shipped import SHIPPED_DIR
 from space.budget import BudgetError, parse_count
 from space.space import SearchSpace, SpaceError
 
-log = logging.getLogger("search.reference")
+log = logging.getLogger("fidelity.reference")
 
-TABLE = SHIPPED_DIR / "reference.csv"
+TABLE = Path(__file__).parent / "shipped" / "reference.csv"
 TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}
 # The deployment recipe at half its length (search.run --retrain-steps 2000), to fit a CPU: a fine-tune of the
-# weights sliced from the parent (or inherited from a supernet) at the proxy's rate.
+# weights sliced from the parent at the proxy's rate.
 DEFAULTS = {"steps": 1000}
 SCORES = ("psnr_lm", "ssim_lm", "psnr_val", "ssim_val", "psnr_test", "ssim_test")
 COLUMNS = ("arch_id", "recipe", "seed", "params", "macs", *SCORES, "train_seconds", "device", "config_json")
 MAC_SIZE = (256, 256)
-STARTS = ("sliced", "inherited", "seeded")
 
 
 @dataclass(frozen=True)
 class Recipe:
     """How a reference architecture is trained: ``training`` from ``start`` ("sliced": weights sliced from
-    ``parent``; "inherited": the snapshot of ``supernet`` at its step; "seeded": the candidate pipeline's
-    seeded weights)."""
+    ``parent``; "seeded": the candidate pipeline's seeded weights)."""
 
     training: ProxySettings
-    start: str = "inherited"
-    supernet: SupernetSettings | None = None
+    start: str = SLICED
     score_items: int | None = None  # triplets of each scored split, evenly spread (None: all)
     parent: str | None = None  # sliced: the parent reference (the space's)
 
     def __post_init__(self) -> None:
-        if self.start not in STARTS:
-            raise ValueError(f"recipe start {self.start!r}: choose one of {', '.join(STARTS)}")
-        if self.start == "inherited" and self.supernet is None:
-            raise ValueError("an inherited recipe needs the supernet settings it inherits from")
-        if self.start == "sliced" and self.parent is None:
+        if self.start not in START_KINDS:
+            raise ValueError(f"recipe start {self.start!r}: choose one of {', '.join(START_KINDS)}")
+        if self.start == SLICED and self.parent is None:
             raise ValueError("a sliced recipe needs a parent: use a space that names one (the default space)")
 
-    def describe(self, space: SearchSpace, budget: int) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         d = {k: v for k, v in self.training.result_settings().items() if k != "seed"}
         d["start"] = self.start
         if self.score_items is not None:
             d["score_items"] = self.score_items
-        if self.supernet is not None and self.start == "inherited":
-            d["supernet"] = {"key": self.supernet.key(space, budget), "step": self.supernet.steps}
-        if self.start == "sliced":
+        if self.start == SLICED:
             d["parent"] = self.parent
         else:
             d.pop("importance", None)  # how a child is sliced; nothing is sliced here
         return d
 
-    def key(self, space: SearchSpace, budget: int) -> str:
+    def key(self) -> str:
         """The recipe hash: every setting of the training and the start, the seed excepted."""
-        return content_key(self.describe(space, budget))
+        return content_key(self.describe())
+
+
+def make_recipe(
+    space: SearchSpace, training: ProxySettings | None = None, start: str | None = None, score_items: int | None = None
+) -> Recipe:
+    """The recipe of ``space``'s architectures: ``training`` (default: the deployment recipe at half length)
+    from ``start`` (default: sliced from the space's parent where it names one, else seeded)."""
+    if training is None:
+        data = ProxySettings.data
+        training = ProxySettings(data=data, val_data=large_motion(data), lpips=False, **DEFAULTS)
+    training = replace(training, val_every=max(100, training.steps // 5))
+    start = start or (SLICED if space.parent is not None else SEEDED_KIND)
+    return Recipe(training, start, score_items, space.parent if start == SLICED else None)
+
+
+def default_recipe(space: SearchSpace) -> Recipe:
+    """The recipe ``python -m fidelity.reference`` builds without options: the deployment recipe."""
+    return make_recipe(space)
+
+
+def load_recipe_parent(recipe: Recipe) -> IFNet | None:
+    """The parent a sliced recipe starts from, loaded (once per command); None for a seeded one."""
+    return resolve_parent(recipe.parent) if recipe.parent is not None else None
 
 
 def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[str, EvalSet]:
@@ -112,23 +125,16 @@ def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[s
     }
 
 
-def train_reference_row(
-    cfg: ArchConfig,
-    recipe: Recipe,
-    seed: int,
-    space: SearchSpace,
-    budget: int,
-    source: SuperNet | IFNet | None,
-) -> dict[str, Any]:
-    """One row: ``cfg`` trained by ``recipe`` with ``seed``, scored on ``evaluation_sets``; ``source``: the
-    supernet (inherited) or parent (sliced) the recipe starts from, None for seeded."""
+def recipe_start(recipe: Recipe, parent: IFNet | None) -> Start:
+    """The start of every row of ``recipe``; ``parent``: ``load_recipe_parent(recipe)``, loaded once."""
+    return make_start(parent if recipe.start == SLICED else None, recipe.start, importance=recipe.training.importance)
+
+
+def train_reference_row(cfg: ArchConfig, recipe: Recipe, seed: int, start: Start) -> dict[str, Any]:
+    """One row: ``cfg`` trained by ``recipe`` with ``seed`` from ``start`` (``recipe_start``), scored on
+    ``evaluation_sets``."""
     training = replace(recipe.training, seed=seed)
     run = training.train_config(parent=recipe.parent)
-    start: Start = SEEDED
-    if isinstance(source, SuperNet):
-        start = Inherited(source, run)
-    elif isinstance(source, IFNet):
-        start = Sliced(source, importance=training.importance)
     t0 = time.perf_counter()
     res = run_candidate(
         cfg, run, start=start, evals=evaluation_sets(training, recipe.score_items), device=training.device
@@ -136,7 +142,7 @@ def train_reference_row(
     seconds = time.perf_counter() - t0
     row: dict[str, Any] = {
         "arch_id": cfg.arch_id,
-        "recipe": recipe.key(space, budget),
+        "recipe": recipe.key(),
         "seed": seed,
         "params": count_params(cfg),
         "macs": count_macs(res.model.cpu().eval(), MAC_SIZE).total,
@@ -185,37 +191,30 @@ def recipe_of(table: Path, key: str) -> Recipe:
     known = json.loads(recipes_path(table).read_text())
     if key not in known:
         raise KeyError(f"recipe {key} is not described in {recipes_path(table)}")
-    args = parser().parse_args(known[key]["argv"])
-    return recipe_from(args)
+    return recipe_from(parser().parse_args(known[key]["argv"]))
 
 
 def build(
     archs: list[ArchConfig],
     recipe: Recipe,
     seeds: list[int],
-    space: SearchSpace,
-    budget: int,
     table: Path,
     argv: list[str] | None = None,
+    parent: IFNet | None = None,
 ) -> pd.DataFrame:
     """Train every (arch, seed) the table lacks for ``recipe``, appending each row as it ends; ``argv``: the
-    options that give ``recipe``, recorded with it."""
-    key = recipe.key(space, budget)
-    record_recipe(table, key, recipe.describe(space, budget), argv)
+    options that give ``recipe``, recorded with it; ``parent``: the loaded parent of a sliced recipe."""
+    key = recipe.key()
+    record_recipe(table, key, recipe.describe(), argv)
     have = read_table(table)
     mine = have[have["recipe"] == key]
     done = {(a, int(s)) for a, s in zip(mine["arch_id"], mine["seed"], strict=True)}
     todo = [(c, s) for s in seeds for c in archs if (c.arch_id, s) not in done]
-    source: SuperNet | IFNet | None = None
-    if recipe.start == "inherited" and todo:
-        assert recipe.supernet is not None
-        source = train_supernet(space, budget, recipe.supernet, cache_dir() / "supernet")
-    elif recipe.start == "sliced" and todo:
-        assert recipe.parent is not None
-        source = resolve_parent(recipe.parent)
+    start = recipe_start(recipe, parent) if todo else None
     t0 = time.perf_counter()
     for k, (cfg, seed) in enumerate(todo, 1):
-        row = train_reference_row(cfg, recipe, seed, space, budget, source)
+        assert start is not None
+        row = train_reference_row(cfg, recipe, seed, start)
         append_row(table, row)
         elapsed = time.perf_counter() - t0
         log.info(
@@ -237,7 +236,7 @@ def build(
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m search.reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m fidelity.reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--budget", required=True, help="parameter budget, e.g. 0.5M")
     p.add_argument("--n", type=int, default=12, help="architectures, spread over the parameter range (default 12)")
@@ -247,33 +246,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--start",
         default=None,
-        choices=STARTS,
-        help="the recipe's start (default: sliced from the space's parent, else inherited from the supernet)",
+        choices=START_KINDS,
+        help="the recipe's start (default: sliced from the space's parent, else seeded)",
     )
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--score-items", type=int, default=None, help="triplets scored per split (default: all)")
     add_options(p.add_argument_group("the recipe's training"), ProxySettings, "ref", only=TRAINING, defaults=DEFAULTS)
     add_options(p, ProxySettings, "ref", only={"importance"})
-    add_options(p.add_argument_group("the supernet it inherits from (as search.run)"), SupernetSettings, "supernet")
     return p
 
 
 def recipe_from(args: argparse.Namespace) -> Recipe:
+    """The recipe this command's options describe."""
     data = ProxySettings.data
-    parent = SearchSpace.load(args.space).parent
-    start = args.start or ("sliced" if parent is not None else "inherited")
     training = from_options(
         ProxySettings, args, "ref", data=data, val_data=large_motion(data), lpips=False, device=args.device
     )
-    training = replace(training, val_every=max(100, training.steps // 5))
-    supernet = from_options(SupernetSettings, args, "supernet").following(training)
-    return Recipe(
-        training,
-        start,
-        supernet if start == "inherited" else None,
-        args.score_items,
-        parent if start == "sliced" else None,
-    )
+    return make_recipe(SearchSpace.load(args.space), training, args.start, args.score_items)
 
 
 NOT_RECIPE = {"--n", "--seeds", "--table", "--device"}  # options that choose rows, not how they are trained
@@ -283,11 +272,6 @@ def _drop(options: list[str], i: int) -> bool:
     """Whether ``options[i]`` is one of ``NOT_RECIPE`` or its value."""
     flag = options[i].split("=")[0]
     return flag in NOT_RECIPE or (i > 0 and options[i - 1] in NOT_RECIPE)
-
-
-def default_recipe() -> Recipe:
-    """The recipe this command builds without options: the deployment recipe."""
-    return recipe_from(parser().parse_args(["--budget", "1"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,13 +288,17 @@ def main(argv: list[str] | None = None) -> int:
         archs = spread_sample(space, budget, args.n, seed=0)
         recipe = recipe_from(args)
         args.table = args.table or TABLE
+        parent = load_recipe_parent(recipe) if recipe.parent is not None else None
     except (BudgetError, SpaceError, ValueError) as e:
         p.error(str(e))
+    except ParentUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     options = list(argv if argv is not None else sys.argv[1:])
     recipe_argv = [a for i, a in enumerate(options) if not _drop(options, i)]
-    rows = build(archs, recipe, seeds, space, budget, args.table, recipe_argv)
+    rows = build(archs, recipe, seeds, args.table, recipe_argv, parent)
     print(rows.drop(columns=["config_json"]).to_string(index=False))
-    print(f"table: {args.table} (recipe {recipe.key(space, budget)}: {recipes_path(args.table)})")
+    print(f"table: {args.table} (recipe {recipe.key()}: {recipes_path(args.table)})")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Is one proxy's ranking better than another's? The paired difference of their Kendall tau against the
-same reference, from two tables ``search.fidelity`` wrote (``fidelity_*.csv``) over the same architectures.
+same reference, from two tables ``fidelity.run`` wrote (``fidelity_*.csv``) over the same architectures.
 
-    python -m search.compare_proxies runs/fid600/fidelity_A_R_test.csv runs/fid600v/fidelity_B_R_test.csv
+    python -m fidelity.compare runs/fid600/fidelity_A_R_test.csv runs/fid600v/fidelity_B_R_test.csv
 
 Prints each table's tau and the second's less the first's, with a 95% bootstrap interval that resamples
 architectures once for both (so the two rankings' shared luck cancels). Exit code 2 on unusable input.
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from search.rank_stats import paired_tau_difference, rank_agreement
+from fidelity.rank_stats import paired_tau_difference, rank_agreement
 
 COLUMNS = ("arch_id", "proxy_psnr", "reference_psnr")
 
@@ -24,7 +24,7 @@ COLUMNS = ("arch_id", "proxy_psnr", "reference_psnr")
 def read(path: Path) -> pd.DataFrame:
     """A fidelity table's architectures with both scores, indexed by ``arch_id``."""
     if not path.is_file():
-        raise ValueError(f"{path}: no such file; search.fidelity writes fidelity_*.csv into its --out")
+        raise ValueError(f"{path}: no such file; fidelity.run writes fidelity_*.csv into its --out")
     df = pd.read_csv(path)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
@@ -34,7 +34,7 @@ def read(path: Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m search.compare_proxies",
+        prog="python -m fidelity.compare",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

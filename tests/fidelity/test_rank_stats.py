@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from search.rank_stats import bootstrap_interval, rank_agreement
+from fidelity.rank_stats import bootstrap_interval, rank_agreement
 
 
 def test_point_estimates_equal_scipys_and_a_hand_count() -> None:
