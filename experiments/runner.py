@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,7 @@ class Tracker:
         def describe(client: Any, run_id: str) -> None:
             client.log_param(run_id, "idea", spec.idea[:500])
             client.log_param(run_id, "control", spec.control)
+            client.log_param(run_id, "start", json.dumps(asdict(spec.start)))
             client.log_text(run_id, json.dumps(spec.source, indent=1, default=str), "spec.json")
 
         self.writer = MlflowWriter(

@@ -20,6 +20,7 @@ import numpy as np
 from rife_core.cli.args import configure_output
 from rife_core.data.frames import VIDEO_EXTS, DataError
 from rife_core.training.checkpoint import load_model, resolve_device
+from rife_core.training.progress import progress_bar
 from rife_core.video import FolderWriter, VideoWriter, folder_frames, interpolate_stream, video_frames
 
 
@@ -65,19 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         writer = FolderWriter(args.output)
 
-    from tqdm.auto import tqdm
-
     total = (count - 1) * args.multi + 1 if count else None
-    with tqdm(total=total, unit="frame", dynamic_ncols=True) as bar:
+    bar = progress_bar(total, unit="frame")  # a bar on a terminal, log lines into a redirected log
 
-        def write(rgb: np.ndarray) -> None:
-            writer.write(rgb)
-            bar.update(1)
+    def write(rgb: np.ndarray) -> None:
+        writer.write(rgb)
+        bar.update(1)
 
-        try:
-            n = interpolate_stream(model, frames, args.multi, device, write)
-        finally:
-            writer.close()
+    try:
+        n = interpolate_stream(model, frames, args.multi, device, write)
+    finally:
+        writer.close()
+        bar.close()
     print(f"wrote {n} frames at {float(out_rate):.3f} fps to {args.output}")
     return 0
 
