@@ -13,13 +13,11 @@ import torch
 
 from rife_core.model.config import uniform_blocks
 from rife_core.model.ifnet import IFNet
-from rife_core.model.init import init_parameters, seeded_generator
 from rife_core.model.presets import PRESETS
 from rife_core.training import start as start_module
 from search.proxy import ProxySettings
+from tests.small_parent import small_parent
 
-PARENT_CFG = PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [16, 16, 16], 2))
-CHILD = PARENT_CFG.replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 1), both_orders=False)
 TINY = ProxySettings(steps=2, crop=32, batch=2, val_every=2, val_items=1, val_crop=32, size=(32, 32), workers=0)
 
 
@@ -37,9 +35,7 @@ class Spy:
 
 @pytest.fixture
 def parent() -> IFNet:
-    model = IFNet(PARENT_CFG)
-    init_parameters(model, seeded_generator(0))
-    return model.eval()
+    return small_parent()
 
 
 def spy_on(monkeypatch: pytest.MonkeyPatch, module: Any) -> Spy:

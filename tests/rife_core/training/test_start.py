@@ -9,28 +9,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from rife_core.model.config import uniform_blocks
-from rife_core.model.ifnet import IFNet
-from rife_core.model.init import init_parameters, seeded_generator
-from rife_core.model.presets import PRESETS, create_model
+from rife_core.model.presets import create_model
 from rife_core.model.slicing import slice_child
 from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.start import Seeded, Sliced, StartError, make_start, weight_seed
+from tests.small_parent import CHILD, small_parent
 
 ROOT = Path(__file__).resolve().parents[3]
-PARENT_CFG = PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [16, 16, 16], 2))
-CHILD = PARENT_CFG.replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 1), both_orders=False)
 RUN = TrainConfig(stages=(Stage(steps=1, crop=32, batch_size=2),), seed=3)
 
 
-def _parent() -> IFNet:
-    model = IFNet(PARENT_CFG)
-    init_parameters(model, seeded_generator(0))
-    return model.eval()
-
-
 def test_a_parent_gives_a_sliced_start_and_none_a_seeded_one() -> None:
-    parent = _parent()
+    parent = small_parent()
     sliced = make_start(parent, importance="l1")
     assert isinstance(sliced, Sliced) and sliced.kind == "sliced" and sliced.parent is parent
     seeded = make_start(None)
@@ -40,7 +30,7 @@ def test_a_parent_gives_a_sliced_start_and_none_a_seeded_one() -> None:
 
 
 def test_a_sliced_start_is_the_slicing_of_the_parent_with_the_candidates_seed() -> None:
-    parent = _parent()
+    parent = small_parent()
     start = make_start(parent, importance="l1")
     child = start.prepare(CHILD, RUN)
     expected, report = slice_child(parent, CHILD, seed=weight_seed(RUN.seed, CHILD.arch_id))
