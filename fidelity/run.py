@@ -42,6 +42,7 @@ from results.schema import ABOVE_BLEND_DB
 from rife_core.cli.args import configure_output
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
+from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import ParentUnavailable, resolve_parent
 from search.proxy import ProxySettings
 from search.tracking import MlflowWriter
@@ -149,7 +150,7 @@ def run(
     archs: list[ArchConfig],
     ref_rows: pd.DataFrame | None,
     ref_key: str,
-    parent: Any,
+    parent: IFNet | None,
 ) -> int:
     """Score ``archs`` by the proxy (and a reference trained here), rank, write the table, page and summary."""
     proxy, ref, seeds = settings.proxy, settings.ref, settings.seeds

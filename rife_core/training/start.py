@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
@@ -66,7 +66,7 @@ class Seeded:
     """Initial weights drawn from ``weight_seed(training.seed, arch_id)``; ``parent``: only for a loss term."""
 
     parent: IFNet | None = None
-    kind: str = SEEDED_KIND
+    kind: ClassVar[str] = SEEDED_KIND
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> IFNet:
         return create_model(cfg, seed=weight_seed(training.seed, cfg.arch_id))
@@ -86,7 +86,7 @@ class Sliced:
     # process on (weights, data, seed)); "l1": by filter magnitude (docs/results/parent.md compares them)
     importance: str = "taylor"
     reports: dict[str, SliceReport] = field(default_factory=dict)
-    kind: str = SLICED
+    kind: ClassVar[str] = SLICED
 
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> IFNet:
         check_child(self.parent.cfg, cfg)  # refused before the importance is computed
