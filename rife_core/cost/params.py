@@ -60,6 +60,9 @@ def upsample_params(width: int, out_ch: int, kind: str, activation: str = "leaky
         return (
             conv_params(width, hidden, taps=K4) + act_params(hidden, activation) + conv_params(hidden, out_ch, taps=K4)
         )
+    if kind == "subpixel2":
+        hidden = width // 2
+        return conv_params(width, 4 * hidden) + act_params(hidden, activation) + conv_params(hidden, 4 * out_ch)
     if kind == "deconv":
         return conv_params(width, 4 * out_ch, taps=K4)
     if kind == "dsdeconv":

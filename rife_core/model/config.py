@@ -20,7 +20,7 @@ TIMESTEP_CH = 1  # constant plane holding t in (0, 1)
 
 ConvType = Literal["standard", "dsconv"]
 DownsampleKind = Literal["bilinear", "conv", "dsconv"]
-UpsampleKind = Literal["bilinear", "deconv", "dsdeconv", "pixelshuffle", "deconv2"]
+UpsampleKind = Literal["bilinear", "deconv", "dsdeconv", "pixelshuffle", "deconv2", "subpixel2"]
 Activation = Literal["leaky_relu", "prelu"]
 ResidualUnit = Literal["resconv", "pair"]
 MaskUpdate = Literal["replace", "residual"]

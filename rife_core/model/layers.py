@@ -131,6 +131,17 @@ class Upsample(nn.Module):
                 nn.ConvTranspose2d(width // 2, out_ch, 4, 2, 1),
             )
             gain = scale
+        elif kind == "subpixel2":
+            # deconv2 with each transposed conv as a sub-pixel conv: 3x3 conv to 4x channels + PixelShuffle(2).
+            hidden = width // 2
+            self.learned = nn.Sequential(
+                nn.Conv2d(width, 4 * hidden, 3, 1, 1),
+                nn.PixelShuffle(2),
+                activation(act, hidden),
+                nn.Conv2d(hidden, 4 * out_ch, 3, 1, 1),
+                nn.PixelShuffle(2),
+            )
+            gain = scale
         elif kind == "deconv":
             # RIFE v4: ConvTranspose2d(c, 4k, 4, 2, 1) + PixelShuffle(2) gives 4x, then bilinear by scale.
             self.learned = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_ch, 4, 2, 1), nn.PixelShuffle(2))

@@ -17,11 +17,12 @@ mask update. Per block:
 - input and output channels are matched by what they carry (frames, features, t, mask, flow): a channel
   the parent has no counterpart for reads zeros at the start (its weights are zeroed), so the child begins
   as the parent's function restricted to its own width;
-- layers the parent has no counterpart for (a learned downsampler, depthwise-separable convs, another
-  upsampler kind, the context encoder, the cost volume) keep their seeded weights.
+- layers of a kind the parent lacks (a learned downsampler, depthwise-separable convs, another upsampler)
+  start from the parent's layer they replace, rewritten exactly or fitted (``rife_core.model.layer_starts``);
+  the context encoder and the cost volume, which the parent has no counterpart for, keep seeded weights.
 
-The child reports the share of its parameters that came from the parent; a child of the parent's shape
-gets all of them and computes the parent's output exactly.
+The child reports the parameters it copied, rewrote and fitted (and what stayed seeded); a child of the
+parent's shape copies all of them and computes the parent's output exactly.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ from torch import nn
 from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.init import init_parameters, seeded_generator
+from rife_core.model.layer_starts import (
+    FITTED,
+    REWRITTEN,
+    TRUNK_FIT_STEPS,
+    LayerStart,
+    kind_refusals,
+    replaced_kinds,
+    start_from_twin,
+    twin_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +66,35 @@ class ChildRefused(ValueError):
 class SliceReport:
     """What a child took from its parent."""
 
-    inherited: int = 0  # parameters copied from the parent
+    copied: int = 0  # parameters copied from the parent (a slice of its weights)
     total: int = 0  # parameters of the child
     parent_blocks: list[int] = field(default_factory=list)  # child block -> parent block it was sliced from
     seeded: list[str] = field(default_factory=list)  # modules that kept their seeded weights
+    layers: list[LayerStart] = field(default_factory=list)  # layers rewritten or fitted from the parent's
+
+    @property
+    def rewritten(self) -> int:
+        """Parameters of layers rewritten exactly from the parent's (another kind, the same function)."""
+        return sum(s.params for s in self.layers if s.how == REWRITTEN)
+
+    @property
+    def fitted(self) -> int:
+        """Parameters of layers fitted to the function of the parent's layer they replace."""
+        return sum(s.params for s in self.layers if s.how == FITTED)
+
+    @property
+    def inherited(self) -> int:
+        """Parameters that started from the parent: copied, rewritten or fitted."""
+        return self.copied + self.rewritten + self.fitted
 
     @property
     def share(self) -> float:
         return self.inherited / self.total if self.total else 0.0
+
+    def shares(self) -> dict[str, float]:
+        """The share of the child's parameters copied, rewritten and fitted, apart."""
+        n = self.total or 1
+        return {"copied": self.copied / n, "rewritten": self.rewritten / n, "fitted": self.fitted / n}
 
 
 def nearest_block(parent: ArchConfig, scale: int) -> int:
@@ -78,6 +110,7 @@ def refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
         for name in SHARED_CHOICES
         if getattr(child, name) != getattr(parent, name)
     ]
+    out += kind_refusals(parent, child)
     for i, b in enumerate(child.blocks):
         p = parent.blocks[nearest_block(parent, b.scale)]
         if b.width > p.width:
@@ -129,6 +162,7 @@ class _Copier:
     def __init__(self, report: SliceReport, importance: Mapping[int, torch.Tensor] | None = None) -> None:
         self.report = report
         self.importance = importance or {}
+        self.counts: dict[int, int] = {}  # id(child parameter) -> entries copied into it
 
     def score(self, weight: torch.Tensor) -> torch.Tensor:
         return self.importance.get(id(weight), weight.detach().abs())
@@ -152,7 +186,8 @@ class _Copier:
         if value.shape != dst.shape:
             raise ChildRefused(f"internal: slice {tuple(value.shape)} does not fit {tuple(dst.shape)}")
         dst.copy_(torch.where(mask, value, torch.zeros_like(value)).to(dst.dtype))
-        self.report.inherited += int(mask.sum())
+        self.report.copied += int(mask.sum())
+        self.counts[id(dst)] = self.counts.get(id(dst), 0) + int(mask.sum())
 
 
 def _l1_out(score: torch.Tensor, inputs: list[int] | None = None, transposed: bool = False) -> torch.Tensor:
@@ -309,11 +344,15 @@ def slice_child(
     seed: int = 0,
     depth_rule: str = "norm",
     importance: Mapping[str, torch.Tensor] | None = None,
+    batches: Sequence[tuple[torch.Tensor, ...]] | None = None,
+    trunk_steps: int = TRUNK_FIT_STEPS,
 ) -> tuple[IFNet, SliceReport]:
     """``cfg`` with the weights it inherits from ``parent``; the rest drawn from a generator seeded by ``seed``.
 
     ``importance``: parent parameter name -> a score of the same shape ranking its weights instead of their
-    magnitude (``taylor_importance``).
+    magnitude (``taylor_importance``). ``batches``: (img0, img1, ...) crops the layers of kinds the parent
+    lacks are fitted on (needed only by such a child; ``rife_core.model.layer_starts``); ``trunk_steps``: the
+    Adam steps fitting a depthwise-separable trunk (0 keeps the naive rank-1 factorisation).
 
     Raises:
         ChildRefused: the parent cannot serve ``cfg`` (the message lists every reason).
@@ -321,9 +360,25 @@ def slice_child(
     if depth_rule not in DEPTH_RULES:
         raise ValueError(f"depth_rule={depth_rule!r}: choose one of {', '.join(DEPTH_RULES)}")
     check_child(parent.cfg, cfg)
+    kinds = replaced_kinds(parent.cfg, cfg)
+    if kinds:
+        return _start_replaced(parent, cfg, kinds, seed, depth_rule, importance, batches, trunk_steps)
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
+    _slice_into(child, parent, report, depth_rule, importance)
+    log.debug("sliced %s: %.1f%% inherited, seeded %s", cfg.arch_id, 100 * report.share, report.seeded)
+    return child, report
+
+
+def _slice_into(
+    child: IFNet,
+    parent: IFNet,
+    report: SliceReport,
+    depth_rule: str,
+    importance: Mapping[str, torch.Tensor] | None,
+) -> _Copier:
+    cfg = child.cfg
     # Slicing indexes CPU tensors; the caller's parent stays where it is.
     src: Any = parent if all(p.device.type == "cpu" for p in parent.parameters()) else copy.deepcopy(parent).cpu()
     named = dict(src.named_parameters())
@@ -335,5 +390,47 @@ def slice_child(
     for name in ("encode", "corr"):
         if getattr(child, name) is not None:
             report.seeded.append(name)
-    log.debug("sliced %s: %.1f%% inherited, seeded %s", cfg.arch_id, 100 * report.share, report.seeded)
+    return cp
+
+
+def _start_replaced(
+    parent: IFNet,
+    cfg: ArchConfig,
+    kinds: list[str],
+    seed: int,
+    depth_rule: str,
+    importance: Mapping[str, torch.Tensor] | None,
+    batches: Sequence[tuple[torch.Tensor, ...]] | None,
+    trunk_steps: int,
+) -> tuple[IFNet, SliceReport]:
+    """A child with layer kinds the parent lacks: its twin (the parent's kinds) sliced, then each replaced
+    layer rewritten or fitted from the twin's."""
+    needs_data = "conv_type" in kinds or ("upsample" in kinds and cfg.upsample != "subpixel2")
+    if needs_data and not batches:
+        raise ValueError(f"{cfg.arch_id} changes {', '.join(kinds)}: its start is fitted, pass batches of crops")
+    twin = IFNet(twin_config(parent.cfg, cfg))
+    init_parameters(twin, seeded_generator(seed))
+    twin_report = SliceReport(total=sum(p.numel() for p in twin.parameters()))
+    cp = _slice_into(twin, parent, twin_report, depth_rule, importance)
+    child = IFNet(cfg)
+    init_parameters(child, seeded_generator(seed))
+    layers = start_from_twin(child, twin, kinds, batches or [], trunk_steps)
+    prefixes = [p for s in layers for p in _prefixes(s.name)]
+    copied = sum(
+        cp.counts.get(id(p), 0) for n, p in twin.named_parameters() if not any(n.startswith(x) for x in prefixes)
+    )
+    report = SliceReport(
+        copied=copied,
+        total=sum(p.numel() for p in child.parameters()),
+        parent_blocks=twin_report.parent_blocks,
+        seeded=twin_report.seeded,
+        layers=layers,
+    )
+    log.debug("started %s: shares %s, seeded %s", cfg.arch_id, report.shares(), report.seeded)
     return child, report
+
+
+def _prefixes(name: str) -> list[str]:
+    """``blocks.0.conv0+convblock`` -> the module prefixes it names."""
+    block, _, modules = name.rpartition(".")
+    return [f"{block}.{m}." for m in modules.split("+")]

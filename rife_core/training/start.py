@@ -22,7 +22,8 @@ from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
 from rife_core.model.slicing import SliceReport, check_child, slice_child
 from rife_core.training.config import TrainConfig
-from rife_core.training.importance import parent_importance
+from rife_core.model.layer_starts import replaced_kinds
+from rife_core.training.importance import importance_batches, parent_importance
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +92,22 @@ class Sliced:
     def prepare(self, cfg: ArchConfig, training: TrainConfig) -> IFNet:
         check_child(self.parent.cfg, cfg)  # refused before the importance is computed
         scores = parent_importance(self.parent, training.data) if self.importance == "taylor" else None
+        # Layers of kinds the parent lacks are fitted on the importance's fixed crops (parent, data, seed 0).
+        fit_on = importance_batches(training.data) if replaced_kinds(self.parent.cfg, cfg) else None
         child, report = slice_child(
             self.parent,
             cfg,
             seed=weight_seed(training.seed, cfg.arch_id),
             depth_rule=self.depth_rule,
             importance=scores,
+            batches=fit_on,
         )
         self.reports[cfg.arch_id] = report
+        shares = ", ".join(f"{k} {100 * v:.1f}%" for k, v in report.shares().items() if v)
         log.info(
-            "%s starts from the parent: %.1f%% of its %d parameters inherited%s",
+            "%s starts from the parent: %s of its %d parameters%s",
             cfg.arch_id,
-            100 * report.share,
+            shares or "none",
             report.total,
             f" (seeded: {', '.join(report.seeded)})" if report.seeded else "",
         )
