@@ -3,9 +3,9 @@
 Each variant changes one layer kind of a base child (default: reference child 97663de0337b) and starts
 from the parent (``rife_core.training.start.make_start``: the twin sliced, the replaced layers rewritten or
 fitted). It is scored on the search's validation (the large-motion triplets, centre 192, 24 items) at step
-0 and trained by the default 600-step proxy (``search.proxy.ProxySettings``), scored every 200 steps. A
-``naive`` variant is the depthwise-separable trunk at its rank-1 factorisation, unfitted: scored at step 0
-only. Rows are appended to ``--out`` as they finish (a variant already there is skipped).
+0 and trained by the default 600-step proxy (``search.proxy.ProxySettings``), scored every 200 steps. The
+``naive`` variant is the depthwise-separable trunk at its rank-1 factorisation, unfitted (what the fit
+improves on). Rows are appended to ``--out`` as they finish (a variant already there is skipped).
 
     python benchmarks/kind_starts.py --out docs/results/data/layer_kinds.csv
 """
@@ -39,7 +39,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "upsample=bilinear": {"upsample": "bilinear"},
     "upsample=dsdeconv": {"upsample": "dsdeconv"},
     "conv_type=dsconv": {"conv_type": "dsconv"},
-    "conv_type=dsconv naive": {"conv_type": "dsconv"},  # rank-1 factorisation, unfitted: step 0 only
+    "conv_type=dsconv naive": {"conv_type": "dsconv"},  # rank-1 factorisation, unfitted
 }
 FIELDS = ["variant", "arch_id", "params", "copied", "rewritten", "fitted", "start_s", "blend", "psnr_0"]
 FIELDS += ["psnr_200", "psnr_400", "psnr_600", "train_s", "layers"]
@@ -59,6 +59,9 @@ class _Made:
 
     def inherited_share(self, cfg: ArchConfig) -> float:
         return self.share
+
+    def shares(self, cfg: ArchConfig) -> dict[str, float]:
+        return {}
 
 
 def base_config(arch_id: str) -> ArchConfig:
@@ -93,13 +96,10 @@ def run(variant: str, base: ArchConfig, parent, settings: ProxySettings) -> dict
     row["params"] = report.total
     row["layers"] = json.dumps([[s.name, s.how, s.params, s.error, s.error_before] for s in report.layers])
     row["psnr_0"] = round(_evaluate(model, ev)["psnr"], 3)
-    if variant.endswith("naive"):
-        return row
     curve: dict[int, float] = {}
     t1 = time.perf_counter()
-    run_candidate(
-        cfg, training, start=_Made(model, parent, report.share), on_validation=lambda s, m: curve.__setitem__(s, m["psnr"])
-    )
+    made = _Made(model, parent, report.share)
+    run_candidate(cfg, training, start=made, on_validation=lambda s, m: curve.__setitem__(s, m["psnr"]))
     row["train_s"] = round(time.perf_counter() - t1, 1)
     for step in (200, 400, 600):
         row[f"psnr_{step}"] = round(curve.get(step, float("nan")), 3)

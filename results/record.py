@@ -48,6 +48,7 @@ class TrialRecord:
     train_s: float | None = None  # training and validation, this trial's own (None when reused or pruned)
     checkpoint: str | None = None
     inherited_share: float | None = None  # share of the parameters that started from the parent's
+    start_shares: dict[str, float] | None = None  # that share split: copied, rewritten, fitted
     worker: str | None = None  # "host:pid" of the process running it (the journal storage's stale sweep)
 
     @classmethod
@@ -89,4 +90,5 @@ RESULT_FIELDS = (
     "ie",
     "curve",
     "inherited_share",
+    "start_shares",
 )

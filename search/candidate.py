@@ -77,6 +77,7 @@ class CandidateResult:
     cost_s: float = 0.0
     train_s: float = 0.0
     inherited_share: float = 0.0  # share of the parameters that did not start seeded
+    start_shares: dict[str, float] = field(default_factory=dict)  # that share: copied, rewritten, fitted
 
 
 def run_candidate(
@@ -125,7 +126,11 @@ def run_candidate(
             backend=cost.backend,
         )
     result = CandidateResult(
-        model=model, cost=report, cost_s=time.perf_counter() - t0, inherited_share=start.inherited_share(cfg)
+        model=model,
+        cost=report,
+        cost_s=time.perf_counter() - t0,
+        inherited_share=start.inherited_share(cfg),
+        start_shares=start.shares(cfg),
     )
     if on_cost is not None and report is not None:
         on_cost(report)

@@ -170,6 +170,7 @@ class Objective:
             train_s=result.train_s,
             checkpoint=str(result.checkpoint),
             inherited_share=round(result.inherited_share, 4),
+            start_shares={k: round(v, 4) for k, v in result.start_shares.items()},
         )
         rec.set(trial, **{k: float(final[k]) for k in ("psnr", "ssim", "lpips", "ie") if k in final})
         self._image_strip(result.model, out_dir)

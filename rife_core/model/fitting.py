@@ -51,7 +51,9 @@ def rank1_dsconv(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple[torch
     return depthwise.to(weight.dtype), pointwise.to(weight.dtype), b
 
 
-def fit_linear(module: nn.Module, pairs: Pairs, forward: Callable[[torch.Tensor], torch.Tensor], iters: int = 60) -> None:
+def fit_linear(
+    module: nn.Module, pairs: Pairs, forward: Callable[[torch.Tensor], torch.Tensor], iters: int = 60
+) -> None:
     """Least squares of ``forward(x)`` (affine in ``module``'s parameters) to the targets, by CGLS.
 
     Starts from the module's current parameters; ``iters`` conjugate-gradient steps (exact in at most as

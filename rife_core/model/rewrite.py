@@ -14,6 +14,8 @@ Each function fills a child's layer in place and returns the number of parameter
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -22,7 +24,8 @@ SUBPIXEL = 2  # the stride both rewrites undo
 
 @torch.no_grad()
 def subpixel_from_deconv(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A ``ConvTranspose2d(c, k, 4, 2, 1)``'s (weight (c, k, 4, 4), bias) as ``Conv2d(c, 4k, 3, 1, 1)`` + PixelShuffle(2)."""
+    """A ``ConvTranspose2d(c, k, 4, 2, 1)``'s (weight (c, k, 4, 4), bias) as ``Conv2d(c, 4k, 3, 1, 1)``'s, to be
+    followed by ``PixelShuffle(2)``."""
     c, k, kh, kw = weight.shape
     if (kh, kw) != (4, 4):
         raise ValueError(f"a sub-pixel rewrite needs a 4x4 transposed kernel (stride 2, padding 1); got {kh}x{kw}")
@@ -52,7 +55,7 @@ def bilinear_taps(scale: int) -> list[torch.Tensor]:
 
 
 @torch.no_grad()
-def rewrite_deconv2(child: nn.Sequential, parent: nn.Sequential) -> int:
+def rewrite_deconv2(child: Any, parent: Any) -> int:
     """Fill a ``subpixel2`` head (conv, shuffle, act, conv, shuffle) from a ``deconv2`` head (ConvT, act, ConvT)."""
     written = 0
     for dst, src in ((child[0], parent[0]), (child[3], parent[2])):
@@ -67,7 +70,7 @@ def rewrite_deconv2(child: nn.Sequential, parent: nn.Sequential) -> int:
 
 
 @torch.no_grad()
-def rewrite_bilinear_down(convs: nn.Sequential, scale: int) -> int:
+def rewrite_bilinear_down(convs: Any, scale: int) -> int:
     """Fill a learned downsampler (``conv_act`` stages, standard or depthwise-separable) with bilinear's taps.
 
     PReLU slopes become 1 (the identity), so the chain is exact; a LeakyReLU stays nonlinear on negative

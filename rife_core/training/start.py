@@ -4,7 +4,8 @@ Every caller that trains an architecture (the search's trials, ``--retrain-top``
 fidelity study, ``python -m rife_core.train`` and the ablation runner) builds its start with
 ``make_start`` and hands it on: ``Start.prepare`` gives the starting network, ``Start.parent`` is the
 loaded parent the ``parent`` loss term reads (the trainer never loads one by name), and
-``Start.inherited_share`` what share of a prepared child came from the parent.
+``Start.inherited_share`` what share of a prepared child came from the parent (``Start.shares``: copied,
+rewritten and fitted apart).
 
 Seeded weights are drawn from a generator seeded by (seed, arch_id) (``weight_seed``), so a candidate's
 start is a function of (config, seed, parent), whatever ran before it and in whichever thread.
@@ -19,10 +20,10 @@ from typing import ClassVar, Protocol
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
+from rife_core.model.layer_starts import replaced_kinds
 from rife_core.model.presets import create_model
 from rife_core.model.slicing import SliceReport, check_child, slice_child
 from rife_core.training.config import TrainConfig
-from rife_core.model.layer_starts import replaced_kinds
 from rife_core.training.importance import importance_batches, parent_importance
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class Start(Protocol):
         """The share of ``cfg``'s parameters that did not start seeded (after ``prepare``)."""
         ...
 
+    def shares(self, cfg: ArchConfig) -> dict[str, float]:
+        """That share split: copied, rewritten and fitted (empty for a seeded start)."""
+        ...
+
 
 @dataclass(frozen=True, eq=False)
 class Seeded:
@@ -74,6 +79,9 @@ class Seeded:
 
     def inherited_share(self, cfg: ArchConfig) -> float:
         return 0.0
+
+    def shares(self, cfg: ArchConfig) -> dict[str, float]:
+        return {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +125,11 @@ class Sliced:
         if cfg.arch_id not in self.reports:
             raise KeyError(f"{cfg.arch_id} was not prepared by this start")
         return self.reports[cfg.arch_id].share
+
+    def shares(self, cfg: ArchConfig) -> dict[str, float]:
+        if cfg.arch_id not in self.reports:
+            raise KeyError(f"{cfg.arch_id} was not prepared by this start")
+        return self.reports[cfg.arch_id].shares()
 
 
 def make_start(

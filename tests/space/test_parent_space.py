@@ -8,11 +8,12 @@ import optuna
 import pytest
 import yaml
 
+from rife_core.model.layer_starts import KIND_CHOICES, kind_refusals, replaced_kinds
 from rife_core.model.parents import parent_config
 from rife_core.model.slicing import nearest_block, refusals
 from space.space import DEFAULT_SPACE, PARENT_SPACE, V4_SPACE, SearchSpace, SpaceError
 
-SHAPE = ("activation", "residual", "upsample", "split_heads", "mask_update", "timestep_input", "encoder_width")
+SHAPE = ("activation", "residual", "split_heads", "mask_update", "timestep_input", "encoder_width")
 
 
 def test_the_default_space_names_its_parent_and_every_sample_is_served_by_it() -> None:
@@ -21,6 +22,10 @@ def test_the_default_space_names_its_parent_and_every_sample_is_served_by_it() -
     parent = parent_config(space.parent)
     cfgs = space.enumerate_sample(200, seed=0)
     assert all(refusals(parent, c) == [] for c in cfgs)
+    # the layer kinds the parent lacks are in the space, each served by a rewrite or a fit (none seeded)
+    for name, rule in (("conv_type", "dsconv"), ("downsample", "conv"), ("upsample", "pixelshuffle")):
+        assert rule in {getattr(c, name) for c in cfgs}
+    assert all(set(replaced_kinds(parent, c)) <= set(KIND_CHOICES) and not kind_refusals(parent, c) for c in cfgs)
     # what the file leaves out is the parent's; what it lists varies
     assert all(getattr(c, k) == getattr(parent, k) for c in cfgs for k in SHAPE)
     assert {c.both_orders for c in cfgs} == {True, False} and {c.warp_every for c in cfgs} == {1, 2}
@@ -32,10 +37,10 @@ def test_the_default_space_names_its_parent_and_every_sample_is_served_by_it() -
 def test_the_parent_enters_the_spaces_description_and_left_out_choices_are_not_asked() -> None:
     space = SearchSpace.load()
     d = space.to_dict()
-    assert d["parent"] == "rife_v3_hd" and "activation" not in d and "upsample" not in d
+    assert d["parent"] == "rife_v3_hd" and "activation" not in d and "encoder_width" not in d
     trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
     cfg = space.sample(trial)
-    assert "upsample" not in trial.params and "both_orders" in trial.params
+    assert "encoder_width" not in trial.params and {"both_orders", "upsample"} <= set(trial.params)
     assert space.sample(optuna.trial.FixedTrial(trial.params)) == cfg  # rebuilt from the stored parameters
     # the v4 space stays as it was: no parent, v4 choices, no both_orders dimension
     v4 = SearchSpace.load(V4_SPACE)
@@ -74,5 +79,5 @@ def test_a_space_without_a_parent_must_list_every_dimension(tmp_path: Path) -> N
     del data["parent"]
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(SpaceError, match=r"missing \['conv_type'"):
+    with pytest.raises(SpaceError, match=r"missing \['encoder_ch'"):
         SearchSpace.load(path)

@@ -40,6 +40,21 @@ def test_a_sliced_start_is_the_slicing_of_the_parent_with_the_candidates_seed() 
     assert start.inherited_share(CHILD) == report.share == 1.0
 
 
+def test_a_child_with_a_kind_the_parent_lacks_is_fitted_on_the_importances_crops() -> None:
+    from rife_core.training.importance import importance_batches
+
+    parent, cfg = small_parent(), CHILD.replace(upsample="pixelshuffle")
+    start = make_start(parent, importance="l1")
+    child = start.prepare(cfg, RUN)
+    expected, report = slice_child(
+        parent, cfg, seed=weight_seed(RUN.seed, cfg.arch_id), batches=importance_batches(RUN.data)
+    )
+    assert all(
+        torch.equal(a, b) for a, b in zip(child.state_dict().values(), expected.state_dict().values(), strict=True)
+    )
+    assert start.reports[cfg.arch_id].fitted == report.fitted > 0 and start.inherited_share(cfg) == report.share
+
+
 def test_a_seeded_start_is_the_candidates_own_generator() -> None:
     net = make_start(None).prepare(CHILD, RUN)
     expected = create_model(CHILD, seed=weight_seed(RUN.seed, CHILD.arch_id))
