@@ -16,7 +16,7 @@ def _batches(n: int = 2) -> list[tuple[torch.Tensor, ...]]:
 
 
 def test_a_depthwise_separable_trunk_starts_factorised_then_fitted() -> None:
-    child, report = slice_child(small_parent(), CHILD.replace(conv_type="dsconv"), batches=_batches(), trunk_steps=60)
+    _, report = slice_child(small_parent(), CHILD.replace(conv_type="dsconv"), batches=_batches(), trunk_steps=60)
     trunks = [s for s in report.layers if s.name.endswith("conv0+convblock")]
     assert [s.name for s in trunks] == [f"blocks.{i}.conv0+convblock" for i in range(3)]
     assert all(s.how == "fitted" and s.error < s.error_before for s in trunks)  # the fit improves on rank 1
