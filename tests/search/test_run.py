@@ -105,6 +105,11 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
     # The default space's candidates start from its parent, whose score is a baseline drawn on the front.
     completed = [t for t in done if t.state.name == "COMPLETE" and t.user_attrs.get("reused_from") is None]
     assert completed and all(t.user_attrs["inherited_share"] > 0.9 for t in completed)
+    # ... copied, rewritten or fitted, counted apart (layer kinds the parent lacks are fitted or rewritten)
+    shares = [t.user_attrs["start_shares"] for t in completed]
+    assert all(set(s) == {"copied", "rewritten", "fitted"} for s in shares)
+    pairs = zip(shares, completed, strict=True)
+    assert all(abs(sum(s.values()) - t.user_attrs["inherited_share"]) < 1e-3 for s, t in pairs)
     baselines = json.loads((out / "baselines.json").read_text())
     parent = baselines["parent rife_v3_hd (baseline)"]
     assert parent > baselines["blend (baseline)"]
