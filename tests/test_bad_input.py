@@ -16,6 +16,7 @@ from rife_core.model.presets import create_model
 from rife_core.training.checkpoint import save_checkpoint
 from rife_core.training.config import TrainConfig
 from tests.rife_core.conftest import TINY
+from tests.search.test_run import PARENT_KINDS
 from tests.search.test_run import TINY as TINY_SEARCH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +147,7 @@ def test_truncated_checkpoint_is_named(module: str, tmp_path: Path, capsys) -> N
 
 def test_study_name_that_exists_with_other_objectives_is_refused_and_kept(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    first = [*TINY_SEARCH, "--budget", "150k", "--trials", "1", "--no-lpips", "--out", str(out)]
+    first = [*TINY_SEARCH, *PARENT_KINDS, "--budget", "150k", "--trials", "1", "--no-lpips", "--out", str(out)]
     assert exit_code("search.run", first) == 0
     capsys.readouterr()
     assert exit_code("search.run", [*first, "--objectives", "psnr,latency"]) == 2

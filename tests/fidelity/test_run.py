@@ -14,6 +14,8 @@ from rife_core.cost.params import count_params
 from space.space import V4_SPACE, SearchSpace
 
 TINY = "--reference train --n 3 --val-items 2 --proxy-steps 4 --proxy-crop 48 --proxy-batch 2 --ref-steps 8 --ref-crop 48 --ref-batch 2 --fix scales=4,1 --fix depth=1 --fix encoder_width=0".split()
+# the parent's layer kinds: starts copied, not fitted (fits cost tens of seconds per child; tests/rife_core cover them)
+TINY += "--fix conv_type=standard --fix downsample=bilinear --fix upsample=deconv2".split()
 
 
 def test_sample_is_deterministic_distinct_and_spread_over_the_budget() -> None:

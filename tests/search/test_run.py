@@ -28,8 +28,14 @@ def slow_search_command(out: Path) -> list[str]:
     return [sys.executable, "-m", "search.run", "--out", str(out), *TINY, *slow]
 
 
-def run(out: Path, *extra: str) -> int:
-    return main(["--out", str(out), *TINY, *extra])
+# The parent's layer kinds: trials start copied, not fitted (a fit costs tens of seconds per candidate);
+# test_search_end_to_end_and_resume searches the whole default space, fitted starts included.
+PARENT_KINDS = [a for f in ("conv_type=standard", "downsample=bilinear", "upsample=deconv2") for a in ("--fix", f)]
+
+
+def run(out: Path, *extra: str, kinds: bool = False) -> int:
+    fixes = [] if kinds or "--space" in extra else PARENT_KINDS
+    return main(["--out", str(out), *TINY, *fixes, *extra])
 
 
 def trial_runs(out: Path) -> pd.DataFrame:
@@ -75,14 +81,14 @@ def wait_for_a_running_trial(out: Path, timeout: float = 240) -> None:
 
 def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s"
-    assert run(out, "--budget", "150k", "--trials", "2") == 0
+    assert run(out, "--budget", "150k", "--trials", "2", kinds=True) == 0
     # What a kill between storing a trial and logging it leaves: one run missing, one cut short (RUNNING).
     client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
     exp = client.get_experiment_by_name(EXPERIMENT)
     first, second = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'trial'")
     client.delete_run(first.info.run_id)
     client.update_run(second.info.run_id, status="RUNNING")
-    assert run(out, "--budget", "150k", "--trials", "3") == 0  # resumes the same study and logs what is missing
+    assert run(out, "--budget", "150k", "--trials", "3", kinds=True) == 0  # resumes and logs what is missing
     study = load_study(out)
     trials = study.get_trials(deepcopy=False)
     done = [t for t in trials if counted(t)]
@@ -120,6 +126,7 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
     fixes = "scales=4,2 width=16 depth=1 both_orders=false warp_every=1 warp_resolution=full".split()
+    fixes += "conv_type=standard downsample=bilinear upsample=deconv2".split()  # one architecture in all
     out = tmp_path / "d"
     assert run(out, "--budget", "0.5M", "--trials", "2", *[a for f in fixes for a in ("--fix", f)]) == 0
     done = [t for t in load_study(out).get_trials(deepcopy=False) if counted(t)]
@@ -389,7 +396,12 @@ def test_a_study_recorded_before_the_one_shot_path_was_retired_resumes(tmp_path:
     spec = SearchSpec.read(out / "search_spec.json")  # and read without them
     fp = before.user_attrs["fingerprint"]
     assert fingerprint(spec.fingerprint_settings(before.user_attrs["fingerprint_settings"]["space"])) == fp
-    assert run(out, "--budget", "150k", "--trials", "2", "--no-lpips") == 0
+    # the default space has grown since (layer kinds): the study's own space, as recorded, resumes it
+    import yaml
+
+    space = tmp_path / "recorded_space.yaml"
+    space.write_text(yaml.safe_dump(before.user_attrs["fingerprint_settings"]["space"]))
+    assert run(out, "--budget", "150k", "--trials", "2", "--no-lpips", "--space", str(space)) == 0
     after = load_study(out)
     assert after.user_attrs["fingerprint"] == fp
     trials = [t for t in after.get_trials(deepcopy=False) if counted(t)]
