@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from fidelity.rank_stats import Agreement, seed_agreement
 from fidelity.sampling import spread_sample
 from results.files import content_key
 from rife_core.cli.args import configure_output
@@ -234,6 +235,16 @@ def build(
     return out[out["recipe"] == key]
 
 
+def seed_ceilings(rows: pd.DataFrame) -> dict[str, Agreement]:
+    """The table's own seed-vs-seed Kendall tau per PSNR score, over the children with two seeds or more."""
+    out = {}
+    for col in ("psnr_lm", "psnr_val", "psnr_test"):
+        wide = rows.pivot_table(index="arch_id", columns="seed", values=col).dropna()
+        if wide.shape[0] >= 3 and wide.shape[1] >= 2:
+            out[col] = seed_agreement(wide.to_numpy())
+    return out
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m fidelity.reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -299,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = build(archs, recipe, seeds, args.table, recipe_argv, parent)
     print(rows.drop(columns=["config_json"]).to_string(index=False))
     print(f"table: {args.table} (recipe {recipe.key()}: {recipes_path(args.table)})")
+    for col, tau in seed_ceilings(rows).items():
+        interval = f"[{tau.low:+.2f}, {tau.high:+.2f}]"
+        print(f"{col}: seed-vs-seed Kendall tau {tau.value:+.2f} {interval} over {tau.n} children")
     return 0
 
 

@@ -172,3 +172,13 @@ def test_the_default_recipe_is_the_one_the_shipped_table_was_built_by() -> None:
     described = json.loads(reference.recipes_path(reference.TABLE).read_text())[recipe.key()]
     assert {k: v for k, v in described.items() if k != "argv"} == json.loads(json.dumps(recipe.describe()))
     assert recipe.start == "sliced" and recipe.parent == "rife_v3_hd"
+
+
+def test_the_tables_ceiling_is_scipys_tau_between_its_seeds_over_children_with_both(tiny_table: Path) -> None:
+    rows = pd.read_csv(tiny_table)
+    one_seed = rows.iloc[:1].assign(arch_id="only-one-seed")  # a child with one seed is left out
+    ceilings = reference.seed_ceilings(pd.concat([rows, one_seed]))
+    for col, tau in ceilings.items():
+        wide = rows.pivot_table(index="arch_id", columns="seed", values=col)
+        assert tau.n == 3 and tau.value == pytest.approx(stats.kendalltau(wide[0], wide[1]).statistic)
+    assert set(ceilings) == {"psnr_lm", "psnr_val", "psnr_test"}
