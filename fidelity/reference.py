@@ -38,6 +38,7 @@ from rife_core.data.spec import load
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import ParentUnavailable, resolve_parent
+from rife_core.model.presets import create_model
 from rife_core.training.start import SEEDED_KIND, SLICED, START_KINDS, Start, make_start
 from search.candidate import EvalSet, run_candidate
 from search.proxy import ProxySettings, large_motion
@@ -210,7 +211,11 @@ def build(
     have = read_table(table)
     mine = have[have["recipe"] == key]
     done = {(a, int(s)) for a, s in zip(mine["arch_id"], mine["seed"], strict=True)}
-    todo = [(c, s) for s in seeds for c in archs if (c.arch_id, s) not in done]
+    # Cheapest child first (MACs), every seed of a child before the next: a table cut short holds whole
+    # pairs (what the seed-vs-seed ceiling reads) for as many children as the time allowed.
+    cost = {c.arch_id: count_macs(create_model(c).eval(), MAC_SIZE).total for c in archs}
+    order = sorted(archs, key=lambda c: (cost[c.arch_id], c.arch_id))
+    todo = [(c, s) for c in order for s in seeds if (c.arch_id, s) not in done]
     start = recipe_start(recipe, parent) if todo else None
     t0 = time.perf_counter()
     for k, (cfg, seed) in enumerate(todo, 1):
