@@ -10,6 +10,7 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
+import yaml
 from optuna.trial import TrialState
 
 from reports.dashboard import write_dashboard
@@ -118,12 +119,20 @@ def check_fingerprint(study: optuna.Study, spec: SearchSpec, settings: dict) -> 
         study.set_user_attr("fingerprint_settings", settings)
         return fp
     if stored != fp:
-        diff = settings_diff(study.user_attrs.get("fingerprint_settings", {}), settings)
+        recorded = study.user_attrs.get("fingerprint_settings", {})
+        diff = settings_diff(recorded, settings)
+        hint = ""
+        if recorded.get("space") is not None and recorded.get("space") != settings.get("space"):
+            # The default space changes between versions; its recorded form is what resumes the study.
+            path = Path(spec.out) / "recorded_space.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(recorded["space"], sort_keys=False))
+            hint = f" The study's space is written to {path}: pass --space {path} to search it again."
         raise SearchError(
             f"study {spec.tracking.study_name!r} in {redact_url(spec.storage_url)} was run with other settings, so its "
             f"results would not be comparable: {'; '.join(diff)}. Either start a new study (another --out, or "
             "--study-name) for the new settings, or re-run with the study's settings (its search_spec.json) to "
-            "resume it."
+            f"resume it.{hint}"
         )
     return fp
 

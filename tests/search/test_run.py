@@ -396,11 +396,10 @@ def test_a_study_recorded_before_the_one_shot_path_was_retired_resumes(tmp_path:
     spec = SearchSpec.read(out / "search_spec.json")  # and read without them
     fp = before.user_attrs["fingerprint"]
     assert fingerprint(spec.fingerprint_settings(before.user_attrs["fingerprint_settings"]["space"])) == fp
-    # the default space has grown since (layer kinds): the study's own space, as recorded, resumes it
-    import yaml
-
-    space = tmp_path / "recorded_space.yaml"
-    space.write_text(yaml.safe_dump(before.user_attrs["fingerprint_settings"]["space"]))
+    # the default space has grown since (layer kinds): the refusal writes the study's recorded space, which resumes it
+    assert run(out, "--budget", "150k", "--trials", "2", "--no-lpips", kinds=True) == 2
+    space = out / "recorded_space.yaml"
+    assert space.is_file()
     assert run(out, "--budget", "150k", "--trials", "2", "--no-lpips", "--space", str(space)) == 0
     after = load_study(out)
     assert after.user_attrs["fingerprint"] == fp
