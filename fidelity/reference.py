@@ -213,8 +213,9 @@ def build(
     done = {(a, int(s)) for a, s in zip(mine["arch_id"], mine["seed"], strict=True)}
     # Cheapest child first (MACs), every seed of a child before the next: a table cut short holds whole
     # pairs (what the seed-vs-seed ceiling reads) for as many children as the time allowed.
-    cost = {c.arch_id: count_macs(create_model(c).eval(), MAC_SIZE).total for c in archs}
-    order = sorted(archs, key=lambda c: (cost[c.arch_id], c.arch_id))
+    pending = [c for c in archs if any((c.arch_id, s) not in done for s in seeds)]
+    cost = {c.arch_id: count_macs(create_model(c).eval(), MAC_SIZE).total for c in pending}
+    order = sorted(pending, key=lambda c: (cost[c.arch_id], c.arch_id))
     todo = [(c, s) for c in order for s in seeds if (c.arch_id, s) not in done]
     start = recipe_start(recipe, parent) if todo else None
     t0 = time.perf_counter()

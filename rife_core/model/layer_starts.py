@@ -71,6 +71,12 @@ def replaced_kinds(parent: ArchConfig, child: ArchConfig) -> list[str]:
     return [k for k in KIND_CHOICES if getattr(child, k) != getattr(parent, k)]
 
 
+def needs_fit(parent: ArchConfig, child: ArchConfig) -> bool:
+    """Whether starting ``child`` fits a layer (and so needs crops); rewrites and copies need none."""
+    kinds = replaced_kinds(parent, child)
+    return "conv_type" in kinds or ("upsample" in kinds and child.upsample != "subpixel2")
+
+
 def kind_refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
     """Replacements no rule above serves (the parent's kind is not the one the rules start from)."""
     out = []

@@ -45,6 +45,7 @@ from rife_core.model.layer_starts import (
     TRUNK_FIT_STEPS,
     LayerStart,
     kind_refusals,
+    needs_fit,
     replaced_kinds,
     start_from_twin,
     twin_config,
@@ -405,8 +406,7 @@ def _start_replaced(
 ) -> tuple[IFNet, SliceReport]:
     """A child with layer kinds the parent lacks: its twin (the parent's kinds) sliced, then each replaced
     layer rewritten or fitted from the twin's."""
-    needs_data = "conv_type" in kinds or ("upsample" in kinds and cfg.upsample != "subpixel2")
-    if needs_data and not batches:
+    if needs_fit(parent.cfg, cfg) and not batches:
         raise ValueError(f"{cfg.arch_id} changes {', '.join(kinds)}: its start is fitted, pass batches of crops")
     twin = IFNet(twin_config(parent.cfg, cfg))
     init_parameters(twin, seeded_generator(seed))

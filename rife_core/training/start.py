@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.layer_starts import replaced_kinds
+from rife_core.model.layer_starts import needs_fit
 from rife_core.model.presets import create_model
 from rife_core.model.slicing import SliceReport, check_child, slice_child
 from rife_core.training.config import TrainConfig
@@ -101,7 +101,7 @@ class Sliced:
         check_child(self.parent.cfg, cfg)  # refused before the importance is computed
         scores = parent_importance(self.parent, training.data) if self.importance == "taylor" else None
         # Layers of kinds the parent lacks are fitted on the importance's fixed crops (parent, data, seed 0).
-        fit_on = importance_batches(training.data) if replaced_kinds(self.parent.cfg, cfg) else None
+        fit_on = importance_batches(training.data) if needs_fit(self.parent.cfg, cfg) else None
         child, report = slice_child(
             self.parent,
             cfg,
