@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from results.record import TrialRecord
 from results.study_table import counted, open_storage
 from search.tracking import EXPERIMENT
-from tests.search.test_run import TINY
+from tests.search.test_run import PARENT_KINDS, TINY
 
 pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
@@ -35,6 +35,7 @@ def _command(tmp_path: Path, out: str, trials: int, kind: str = "journal") -> li
         "-m",
         "search.run",
         *TINY,
+        *PARENT_KINDS,
         "--budget",
         "150k",
         "--trials",

@@ -22,7 +22,7 @@ from results.study_table import open_storage
 from search.study import counted
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
-from tests.search.test_run import TINY
+from tests.search.test_run import PARENT_KINDS, TINY
 
 URL = os.environ.get("RIFE_NAS_TEST_POSTGRES")
 pytestmark = [
@@ -41,6 +41,7 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
             "-m",
             "search.run",
             *TINY,
+            *PARENT_KINDS,
             *"--budget 150k --trials 4 --no-lpips --storage".split(),
             URL,
             "--study-name",

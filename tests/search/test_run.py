@@ -20,17 +20,15 @@ from search.study import counted
 from search.tracking import EXPERIMENT
 
 TINY = "--proxy-steps 6 --proxy-val-every 3 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64".split()
+# The parent's layer kinds: trials start copied, not fitted (a fit costs tens of seconds per candidate);
+# test_search_end_to_end_and_resume searches the whole default space, fitted starts included.
+PARENT_KINDS = [a for f in ("conv_type=standard", "downsample=bilinear", "upsample=deconv2") for a in ("--fix", f)]
 
 
 def slow_search_command(out: Path) -> list[str]:
     """A two-trial search in a child process, slow enough to be stopped mid-trial."""
     slow = "--proxy-steps 400 --proxy-val-every 100 --budget 0.5M --trials 2".split()
-    return [sys.executable, "-m", "search.run", "--out", str(out), *TINY, *slow]
-
-
-# The parent's layer kinds: trials start copied, not fitted (a fit costs tens of seconds per candidate);
-# test_search_end_to_end_and_resume searches the whole default space, fitted starts included.
-PARENT_KINDS = [a for f in ("conv_type=standard", "downsample=bilinear", "upsample=deconv2") for a in ("--fix", f)]
+    return [sys.executable, "-m", "search.run", "--out", str(out), *TINY, *PARENT_KINDS, *slow]
 
 
 def run(out: Path, *extra: str, kinds: bool = False) -> int:

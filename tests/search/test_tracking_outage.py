@@ -17,7 +17,7 @@ from search.study import counted
 from search.sync import main as sync_main
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
-from tests.search.test_run import TINY
+from tests.search.test_run import PARENT_KINDS, TINY
 
 pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
@@ -39,6 +39,7 @@ def test_search_survives_a_dead_tracking_server_and_sync_backfills(tmp_path: Pat
             "-m",
             "search.run",
             *TINY,
+            *PARENT_KINDS,
             *"--budget 150k --trials 3 --no-lpips --out".split(),
             str(out),
             "--mlflow-uri",
