@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rife_core.model.config import ArchConfig
+from rife_core.model.layer_starts import FIT_BUDGETS, FitBudget
 from rife_core.model.parents import DEFAULT_PARENT, load_parent
 from rife_core.model.slicing import slice_child
 from rife_core.training.importance import importance_batches, parent_importance
@@ -72,7 +73,7 @@ def base_config(arch_id: str) -> ArchConfig:
     return ArchConfig.from_json(row.config_json)
 
 
-def run(variant: str, base: ArchConfig, parent, settings: ProxySettings) -> dict:
+def run(variant: str, base: ArchConfig, parent, settings: ProxySettings, fit: str = "full") -> dict:
     cfg = base.replace(**VARIANTS[variant])
     training = settings.train_config()
     ev = settings.evaluation()
@@ -85,10 +86,10 @@ def run(variant: str, base: ArchConfig, parent, settings: ProxySettings) -> dict
             seed=weight_seed(training.seed, cfg.arch_id),
             importance=parent_importance(parent, training.data),
             batches=importance_batches(training.data),
-            trunk_steps=0,
+            fit=FitBudget(trunk_steps=0),
         )
     else:
-        start = make_start(parent)
+        start = make_start(parent, fit=fit)
         model = start.prepare(cfg, training)
         report = start.reports[cfg.arch_id]
     row["start_s"] = round(time.perf_counter() - t0, 1)
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--base", default=BASE, help="a reference child's arch_id (fidelity/shipped/reference.csv)")
     ap.add_argument("--only", default="", help="comma-separated variants (default: all)")
+    ap.add_argument("--fit", default="full", choices=tuple(FIT_BUDGETS), help="the fits' budget (default full)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     parent = load_parent(DEFAULT_PARENT)
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [v for v in (args.only.split(",") if args.only else VARIANTS) if v not in done]
     for k, name in enumerate(names, 1):
         print(f"[{k}/{len(names)}] {name}", file=sys.stderr, flush=True)
-        row = run(name, base, parent, settings)
+        row = run(name, base, parent, settings, args.fit)
         new = not args.out.is_file()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a", newline="") as f:

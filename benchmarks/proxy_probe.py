@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     space = SearchSpace.load()
     assert space.parent is not None
-    start = make_start(resolve_parent(space.parent))
     proxy = ProxySettings(val_data=large_motion(ProxySettings.data), lpips=False, device=args.device)
+    start = make_start(resolve_parent(space.parent), importance=proxy.importance, fit=proxy.fit)
     proxy = replace(proxy, steps=args.steps, lr=args.lr, val_every=max(100, args.steps // 6))
     if args.loss:
         from rife_core.cli.args import parse_loss

@@ -53,6 +53,7 @@ TRAINING = {"steps", "crop", "batch", "lr", "synthetic_ratio", "loss"}
 # The deployment recipe at half its length (search.run --retrain-steps 2000), to fit a CPU: a fine-tune of the
 # weights sliced from the parent at the proxy's rate.
 DEFAULTS = {"steps": 1000}
+RECIPE_START = {"fit": "full"}  # the rows' starts: the full fits, not the search proxy's fast ones
 SCORES = ("psnr_lm", "ssim_lm", "psnr_val", "ssim_val", "psnr_test", "ssim_test")
 COLUMNS = ("arch_id", "recipe", "seed", "params", "macs", *SCORES, "train_seconds", "device", "config_json")
 MAC_SIZE = (256, 256)
@@ -97,7 +98,7 @@ def make_recipe(
     from ``start`` (default: sliced from the space's parent where it names one, else seeded)."""
     if training is None:
         data = ProxySettings.data
-        training = ProxySettings(data=data, val_data=large_motion(data), lpips=False, **DEFAULTS)
+        training = ProxySettings(data=data, val_data=large_motion(data), lpips=False, **DEFAULTS, **RECIPE_START)
     training = replace(training, val_every=max(100, training.steps // 5))
     start = start or (SLICED if space.parent is not None else SEEDED_KIND)
     return Recipe(training, start, score_items, space.parent if start == SLICED else None)
@@ -129,7 +130,12 @@ def evaluation_sets(training: ProxySettings, items: int | None = None) -> dict[s
 
 def recipe_start(recipe: Recipe, parent: IFNet | None) -> Start:
     """The start of every row of ``recipe``; ``parent``: ``load_recipe_parent(recipe)``, loaded once."""
-    return make_start(parent if recipe.start == SLICED else None, recipe.start, importance=recipe.training.importance)
+    return make_start(
+        parent if recipe.start == SLICED else None,
+        recipe.start,
+        importance=recipe.training.importance,
+        fit=recipe.training.fit,
+    )
 
 
 def train_reference_row(cfg: ArchConfig, recipe: Recipe, seed: int, start: Start) -> dict[str, Any]:
@@ -269,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--score-items", type=int, default=None, help="triplets scored per split (default: all)")
     add_options(p.add_argument_group("the recipe's training"), ProxySettings, "ref", only=TRAINING, defaults=DEFAULTS)
-    add_options(p, ProxySettings, "ref", only={"importance"})
+    add_options(p, ProxySettings, "ref", only={"importance", "fit"}, defaults=RECIPE_START)
     return p
 
 

@@ -61,16 +61,17 @@ def train_row(cfg: ArchConfig, settings: ProxySettings, start: Start, parent: st
 
 
 class Starts:
-    """One start per importance ranking, made from the parent loaded once in this process."""
+    """One start per (importance ranking, fit budget), made from the parent loaded once in this process."""
 
     def __init__(self, parent: IFNet | None) -> None:
         self.parent = parent
-        self._made: dict[str, Start] = {}
+        self._made: dict[tuple[str, str], Start] = {}
 
     def __call__(self, settings: ProxySettings) -> Start:
-        if settings.importance not in self._made:
-            self._made[settings.importance] = make_start(self.parent, importance=settings.importance)
-        return self._made[settings.importance]
+        key = (settings.importance, settings.fit)
+        if key not in self._made:
+            self._made[key] = make_start(self.parent, importance=settings.importance, fit=settings.fit)
+        return self._made[key]
 
 
 # A worker process's starts, made once by ``_init_worker`` from the parent the main process loaded and sent.

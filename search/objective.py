@@ -87,7 +87,7 @@ class Objective:
         check_parent(space, parent)
         self.spec = spec
         # sliced from the space's parent where it names one (loaded by the command), else seeded
-        self.start = make_start(parent, importance=spec.proxy.importance)
+        self.start = make_start(parent, importance=spec.proxy.importance, fit=spec.proxy.fit)
         self.space = space
         self.proxy = spec.proxy
         self.fingerprint = fingerprint

@@ -12,6 +12,7 @@ from rife_core.cli.args import parse_loss, parse_size
 from rife_core.cost.latency import BACKENDS
 from rife_core.data.spec import load
 from rife_core.data.triplets import ConcatTriplets
+from rife_core.model.layer_starts import FIT_BUDGETS
 from rife_core.training.config import Stage, TrainConfig
 from search.candidate import CostProbe, EvalSet
 from search.settings import option
@@ -68,6 +69,15 @@ class ProxySettings:
         help="how a child's channels are ranked when sliced from the space's parent: first-order Taylor on "
         "fixed training crops, or filter magnitude",
     )
+    fit: str = option(
+        "fast",
+        prefixed=True,
+        choices=tuple(FIT_BUDGETS),
+        fingerprint=False,  # as importance: part of the fingerprint only where candidates start from a parent
+        help="what a child's start spends fitting the layers of kinds its parent lacks: fast (heads fitted on "
+        "centre windows of the crops, depthwise-separable trunks at their rank-1 factorisation) or full (the "
+        "reference table's fits)",
+    )
     seed: int = option(0, flag="--seed", help="seeds the scoring (initial weights, data order) and the sampler")
     device: str = option("auto", flag="--device", fingerprint=False, help="cpu, cuda or auto")
     workers: int | None = None  # data-loader workers; None: the trainer's default
@@ -96,6 +106,8 @@ class ProxySettings:
         d = asdict(self)
         for k in ("device", "workers", "latency_backend"):
             d.pop(k)
+        if d["fit"] == "full":  # the fits of every result recorded before the option: their keys stay valid
+            d.pop("fit")
         return json.loads(json.dumps(d))
 
     def key(self) -> str:

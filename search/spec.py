@@ -163,6 +163,7 @@ class SearchSpec:
         settings = {**fingerprint_items(self.proxy, "proxy"), **RETIRED_FINGERPRINT}
         if "parent" in space_choices:  # how a child is sliced changes its score only where it has a parent
             settings["proxy_importance"] = self.proxy.importance
+            settings["proxy_fit"] = self.proxy.fit
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
             settings["latency_backend"] = self.proxy.latency_backend
         settings["space"] = space_choices

@@ -13,6 +13,7 @@ import torch
 
 from rife_core.model.config import uniform_blocks
 from rife_core.model.ifnet import IFNet
+from rife_core.model.layer_starts import FIT_BUDGETS
 from rife_core.model.presets import PRESETS
 from rife_core.training import start as start_module
 from search.proxy import ProxySettings
@@ -54,6 +55,7 @@ def test_the_search_objective(monkeypatch: pytest.MonkeyPatch, parent: IFNet) ->
     obj = objective.Objective(SearchSpec(budget=500_000, proxy=TINY), space, "fp", parent)
     assert len(spy.calls) == 1 and spy.calls[0][0] is parent and obj.start is spy.calls[0][2]
     assert obj.start.kind == "sliced"
+    assert obj.start.fit == FIT_BUDGETS["fast"]  # type: ignore[attr-defined]  # the proxy's fits, not the table's
     with pytest.raises(ValueError, match="load it once"):  # a space with a parent and no loaded parent
         objective.Objective(SearchSpec(budget=500_000, proxy=TINY), space, "fp", None)
 
@@ -79,6 +81,7 @@ def test_the_reference_table(monkeypatch: pytest.MonkeyPatch, parent: IFNet) -> 
     recipe = reference.default_recipe(SearchSpace.load())
     start = reference.recipe_start(recipe, parent)
     assert start is spy.calls[0][2] and spy.calls[0][0] is parent and start.kind == "sliced"
+    assert start.fit == FIT_BUDGETS["full"]  # type: ignore[attr-defined]  # the fits the table's rows were trained with
 
 
 def test_the_fidelity_study(monkeypatch: pytest.MonkeyPatch, parent: IFNet) -> None:

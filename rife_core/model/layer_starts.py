@@ -43,10 +43,33 @@ log = logging.getLogger(__name__)
 COPIED, REWRITTEN, FITTED, SEEDED = "copied", "rewritten", "fitted", "seeded"
 KIND_CHOICES = ("conv_type", "downsample", "upsample")  # the layer kinds a child may change from its parent's
 LINEAR_HEADS = ("pixelshuffle", "bilinear", "deconv")  # output affine in the weights: closed-form fit
-TRUNK_FIT_STEPS = 300  # Adam steps fitting a depthwise-separable trunk (measured: docs/results/layer-kinds.md)
 TRUNK_FIT_LR = 3e-3  # 1e-3 left 25% more block-output error after 300 steps (docs/results/layer-kinds.md)
-HEAD_FIT_ITERS = 60  # CGLS steps; the heads' normal equations converge well within this
-HEAD_FIT_STEPS = 300  # Adam steps for a dsdeconv head
+
+
+@dataclass(frozen=True)
+class FitBudget:
+    """What a fitted start spends: optimiser steps per fit, and the share of the fit crops they run on."""
+
+    trunk_steps: int = 300  # Adam steps fitting a depthwise-separable trunk (0: the rank-1 factorisation alone)
+    head_iters: int = 60  # CGLS steps of a least-squares head; its normal equations converge well within this
+    head_steps: int = 300  # Adam steps of a dsdeconv head
+    # Fit on the centre window of at most this side (pixels at the block's resolution) of each crop; None:
+    # whole crops. Every layer replaced is local (convolutions, resizes), so a window poses the same fit
+    # with fewer pixels: a full-resolution block's fits cost a quarter at side 64 of a 128 crop.
+    window: int | None = None
+
+    def __post_init__(self) -> None:
+        if min(self.trunk_steps, self.head_iters, self.head_steps) < 0:
+            raise ValueError("fit steps must be >= 0")
+        if self.window is not None and (self.window < 8 or self.window % 8):
+            raise ValueError(f"fit window {self.window}: use a multiple of 8 (>= 8), or none for whole crops")
+
+
+# "full": the budget the layer-kind curves and the reference table were measured with; "fast": the search's
+# proxy, a sixth of the time: trunks keep their rank-1 factorisation (within 0.1 dB of the fitted trunk after
+# the 600-step proxy; 100 steps on windows scored lower), heads fitted on windows
+# (docs/results/layer-kinds.md#the-fit-budget compares them).
+FIT_BUDGETS = {"full": FitBudget(), "fast": FitBudget(trunk_steps=0, head_iters=20, head_steps=300, window=32)}
 
 
 @dataclass(frozen=True)
@@ -180,7 +203,12 @@ def _others(block: Any) -> list[torch.Tensor]:
 
 
 def _start_head(
-    child_head: Any, twin_head: Any, kind: str, feats: list[tuple[torch.Tensor, torch.Tensor]], flow_ch: int
+    child_head: Any,
+    twin_head: Any,
+    kind: str,
+    feats: list[tuple[torch.Tensor, torch.Tensor]],
+    flow_ch: int,
+    budget: FitBudget,
 ) -> LayerStart:
     t0 = time.perf_counter()
     if kind == "subpixel2":
@@ -194,10 +222,10 @@ def _start_head(
             for p in child_head.parameters():
                 p.zero_()  # the least-squares fit starts from the zero map; dsdeconv's from its seeded factors
         if kind in LINEAR_HEADS:
-            fit_linear(child_head, pairs, fwd, iters=HEAD_FIT_ITERS)
+            fit_linear(child_head, pairs, fwd, iters=budget.head_iters)
         else:
             _reseed(child_head)
-            fit_adam(child_head, pairs, fwd, steps=HEAD_FIT_STEPS)
+            fit_adam(child_head, pairs, fwd, steps=budget.head_steps)
         n, how = _module_params(child_head), FITTED
     err = relative_error(
         lambda f: _full(child_head, f, flow_ch), [(mine, _full(twin_head, t, flow_ch)) for mine, t in feats]
@@ -220,12 +248,16 @@ def start_from_twin(
     twin: IFNet,
     kinds: Sequence[str],
     batches: Sequence[tuple[torch.Tensor, ...]],
-    trunk_steps: int = TRUNK_FIT_STEPS,
+    budget: FitBudget | None = None,
 ) -> list[LayerStart]:
-    """Start ``child``'s layers from ``twin`` (copy, rewrite, fit); returns one entry per replaced layer."""
+    """Start ``child``'s layers from ``twin`` (copy, rewrite, fit within ``budget``); returns one entry per
+    replaced layer. ``budget``: default ``FIT_BUDGETS["full"]``."""
+    budget = budget or FIT_BUDGETS["full"]
     copy_shared(child, twin, kinds)
     ccfg: ArchConfig = child.cfg
     inputs = _capture(twin, batches) if {"conv_type", "upsample"} & set(kinds) else [[] for _ in twin.blocks]
+    if budget.window is not None:
+        inputs = [[_centre(x, budget.window) for x in xs] for xs in inputs]
     out: list[LayerStart] = []
     cbs: list[Any] = list(child.blocks)
     for i, (cb, tb) in enumerate(zip(cbs, twin.blocks, strict=True)):
@@ -235,19 +267,27 @@ def start_from_twin(
             n = rewrite_bilinear_down(cb.down.convs, ccfg.blocks[i].scale)
             out.append(LayerStart(f"{prefix}.down", REWRITTEN, n, None, None, time.perf_counter() - t0))
         if "conv_type" in kinds:
-            s = _start_trunk(cb, tb, inputs[i], trunk_steps)
+            s = _start_trunk(cb, tb, inputs[i], budget.trunk_steps)
             out.append(_named(s, f"{prefix}.conv0+convblock"))
         if "upsample" in kinds:
             with torch.no_grad():
                 feats = [(cb.convblock(cb.conv0(x)), tb.convblock(tb.conv0(x))) for x in inputs[i]]
             heads = [("lastconv", FLOW_CH)] + ([("maskconv", 0)] if cb.maskconv is not None else [])
             for name, flow_ch in heads:
-                s = _start_head(getattr(cb, name), getattr(tb, name), ccfg.upsample, feats, flow_ch)
+                s = _start_head(getattr(cb, name), getattr(tb, name), ccfg.upsample, feats, flow_ch, budget)
                 out.append(_named(s, f"{prefix}.{name}"))
     for s in out:
         err = "" if s.error is None else f", error {s.error:.3f}"
         log.info("%s %s (%d params%s, %.1f s)", s.name, s.how, s.params, err, s.seconds)
     return out
+
+
+def _centre(x: torch.Tensor, side: int) -> torch.Tensor:
+    """The centre ``side`` x ``side`` window of ``x`` (N, C, H, W) where it is larger, on the stride-8 grid."""
+    h, w = x.shape[-2:]
+    top = max(0, (h - side) // 2) // 8 * 8
+    left = max(0, (w - side) // 2) // 8 * 8
+    return x[..., top : top + min(side, h), left : left + min(side, w)].contiguous()
 
 
 def _named(s: LayerStart, name: str) -> LayerStart:

@@ -40,9 +40,10 @@ from rife_core.model.config import FLOW_CH, IMG_CH, MASK_CH, TIMESTEP_CH, ArchCo
 from rife_core.model.ifnet import IFNet
 from rife_core.model.init import init_parameters, seeded_generator
 from rife_core.model.layer_starts import (
+    FIT_BUDGETS,
     FITTED,
     REWRITTEN,
-    TRUNK_FIT_STEPS,
+    FitBudget,
     LayerStart,
     kind_refusals,
     needs_fit,
@@ -346,14 +347,14 @@ def slice_child(
     depth_rule: str = "norm",
     importance: Mapping[str, torch.Tensor] | None = None,
     batches: Sequence[tuple[torch.Tensor, ...]] | None = None,
-    trunk_steps: int = TRUNK_FIT_STEPS,
+    fit: FitBudget = FIT_BUDGETS["full"],
 ) -> tuple[IFNet, SliceReport]:
     """``cfg`` with the weights it inherits from ``parent``; the rest drawn from a generator seeded by ``seed``.
 
     ``importance``: parent parameter name -> a score of the same shape ranking its weights instead of their
     magnitude (``taylor_importance``). ``batches``: (img0, img1, ...) crops the layers of kinds the parent
-    lacks are fitted on (needed only by such a child; ``rife_core.model.layer_starts``); ``trunk_steps``: the
-    Adam steps fitting a depthwise-separable trunk (0 keeps the naive rank-1 factorisation).
+    lacks are fitted on (needed only by such a child; ``rife_core.model.layer_starts``); ``fit``: what those
+    fits spend (``FitBudget``; ``trunk_steps=0`` keeps a depthwise-separable trunk's naive rank-1 factorisation).
 
     Raises:
         ChildRefused: the parent cannot serve ``cfg`` (the message lists every reason).
@@ -363,7 +364,7 @@ def slice_child(
     check_child(parent.cfg, cfg)
     kinds = replaced_kinds(parent.cfg, cfg)
     if kinds:
-        return _start_replaced(parent, cfg, kinds, seed, depth_rule, importance, batches, trunk_steps)
+        return _start_replaced(parent, cfg, kinds, seed, depth_rule, importance, batches, fit)
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
     report = SliceReport(total=sum(p.numel() for p in child.parameters()))
@@ -402,7 +403,7 @@ def _start_replaced(
     depth_rule: str,
     importance: Mapping[str, torch.Tensor] | None,
     batches: Sequence[tuple[torch.Tensor, ...]] | None,
-    trunk_steps: int,
+    fit: FitBudget,
 ) -> tuple[IFNet, SliceReport]:
     """A child with layer kinds the parent lacks: its twin (the parent's kinds) sliced, then each replaced
     layer rewritten or fitted from the twin's."""
@@ -414,7 +415,7 @@ def _start_replaced(
     cp = _slice_into(twin, parent, twin_report, depth_rule, importance)
     child = IFNet(cfg)
     init_parameters(child, seeded_generator(seed))
-    layers = start_from_twin(child, twin, kinds, batches or [], trunk_steps)
+    layers = start_from_twin(child, twin, kinds, batches or [], fit)
     prefixes = [p for s in layers for p in _prefixes(s.name)]
     copied = sum(
         cp.counts.get(id(p), 0) for n, p in twin.named_parameters() if not any(n.startswith(x) for x in prefixes)

@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
-from rife_core.model.layer_starts import needs_fit
+from rife_core.model.layer_starts import FIT_BUDGETS, FitBudget, needs_fit
 from rife_core.model.presets import create_model
 from rife_core.model.slicing import SliceReport, check_child, slice_child
 from rife_core.training.config import TrainConfig
@@ -94,6 +94,7 @@ class Sliced:
     # "taylor": rank by first-order Taylor importance on fixed crops of the training data (memoised per
     # process on (weights, data, seed)); "l1": by filter magnitude (docs/results/parent.md compares them)
     importance: str = "taylor"
+    fit: FitBudget = FIT_BUDGETS["full"]  # what fitting the layers of kinds the parent lacks spends
     reports: dict[str, SliceReport] = field(default_factory=dict)
     kind: ClassVar[str] = SLICED
 
@@ -109,6 +110,7 @@ class Sliced:
             depth_rule=self.depth_rule,
             importance=scores,
             batches=fit_on,
+            fit=self.fit,
         )
         self.reports[cfg.arch_id] = report
         shares = ", ".join(f"{k} {100 * v:.1f}%" for k, v in report.shares().items() if v)
@@ -138,17 +140,20 @@ def make_start(
     *,
     importance: str = "taylor",
     depth_rule: str = "norm",
+    fit: str = "full",
 ) -> Start:
     """The start of every candidate: sliced from ``parent`` where there is one (``kind`` None or "sliced"),
     else seeded. ``parent`` is loaded once by the caller and passed here; a seeded start keeps it for the
-    ``parent`` loss term."""
+    ``parent`` loss term. ``fit``: a ``FIT_BUDGETS`` name (the search's proxy: "fast")."""
     kind = kind or (SLICED if parent is not None else SEEDED_KIND)
     if kind not in START_KINDS:
         raise StartError(f"start {kind!r}: choose {' or '.join(START_KINDS)}")
     if importance not in IMPORTANCES:
         raise StartError(f"importance {importance!r}: choose {' or '.join(IMPORTANCES)}")
+    if fit not in FIT_BUDGETS:
+        raise StartError(f"fit {fit!r}: choose {' or '.join(FIT_BUDGETS)}")
     if kind == SLICED:
         if parent is None:
             raise StartError("a sliced start needs a parent: use a space (or spec) that names one, e.g. rife_v3_hd")
-        return Sliced(parent, depth_rule=depth_rule, importance=importance)
+        return Sliced(parent, depth_rule=depth_rule, importance=importance, fit=FIT_BUDGETS[fit])
     return Seeded(parent)

@@ -213,7 +213,7 @@ def test_a_resumed_studys_scores_repeat_outside_the_study(tmp_path: Path) -> Non
     last = done[-1]  # trained in the resumed process, after the others
     cfg = ArchConfig.from_json(last.user_attrs["config_json"])
     space = SearchSpace.load(spec.space)
-    start = make_start(resolve_parent(space.parent), importance=spec.proxy.importance)
+    start = make_start(resolve_parent(space.parent), importance=spec.proxy.importance, fit=spec.proxy.fit)
     again = run_candidate(cfg, spec.proxy.train_config(parent=space.parent), start=start, device=spec.proxy.device)
     assert abs(again.metrics["psnr"] - last.user_attrs["psnr"]) < 1e-6
 

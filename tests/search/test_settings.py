@@ -45,13 +45,14 @@ def test_options_parse_back_to_the_fields_defaults() -> None:
 
 
 def test_the_fingerprint_keeps_its_flat_keys() -> None:
-    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | {"proxy_importance"}
+    assert fingerprint_keys() == LEGACY_FINGERPRINT_KEYS | {"proxy_importance", "proxy_fit"}
     proxy_only = set(SearchSpec(budget=1).fingerprint_settings({}))  # a space without a parent: as before
     assert proxy_only == LEGACY_FINGERPRINT_KEYS
     settings = SearchSpec(budget=1).fingerprint_settings({})
     assert settings["strategy"] == "proxy" and settings["finetune_steps"] == 0
-    # with a parent, how its children are sliced changes their scores
-    assert set(SearchSpec(budget=1).fingerprint_settings({"parent": "rife_v3_hd"})) == proxy_only | {"proxy_importance"}
+    # with a parent, how its children are sliced and fitted changes their scores
+    with_parent = set(SearchSpec(budget=1).fingerprint_settings({"parent": "rife_v3_hd"}))
+    assert with_parent == proxy_only | {"proxy_importance", "proxy_fit"}
 
 
 def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> N
         {
             ("proxy_" + k if k in ("steps", "crop", "batch", "lr", "synthetic_ratio", "loss", "val_every") else k): v
             for k, v in asdict(spec.proxy).items()
-            if k != "importance"  # newer than the flat files
+            if k not in ("importance", "fit")  # newer than the flat files
         }
     )
     flat.update(supernet_steps=4000, supernet_crop=128, supernet_rule="sandwich", supernet_lr=1e-3)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rife_core.model.layer_starts import kind_refusals, twin_config
+from rife_core.model.config import FLOW_CH, ArchConfig
+from rife_core.model.fitting import relative_error
+from rife_core.model.ifnet import IFNet
+from rife_core.model.layer_starts import FitBudget, _capture, _full, kind_refusals, twin_config
 from rife_core.model.slicing import ChildRefused, slice_child
 from tests.small_parent import CHILD, PARENT_CFG, small_parent
 
@@ -16,7 +19,8 @@ def _batches(n: int = 2) -> list[tuple[torch.Tensor, ...]]:
 
 
 def test_a_depthwise_separable_trunk_starts_factorised_then_fitted() -> None:
-    _, report = slice_child(small_parent(), CHILD.replace(conv_type="dsconv"), batches=_batches(), trunk_steps=60)
+    cfg = CHILD.replace(conv_type="dsconv")
+    _, report = slice_child(small_parent(), cfg, batches=_batches(), fit=FitBudget(trunk_steps=60))
     trunks = [s for s in report.layers if s.name.endswith("conv0+convblock")]
     assert [s.name for s in trunks] == [f"blocks.{i}.conv0+convblock" for i in range(3)]
     assert all(s.how == "fitted" and s.error < s.error_before for s in trunks)  # the fit improves on rank 1
@@ -41,8 +45,6 @@ def test_a_fitted_start_needs_crops_and_an_unserved_kind_is_refused_with_the_rea
     ds_parent = PARENT_CFG.replace(conv_type="dsconv", upsample="bilinear")
     reasons = kind_refusals(ds_parent, CHILD.replace(upsample="pixelshuffle"))
     assert any("conv_type='standard'" in r for r in reasons) and any("served: deconv2" in r for r in reasons)
-    from rife_core.model.ifnet import IFNet
-
     with pytest.raises(ChildRefused, match="conv_type='standard'"):
         slice_child(IFNet(ds_parent), CHILD, batches=_batches())
 
@@ -52,3 +54,44 @@ def test_the_twin_has_the_parents_kinds_and_the_childs_shape() -> None:
     twin = twin_config(PARENT_CFG, child)
     assert (twin.conv_type, twin.downsample, twin.upsample) == ("standard", "bilinear", "deconv2")
     assert twin.blocks == child.blocks and twin.both_orders == child.both_orders
+
+
+def _whole_crop_errors(child: IFNet, cfg: ArchConfig, batches: list[tuple[torch.Tensor, ...]]) -> list[float]:
+    """Per block, the relative error of the child's trunk (dsconv) or flow head (other upsamplers) against its
+    twin's on whole crops, whatever the fit ran on."""
+    twin, _ = slice_child(small_parent(), twin_config(PARENT_CFG, cfg))
+    errors = []
+    for cb, tb, xs in zip(child.blocks, twin.blocks, _capture(twin, batches), strict=True):
+        ctrunk, ttrunk = torch.nn.Sequential(cb.conv0, cb.convblock), torch.nn.Sequential(tb.conv0, tb.convblock)
+        with torch.no_grad():
+            if cfg.conv_type == "dsconv":
+                errors.append(relative_error(ctrunk, [(x, ttrunk(x)) for x in xs]))
+                continue
+            pairs = [(ctrunk(x), _full(tb.lastconv, ttrunk(x), FLOW_CH)) for x in xs]
+        errors.append(relative_error(lambda f, h=cb.lastconv: _full(h, f, FLOW_CH), pairs))
+    return errors
+
+
+def test_fits_on_centre_windows_hold_on_whole_crops() -> None:
+    """The fast budget fits on windows of the crops; the layers it fits are local, so the fit carries over."""
+    batches = _batches()
+    cfg = CHILD.replace(upsample="pixelshuffle")
+    whole, _ = slice_child(small_parent(), cfg, batches=batches)
+    windowed, _ = slice_child(small_parent(), cfg, batches=batches, fit=FitBudget(window=16))
+    on_whole, on_windows = _whole_crop_errors(whole, cfg, batches), _whole_crop_errors(windowed, cfg, batches)
+    assert all(w < 1.0 for w in on_windows)  # a fit, not the zero map
+    assert all(w <= u + 0.05 for w, u in zip(on_windows, on_whole, strict=True))  # the same least squares
+    dsconv = CHILD.replace(conv_type="dsconv")
+    rank1, _ = slice_child(small_parent(), dsconv, batches=batches, fit=FitBudget(trunk_steps=0))
+    fitted, _ = slice_child(small_parent(), dsconv, batches=batches, fit=FitBudget(trunk_steps=60, window=16))
+    before, after = _whole_crop_errors(rank1, dsconv, batches), _whole_crop_errors(fitted, dsconv, batches)
+    assert all(a < b for a, b in zip(after, before, strict=True))  # fitted on windows, better on whole crops
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [({"trunk_steps": -1}, "steps must be >= 0"), ({"window": 12}, "multiple of 8"), ({"window": 0}, "multiple of 8")],
+)
+def test_a_fit_budget_refuses_what_it_cannot_run(kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FitBudget(**kw)

@@ -65,12 +65,17 @@ def test_a_seeded_start_is_the_candidates_own_generator() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "importance", "message"),
-    [("sliced", "taylor", "needs a parent"), ("inherited", "taylor", "choose sliced or seeded"), (None, "x", "taylor")],
+    ("kind", "importance", "fit", "message"),
+    [
+        ("sliced", "taylor", "full", "needs a parent"),
+        ("inherited", "taylor", "full", "choose sliced or seeded"),
+        (None, "x", "full", "taylor"),
+        (None, "taylor", "slow", "choose full or fast"),
+    ],
 )
-def test_a_start_that_cannot_be_made_names_the_fix(kind: str | None, importance: str, message: str) -> None:
+def test_a_start_that_cannot_be_made_names_the_fix(kind: str | None, importance: str, fit: str, message: str) -> None:
     with pytest.raises(StartError, match=message):
-        make_start(None, kind, importance=importance)
+        make_start(None, kind, importance=importance, fit=fit)
 
 
 def test_the_start_is_decided_in_one_place() -> None:
