@@ -75,8 +75,7 @@ class ProxySettings:
         choices=tuple(FIT_BUDGETS),
         fingerprint=False,  # as importance: part of the fingerprint only where candidates start from a parent
         help="what a child's start spends fitting the layers of kinds its parent lacks: fast (heads fitted on "
-        "centre windows of the crops, depthwise-separable trunks at their rank-1 factorisation) or full (the "
-        "reference table's fits)",
+        "centre windows of the crops) or full (the reference table's fits)",
     )
     seed: int = option(0, flag="--seed", help="seeds the scoring (initial weights, data order) and the sampler")
     device: str = option("auto", flag="--device", fingerprint=False, help="cpu, cuda or auto")

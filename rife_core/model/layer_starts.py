@@ -48,14 +48,15 @@ TRUNK_FIT_LR = 3e-3  # 1e-3 left 25% more block-output error after 300 steps (do
 
 @dataclass(frozen=True)
 class FitBudget:
-    """What a fitted start spends: optimiser steps per fit, and the share of the fit crops they run on."""
+    """What a fitted start spends: optimiser steps per fit, and the share of the fit crops a head's fit runs on."""
 
     trunk_steps: int = 300  # Adam steps fitting a depthwise-separable trunk (0: the rank-1 factorisation alone)
     head_iters: int = 60  # CGLS steps of a least-squares head; its normal equations converge well within this
     head_steps: int = 300  # Adam steps of a dsdeconv head
-    # Fit on the centre window of at most this side (pixels at the block's resolution) of each crop; None:
-    # whole crops. Every layer replaced is local (convolutions, resizes), so a window poses the same fit
-    # with fewer pixels: a full-resolution block's fits cost a quarter at side 64 of a 128 crop.
+    # Fit the heads on the centre window of at most this side (pixels at the block's resolution) of each
+    # crop; None: whole crops. A head is local (convolutions, resizes), so a window poses the same fit with
+    # fewer pixels. Trunks always fit on whole crops: at a 32 window their 3x3 stacks run on 8x8 features
+    # that are mostly zero padding, and the fit scored lower than none (docs/results/layer-kinds.md).
     window: int | None = None
 
     def __post_init__(self) -> None:
@@ -66,10 +67,8 @@ class FitBudget:
 
 
 # "full": the budget the layer-kind curves and the reference table were measured with; "fast": the search's
-# proxy, a sixth of the time: trunks keep their rank-1 factorisation (within 0.1 dB of the fitted trunk after
-# the 600-step proxy; 100 steps on windows scored lower), heads fitted on windows
-# (docs/results/layer-kinds.md#the-fit-budget compares them).
-FIT_BUDGETS = {"full": FitBudget(), "fast": FitBudget(trunk_steps=0, head_iters=20, head_steps=300, window=32)}
+# proxy, the same trunk fit and the heads fitted on windows (docs/results/layer-kinds.md#the-fit-budget).
+FIT_BUDGETS = {"full": FitBudget(), "fast": FitBudget(head_iters=20, window=32)}
 
 
 @dataclass(frozen=True)
@@ -256,8 +255,8 @@ def start_from_twin(
     copy_shared(child, twin, kinds)
     ccfg: ArchConfig = child.cfg
     inputs = _capture(twin, batches) if {"conv_type", "upsample"} & set(kinds) else [[] for _ in twin.blocks]
-    if budget.window is not None:
-        inputs = [[_centre(x, budget.window) for x in xs] for xs in inputs]
+    window = budget.window
+    head_inputs = inputs if window is None else [[_centre(x, window) for x in xs] for xs in inputs]
     out: list[LayerStart] = []
     cbs: list[Any] = list(child.blocks)
     for i, (cb, tb) in enumerate(zip(cbs, twin.blocks, strict=True)):
@@ -271,7 +270,7 @@ def start_from_twin(
             out.append(_named(s, f"{prefix}.conv0+convblock"))
         if "upsample" in kinds:
             with torch.no_grad():
-                feats = [(cb.convblock(cb.conv0(x)), tb.convblock(tb.conv0(x))) for x in inputs[i]]
+                feats = [(cb.convblock(cb.conv0(x)), tb.convblock(tb.conv0(x))) for x in head_inputs[i]]
             heads = [("lastconv", FLOW_CH)] + ([("maskconv", 0)] if cb.maskconv is not None else [])
             for name, flow_ch in heads:
                 s = _start_head(getattr(cb, name), getattr(tb, name), ccfg.upsample, feats, flow_ch, budget)
