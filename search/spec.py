@@ -18,6 +18,7 @@ from results.files import content_key, write_text
 from results.schema import COST, OBJECTIVES, objective_info
 from results.study_table import redact_url
 from rife_core.cli.args import parse_loss
+from rife_core.model.layer_starts import choices_need_fit
 from rife_core.training.config import TrainConfig
 from rife_core.training.start import START_KINDS
 from search.proxy import ProxySettings
@@ -163,6 +164,7 @@ class SearchSpec:
         settings = {**fingerprint_items(self.proxy, "proxy"), **RETIRED_FINGERPRINT}
         if "parent" in space_choices:  # how a child is sliced changes its score only where it has a parent
             settings["proxy_importance"] = self.proxy.importance
+        if "parent" in space_choices and choices_need_fit(space_choices):  # studies without such kinds resume
             settings["proxy_fit"] = self.proxy.fit
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
             settings["latency_backend"] = self.proxy.latency_backend
@@ -221,7 +223,8 @@ def nest_flat(flat: dict[str, Any]) -> dict[str, Any]:
 def fingerprint_keys() -> set[str]:
     """The flat names of every setting in a study's fingerprint (the generated option table marks them)."""
     spec = SearchSpec(budget=1)
-    return set(spec.fingerprint_settings({"parent": "any"}))  # with a parent: how children are sliced
+    # with a parent and a kind it lacks: how children are sliced and fitted
+    return set(spec.fingerprint_settings({"parent": "any", "conv_type": ["standard", "dsconv"]}))
 
 
 def fingerprint(settings: dict[str, Any]) -> str:

@@ -99,6 +99,13 @@ def needs_fit(parent: ArchConfig, child: ArchConfig) -> bool:
     return "conv_type" in kinds or ("upsample" in kinds and child.upsample != "subpixel2")
 
 
+def choices_need_fit(choices: dict[str, Any]) -> bool:
+    """Whether a space with these choices (after --fix) holds a child whose start fits a layer, for a parent
+    of the served kinds (standard convs, ``deconv2`` heads): the fit budget changes its scores only then."""
+    convs, ups = choices.get("conv_type", []), choices.get("upsample", [])
+    return any(c != "standard" for c in convs) or any(u not in ("deconv2", "subpixel2") for u in ups)
+
+
 def kind_refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
     """Replacements no rule above serves (the parent's kind is not the one the rules start from)."""
     out = []

@@ -50,9 +50,13 @@ def test_the_fingerprint_keeps_its_flat_keys() -> None:
     assert proxy_only == LEGACY_FINGERPRINT_KEYS
     settings = SearchSpec(budget=1).fingerprint_settings({})
     assert settings["strategy"] == "proxy" and settings["finetune_steps"] == 0
-    # with a parent, how its children are sliced and fitted changes their scores
+    # with a parent, how its children are sliced changes their scores; how they are fitted, where one can be
     with_parent = set(SearchSpec(budget=1).fingerprint_settings({"parent": "rife_v3_hd"}))
-    assert with_parent == proxy_only | {"proxy_importance", "proxy_fit"}
+    assert with_parent == proxy_only | {"proxy_importance"}
+    kinds = {"parent": "rife_v3_hd", "conv_type": ["standard"], "upsample": ["deconv2", "pixelshuffle"]}
+    assert set(SearchSpec(budget=1).fingerprint_settings(kinds)) == with_parent | {"proxy_fit"}
+    rewritten_only = {"parent": "rife_v3_hd", "downsample": ["bilinear", "conv"], "upsample": ["subpixel2"]}
+    assert set(SearchSpec(budget=1).fingerprint_settings(rewritten_only)) == with_parent
 
 
 def test_a_flat_search_spec_file_reads_as_the_same_settings(tmp_path: Path) -> None:
