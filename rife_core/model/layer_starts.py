@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 COPIED, REWRITTEN, FITTED, SEEDED = "copied", "rewritten", "fitted", "seeded"
 KIND_CHOICES = ("conv_type", "downsample", "upsample")  # the layer kinds a child may change from its parent's
 LINEAR_HEADS = ("pixelshuffle", "bilinear", "deconv")  # output affine in the weights: closed-form fit
+EXACT_HEADS = ("subpixel2",)  # heads rewritten exactly from the parent's deconv2 (no fit)
 TRUNK_FIT_LR = 3e-3  # 1e-3 left 25% more block-output error after 300 steps (docs/results/layer-kinds.md)
 
 
@@ -96,14 +97,14 @@ def replaced_kinds(parent: ArchConfig, child: ArchConfig) -> list[str]:
 def needs_fit(parent: ArchConfig, child: ArchConfig) -> bool:
     """Whether starting ``child`` fits a layer (and so needs crops); rewrites and copies need none."""
     kinds = replaced_kinds(parent, child)
-    return "conv_type" in kinds or ("upsample" in kinds and child.upsample != "subpixel2")
+    return "conv_type" in kinds or ("upsample" in kinds and child.upsample not in EXACT_HEADS)
 
 
 def choices_need_fit(choices: dict[str, Any]) -> bool:
     """Whether a space with these choices (after --fix) holds a child whose start fits a layer, for a parent
     of the served kinds (standard convs, ``deconv2`` heads): the fit budget changes its scores only then."""
     convs, ups = choices.get("conv_type", []), choices.get("upsample", [])
-    return any(c != "standard" for c in convs) or any(u not in ("deconv2", "subpixel2") for u in ups)
+    return any(c != "standard" for c in convs) or any(u not in ("deconv2", *EXACT_HEADS) for u in ups)
 
 
 def kind_refusals(parent: ArchConfig, child: ArchConfig) -> list[str]:
@@ -262,8 +263,6 @@ def start_from_twin(
     copy_shared(child, twin, kinds)
     ccfg: ArchConfig = child.cfg
     inputs = _capture(twin, batches) if {"conv_type", "upsample"} & set(kinds) else [[] for _ in twin.blocks]
-    window = budget.window
-    head_inputs = inputs if window is None else [[_centre(x, window) for x in xs] for xs in inputs]
     out: list[LayerStart] = []
     cbs: list[Any] = list(child.blocks)
     for i, (cb, tb) in enumerate(zip(cbs, twin.blocks, strict=True)):
@@ -277,7 +276,8 @@ def start_from_twin(
             out.append(_named(s, f"{prefix}.conv0+convblock"))
         if "upsample" in kinds:
             with torch.no_grad():
-                feats = [(cb.convblock(cb.conv0(x)), tb.convblock(tb.conv0(x))) for x in head_inputs[i]]
+                xs = _windows(inputs[i], budget.window)
+                feats = [(cb.convblock(cb.conv0(x)), tb.convblock(tb.conv0(x))) for x in xs]
             heads = [("lastconv", FLOW_CH)] + ([("maskconv", 0)] if cb.maskconv is not None else [])
             for name, flow_ch in heads:
                 s = _start_head(getattr(cb, name), getattr(tb, name), ccfg.upsample, feats, flow_ch, budget)
@@ -286,6 +286,10 @@ def start_from_twin(
         err = "" if s.error is None else f", error {s.error:.3f}"
         log.info("%s %s (%d params%s, %.1f s)", s.name, s.how, s.params, err, s.seconds)
     return out
+
+
+def _windows(xs: list[torch.Tensor], side: int | None) -> list[torch.Tensor]:
+    return xs if side is None else [_centre(x, side) for x in xs]
 
 
 def _centre(x: torch.Tensor, side: int) -> torch.Tensor:
