@@ -20,7 +20,8 @@ import logging
 import sys
 from pathlib import Path
 
-from experiments.runner import RunSettings, Tracker, baselines, load_spec_parent, run_ablation
+from experiments.latency import measure_ratios
+from experiments.runner import RunSettings, Tracker, baselines, check_served, load_spec_parent, run_ablation
 from experiments.spec import AblationSpec, SpecError
 from experiments.summary import summarize
 from reports.build import ABLATION_TABLES, build
@@ -82,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         for v in spec.variants:
             for s in v.data:
                 parse_spec(s)
-        for s in spec.eval:
-            parse_spec(s)
-    except (SpecError, DataError) as e:
+        for e in spec.evals:
+            parse_spec(e.data)
+        served = check_served(spec)
+    except (SpecError, DataError, ParentUnavailable) as e:
         p.error(str(e))
     if not args.no_lpips:
         require_backbones(p, {"alex"}, "pass --no-lpips")
@@ -93,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         {b for v in spec.variants for b in v.train_config(0, (), parent=spec.start.parent).backbones()},
         "change the loss",
     )
+    for name, how in served.items():
+        log.info("variant %s: %s", name, how)
     if args.costs:
         print_costs(spec, args.threads)
         return 0
@@ -114,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ParentUnavailable) as e:
         log.error("%s", e)
         return 2
-    summary = summarize(spec, rows, blend)
     folder = args.out / spec.name
+    latency = measure_ratios(spec, folder)  # side by side, after the trainings: nothing else shares the cores
+    summary = summarize(spec, rows, blend, latency)
     write_csv(summary.variants, folder / "variants.csv")
     write_csv(summary.differences, folder / "differences.csv")
     text = (

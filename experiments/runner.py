@@ -19,20 +19,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from experiments.spec import AblationSpec, Variant
+from experiments.parent_child import served
+from experiments.spec import EVAL_CROP, AblationSpec, SpecError, Variant
 from results.files import JsonlCache, content_key
 from rife_core.data.spec import load
-from rife_core.evaluation.baselines import blend_psnr
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import resolve_parent
-from rife_core.training.start import Start, make_start, weight_seed
+from rife_core.training.start import SLICED, Start, make_start, weight_seed
 from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate
 from search.tracking import MlflowWriter
 
 log = logging.getLogger(__name__)
 
 EXPERIMENT = "rife-nas-ablations"
-EVAL_CROP = 256
 LATENCY_REPEATS = 10
 
 
@@ -53,21 +52,40 @@ def run_cache(path: Path) -> JsonlCache:
     return JsonlCache(path, lambda row: row["key"])
 
 
-def eval_sets(spec: AblationSpec) -> dict[str, Any]:
-    return {s: _eval_set(s) for s in spec.eval}
+def eval_sets(spec: AblationSpec, lpips: bool = False) -> dict[str, EvalSet]:
+    """Each eval set of ``spec`` by name, scored as its entry says (split, crop, items)."""
+    return {
+        e.name: EvalSet(_eval_set(e.data, e.split), max_items=e.items, center=e.crop, lpips=lpips) for e in spec.evals
+    }
 
 
 @cache
-def _eval_set(spec: str) -> Any:
+def _eval_set(spec: str, split: str) -> Any:
     """Loaded once per process: a large-motion subset runs DIS over every candidate triplet to select."""
 
-    return load(spec, "val")
+    return load(spec, split)
 
 
 def baselines(spec: AblationSpec) -> dict[str, float]:
     """PSNR of the 50/50 blend on each eval set: the level a net that learned no motion sits at."""
 
-    return {s: blend_psnr(ds, max_items=spec.eval_items, center=EVAL_CROP) for s, ds in eval_sets(spec).items()}
+    return {name: es.blend_psnr() for name, es in eval_sets(spec).items()}
+
+
+def check_served(spec: AblationSpec) -> dict[str, str]:
+    """Each variant of a spec on a parent: how the parent serves it; raises ``SpecError`` naming every
+    variant it cannot serve and why, before any training. Empty for a spec without a parent."""
+    if spec.start.parent is None or spec.start.kind != SLICED:
+        return {}
+    out, refused = {}, []
+    for v in spec.variants:
+        ok, how = served(spec.start.parent, v.arch)
+        out[v.name] = how
+        if not ok:
+            refused.append(f"{v.name}: {how}")
+    if refused:
+        raise SpecError(f"spec {spec.name}: the parent {spec.start.parent} cannot serve " + "; ".join(refused))
+    return out
 
 
 def load_spec_parent(spec: AblationSpec) -> IFNet | None:
@@ -112,7 +130,7 @@ def run_one(
     ``stage_dir``: where the states after shared first stages are kept (see ``stage_keys``); None trains
     every stage.
     """
-    cfg = variant.train_config(seed, (spec.eval[0],), settings.budget_scale, spec.start.parent)
+    cfg = variant.train_config(seed, (spec.evals[0].data,), settings.budget_scale, spec.start.parent)
     resume, save, shared = None, {}, 0
     if stage_dir is not None:
         wseed = weight_seed(seed, variant.arch.arch_id)
@@ -121,10 +139,7 @@ def run_one(
         shared = max((i + 1 for i, p in enumerate(paths) if p.is_file()), default=0)
         resume = paths[shared - 1] if shared else None
         save = {i: p for i, p in enumerate(paths) if i >= shared}
-    evals = {
-        name: EvalSet(ds, max_items=spec.eval_items, center=EVAL_CROP, lpips=settings.lpips)
-        for name, ds in eval_sets(spec).items()
-    }
+    evals = eval_sets(spec, settings.lpips)
     t0 = time.perf_counter()
     try:
         res = run_candidate(
@@ -163,6 +178,8 @@ def run_one(
         history=[[h["step"], round(h["psnr"], 3)] for h in trained.history],
         history_blend=trained.blend_psnr,
     )
+    if res.start_shares:
+        row["start_shares"] = {k: round(v, 4) for k, v in res.start_shares.items()}
     return row
 
 
@@ -281,7 +298,7 @@ def run_ablation(
             variant.name,
             seed,
             row["status"],
-            f"{row.get(f'psnr@{spec.eval[0]}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
+            f"{row.get(f'psnr@{spec.evals[0].name}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
             elapsed,
             elapsed / trained * (todo - trained),
         )

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.stats import paired_difference
 from reports.build import build
 from reports.hypervolume import hypervolume_over_trials
 from results.files import write_csv, write_text
+from results.paired import paired_difference
 from rife_core.cli.args import configure_output
 
 log = logging.getLogger("experiments.samplers")

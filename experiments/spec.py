@@ -21,6 +21,19 @@ A spec is a YAML file::
 Arch overrides may give ``blocks`` as ``{scales: [...], widths: [...], depths: [...]}``. Train overrides
 may give ``stages`` (a list of ``{steps, crop, batch, lr, p_resize, loss}``) for progressive training or a
 fine-tune with another loss.
+
+A spec on a parent may write its base as a child of the parent's space (``experiments.parent_child``)::
+
+    parent: rife_v3_hd
+    base: v3_child               # a shipped child (experiments/bases.yaml), or {scales: [4, 2, 1], width: [...], ...}
+    variants:
+      half_width: {arch: {width: [24, 16, 12]}}      # changes of the base's space choices
+
+and name its eval sets with their split and crop (whole frames where ``crop`` is null)::
+
+    eval:
+      - {name: lm, data: "large_motion:default", crop: 192}
+      - {name: test, data: default, split: test, crop: null, items: null}
 """
 
 from __future__ import annotations
@@ -32,11 +45,13 @@ from typing import Any
 
 import yaml
 
+from experiments.parent_child import base_choices, child_config
 from results.files import content_key
 from rife_core.model.config import ArchConfig, ConfigError, uniform_blocks
 from rife_core.model.parents import ParentUnavailable, parent_config
 from rife_core.model.presets import PRESETS, get_config
 from rife_core.training.config import Stage, TrainConfig
+from rife_core.training.losses import PARENT_TERMS
 from rife_core.training.start import IMPORTANCES, SEEDED_KIND, SLICED, START_KINDS
 
 SPECS_DIR = Path(__file__).parent / "specs"
@@ -57,6 +72,37 @@ TRAIN_KEYS = {
     "weight_decay",
 }
 VARIANT_KEYS = {"arch", "train", "data"}
+EVAL_CROP = 256  # centre crop of an eval set written as a plain data spec
+SPLITS = ("val", "test")
+
+
+@dataclass(frozen=True)
+class EvalEntry:
+    """One set a run is scored on: ``name`` (the column suffix), the triplets of ``data``'s ``split``,
+    cropped at the centre to ``crop`` (None: whole frames), ``items`` of them evenly spread (None: all)."""
+
+    name: str
+    data: str
+    split: str = "val"
+    crop: int | None = EVAL_CROP
+    items: int | None = 48
+
+
+def read_eval(raw: Any, items: int, where: str) -> EvalEntry:
+    """An ``eval`` item: a data spec (its validation, centre ``EVAL_CROP``, ``items`` triplets) or a mapping."""
+    if isinstance(raw, str):
+        return EvalEntry(raw, raw, items=items)
+    if not isinstance(raw, dict) or "data" not in raw:
+        raise SpecError(f"{where}: eval item {raw!r}: give a data spec or {{name, data, split, crop, items}}")
+    if unknown := set(raw) - {"name", "data", "split", "crop", "items"}:
+        raise SpecError(f"{where}: eval item {raw!r}: unknown keys {sorted(unknown)}")
+    split = raw.get("split", "val")
+    if split not in SPLITS:
+        raise SpecError(f"{where}: eval item {raw!r}: split {split!r}: choose {' or '.join(SPLITS)}")
+    crop, n = raw.get("crop", EVAL_CROP), raw.get("items", items)
+    return EvalEntry(
+        str(raw.get("name", raw["data"])), str(raw["data"]), split, None if crop is None else int(crop), n and int(n)
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +158,9 @@ class Variant:
             built.append(Stage(**s))
         total = sum(s.steps for s in built)
         loss = dict(t.get("loss", {"l1": 1.0}))
+        reads_parent = any(t in lo for lo in [loss, *(s.loss or {} for s in built)] for t in PARENT_TERMS)
         return TrainConfig(
-            parent=parent if "parent" in loss or any("parent" in (s.loss or {}) for s in built) else None,
+            parent=parent if reads_parent else None,
             data=self.data,
             val_data=val_data,
             synthetic_ratio=float(t.get("synthetic_ratio", 0.0)),
@@ -151,6 +198,16 @@ class AblationSpec:
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
 
+    @property
+    def evals(self) -> tuple[EvalEntry, ...]:
+        """The eval sets, the first deciding the verdicts (and the trainings' validation)."""
+        return tuple(read_eval(e, self.eval_items, self.name) for e in self.eval)
+
+    @property
+    def on_parent_space(self) -> bool:
+        """Whether the base is written as a child of the parent's space (``experiments.parent_child``)."""
+        return is_child_base(self.source.get("base"), self.start)
+
     @classmethod
     def read(cls, path: str | Path, overrides: list[str] | None = None) -> AblationSpec:
         """Read a spec file (a path, or the name of a shipped spec) and apply ``key=value`` overrides."""
@@ -174,13 +231,18 @@ class AblationSpec:
         if unknown := set(train) - TRAIN_KEYS:
             raise SpecError(f"{where}: unknown train keys {sorted(unknown)}; use {sorted(TRAIN_KEYS)}")
         data = tuple(raw.get("data", ["default"]))
+        start = read_start(raw, where)
+        child_of = start.parent if is_child_base(raw["base"], start) else None
         variants = []
         for name, over in dict(raw["variants"]).items():
             over = over or {}
             if unknown := set(over) - VARIANT_KEYS:
                 raise SpecError(f"{where}: variant {name!r} has unknown keys {sorted(unknown)}; use arch, train, data")
             try:
-                arch = build_arch(raw["base"], over.get("arch", {}))
+                if child_of is not None:
+                    arch = child_config(child_of, {**base_choices(raw["base"]), **over.get("arch", {})})
+                else:
+                    arch = build_arch(raw["base"], over.get("arch", {}))
             except (ConfigError, TypeError) as e:
                 raise SpecError(f"{where}: variant {name!r}: {e}") from e
             v_train = {**train, **over.get("train", {})}
@@ -196,7 +258,9 @@ class AblationSpec:
         seeds = int(raw.get("seeds", 3))
         if seeds < 1:
             raise SpecError(f"{where}: seeds must be at least 1")
-        start = read_start(raw, where)
+        evals = [read_eval(e, int(raw.get("eval_items", 48)), where) for e in raw.get("eval", [])]
+        if len({e.name for e in evals}) < len(evals):
+            raise SpecError(f"{where}: eval sets need distinct names: {[e.name for e in evals]}")
         return cls(
             name=str(raw["name"]),
             idea=str(raw.get("idea", "")),
@@ -233,6 +297,12 @@ def read_start(raw: dict[str, Any], where: str) -> StartSpec:
     return StartSpec(kind, parent, importance)
 
 
+def is_child_base(base: Any, start: StartSpec) -> bool:
+    """Whether a spec's ``base`` is a child of its parent's space (a preset name or blocks are not)."""
+    preset = isinstance(base, str) and base in PRESETS
+    return start.parent is not None and not preset and not (isinstance(base, dict) and "blocks" in base)
+
+
 def build_arch(base: str | dict[str, Any], over: dict[str, Any]) -> ArchConfig:
     over = dict(over)
     if isinstance(over.get("blocks"), dict):
@@ -244,14 +314,15 @@ def build_arch(base: str | dict[str, Any], over: dict[str, Any]) -> ArchConfig:
 
 
 def resolve(path: str | Path) -> Path:
-    """A spec path, or the name of a shipped spec (``upsample`` -> experiments/specs/upsample.yaml)."""
+    """A spec path, or the name of a shipped spec (``upsample`` -> experiments/specs/upsample.yaml,
+    ``parent/kinds`` -> experiments/specs/parent/kinds.yaml)."""
     p = Path(path)
     if p.is_file():
         return p
-    shipped = SPECS_DIR / f"{p.stem}.yaml"
-    if shipped.is_file() and p.parent == Path("."):
+    shipped = SPECS_DIR / p.with_suffix(".yaml")
+    if shipped.is_file() and not p.is_absolute():
         return shipped
-    names = ", ".join(sorted(s.stem for s in SPECS_DIR.glob("*.yaml")))
+    names = ", ".join(sorted(str(s.relative_to(SPECS_DIR).with_suffix("")) for s in SPECS_DIR.rglob("*.yaml")))
     raise SpecError(f"no spec file {path}; give a path or one of the shipped specs: {names}")
 
 

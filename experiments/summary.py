@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from experiments.spec import AblationSpec
-from experiments.stats import PairedDifference, paired_difference
+from results.paired import PairedDifference, paired_difference
 from results.schema import ABOVE_BLEND_DB
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
@@ -31,10 +32,14 @@ class Summary:
 
 def metric_columns(spec: AblationSpec, rows: pd.DataFrame) -> list[str]:
     """``metric@evalset`` columns present, the first eval set first."""
-    return [f"{m}@{s}" for s in spec.eval for m in HIGHER_IS_BETTER if f"{m}@{s}" in rows]
+    return [f"{m}@{e.name}" for e in spec.evals for m in HIGHER_IS_BETTER if f"{m}@{e.name}" in rows]
 
 
-def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> Summary:
+def summarize(
+    spec: AblationSpec, rows: list[dict], blend: dict[str, float], latency: dict[str, Any] | None = None
+) -> Summary:
+    """Per-variant means and costs, paired differences to the control, notes; ``latency``: the variants'
+    side-by-side timing (``experiments.latency``), whose ratios to the control join the table."""
     df = pd.DataFrame(rows)
     ok = df[df["status"] == "completed"] if "status" in df else df.iloc[0:0]
     cols = metric_columns(spec, ok)
@@ -55,6 +60,10 @@ def summarize(spec: AblationSpec, rows: list[dict], blend: dict[str, float]) -> 
             if c in r and len(r):
                 val = r[c].mean() / 1e9 if c == "macs" else r[c].mean()
                 entry["GMACs" if c == "macs" else c] = fmt.format(val)
+        if latency is not None:
+            h, w = latency["size"]
+            entry[f"ms@{h}x{w}"] = f"{latency['ms'][v.name]:.1f}"
+            entry["latency_ratio"] = f"{latency['ratio'][v.name]:.3f}"
         table.append(entry)
     diffs = []
     control = ok[ok["variant"] == spec.control].set_index("seed")

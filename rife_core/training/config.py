@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rife_core.training.losses import BACKBONE_OF_TERM, DEFAULT_LOSS, PARENT_TERM
+from rife_core.training.losses import BACKBONE_OF_TERM, DEFAULT_LOSS, PARENT_TERMS
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ class TrainConfig:
 
     @property
     def needs_parent(self) -> bool:
-        return any(PARENT_TERM in loss for loss in [self.loss, *(s.loss for s in self.stages if s.loss)])
+        losses = [self.loss, *(s.loss for s in self.stages if s.loss)]
+        return any(t in loss for loss in losses for t in PARENT_TERMS)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -111,10 +111,17 @@ class Trainer:
         t = batch["t"].to(self.dev).view(-1)
         teacher = batch["flow"].to(self.dev, non_blocking=True) if "flow" in batch else None
         parent_frame = batch["parent"].to(self.dev, non_blocking=True) if "parent" in batch else None
-        if parent_frame is None and loss_fn.needs_parent and self.parent is not None:
+        parent_out = None
+        if loss_fn.needs_parent_output and self.parent is not None:
+            with torch.no_grad():
+                out = self.parent(img0, img1, t)
+                parent_out = (out, self.parent)
+                parent_frame = out.frame if parent_frame is None else parent_frame
+        elif parent_frame is None and loss_fn.needs_parent and self.parent is not None:
             with torch.no_grad():
                 parent_frame = self.parent(img0, img1, t).frame
-        loss, _terms = loss_fn(self.model(img0, img1, t), imgt, self.model, img0, img1, teacher, parent_frame)
+        pred = self.model(img0, img1, t)
+        loss, _terms = loss_fn(pred, imgt, self.model, img0, img1, teacher, parent_frame, parent_out)
         check_finite(loss, self.step)
         loss.backward()
         return float(loss.detach())

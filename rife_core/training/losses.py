@@ -3,10 +3,11 @@
 The article's default is ``{"l1": 0.2, "vgg": 1.0}``; ``lpips`` can replace ``vgg``. ``lap`` is RIFE's
 Laplacian-pyramid L1, ``charbonnier`` a smooth L1, and ``deep_supervision`` applies L1 to every block's
 intermediate merge (weighted by this factor and averaged over blocks). ``parent`` is L1 to a pretrained
-parent's frame of the same batch (output distillation). ``distill`` pulls every block's flow towards the
-teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged distillation and IFRNet's
-task-oriented flow distillation are the models), each pixel weighted by how well the teacher's own flow
-warps the input onto the middle frame, so that wrong teacher flow teaches little.
+parent's frame of the same batch (output distillation); ``parent_flow`` pulls each block's flow and mask
+towards those of the parent's block nearest in scale (distillation of the motion). ``distill`` pulls every
+block's flow towards the teacher flows of the batch (``rife_core.data.teacher``; RIFE's privileged
+distillation and IFRNet's task-oriented flow distillation are the models), each pixel weighted by how well
+the teacher's own flow warps the input onto the middle frame, so that wrong teacher flow teaches little.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import nn
 
 from rife_core.evaluation.perceptual import VGGFeatures, build_lpips
 from rife_core.model.ifnet import IFNet, IFNetOutput
+from rife_core.model.slicing import nearest_block
 
 DEFAULT_LOSS = {"l1": 0.2, "vgg": 1.0}
 CHARBONNIER_EPS = 1e-3
@@ -105,8 +107,21 @@ def distill_loss(
     return sum(per_block) / len(per_block)
 
 
+def parent_flow_loss(out: IFNetOutput, model: IFNet, parent_out: IFNetOutput, parent: IFNet) -> torch.Tensor:
+    """Mean over the child's blocks of the Charbonnier distance (pixels) from its flow to the flow of the
+    parent's block nearest in scale, plus the L1 distance between their fusion masks."""
+    terms = []
+    for i, block in enumerate(model.cfg.blocks):
+        j = nearest_block(parent.cfg, block.scale)
+        pf, pm = parent_out.flows[j].detach(), parent_out.masks[j].detach()
+        terms.append(charbonnier(out.flows[i], pf) + F.l1_loss(out.masks[i], pm))
+    return sum(terms) / len(terms)
+
+
 PARENT_TERM = "parent"  # L1 to a pretrained parent's frame of the same batch (``TrainConfig.parent``)
-TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill", PARENT_TERM)
+PARENT_FLOW_TERM = "parent_flow"  # the parent's per-block flows and masks as targets
+PARENT_TERMS = (PARENT_TERM, PARENT_FLOW_TERM)  # terms that read the parent (``TrainConfig.parent``)
+TERMS = ("l1", "charbonnier", "lap", "vgg", "lpips", "deep_supervision", "distill", *PARENT_TERMS)
 NEEDS_TEACHER = ("distill",)
 BACKBONE_OF_TERM = {"vgg": "vgg", "lpips": "vgg"}  # ImageNet weights a term needs (backbone_weights)
 
@@ -130,7 +145,12 @@ class CompositeLoss(nn.Module):
 
     @property
     def needs_parent(self) -> bool:
-        return PARENT_TERM in self.weights
+        return any(t in self.weights for t in PARENT_TERMS)
+
+    @property
+    def needs_parent_output(self) -> bool:
+        """Whether the parent's flows and masks are read, not only its frame (which a dataset may cache)."""
+        return PARENT_FLOW_TERM in self.weights
 
     def forward(
         self,
@@ -141,9 +161,11 @@ class CompositeLoss(nn.Module):
         img1: torch.Tensor,
         teacher: torch.Tensor | None = None,
         parent_frame: torch.Tensor | None = None,
+        parent_out: tuple[IFNetOutput, IFNet] | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """``teacher``: the batch's teacher flows (B, 4, H, W), needed by ``distill``; ``parent_frame``: the
-        parent's output for the batch, needed by ``parent``."""
+        parent's frame for the batch, needed by ``parent``; ``parent_out``: the parent's whole output and
+        the parent, needed by ``parent_flow``."""
         pred = out.frame
         terms: dict[str, torch.Tensor] = {}
         for name in self.weights:
@@ -170,5 +192,9 @@ class CompositeLoss(nn.Module):
                 if parent_frame is None:
                     raise ValueError("the parent loss needs the parent's frame: set TrainConfig.parent")
                 terms[name] = F.l1_loss(pred, parent_frame)
+            elif name == PARENT_FLOW_TERM:
+                if parent_out is None:
+                    raise ValueError("the parent_flow loss needs the parent's output: set TrainConfig.parent")
+                terms[name] = parent_flow_loss(out, model, *parent_out)
         total = sum(self.weights[k] * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}

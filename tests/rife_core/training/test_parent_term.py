@@ -102,3 +102,34 @@ def test_training_reads_cached_parent_frames(release: Path, tmp_path: Path, monk
     cached = list((tmp_path / "cache" / "parent_frames").glob("*/*.npy"))
     assert result.status == "completed" and len(cached) > 0
     assert all(np.load(p).shape == (48, 80, 3) for p in cached)
+
+
+def test_the_flow_term_pulls_each_block_towards_the_parent_block_nearest_in_scale() -> None:
+    from rife_core.training.losses import CHARBONNIER_EPS, charbonnier
+
+    from ...small_parent import small_parent
+
+    parent = small_parent()
+    a, b, t = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        pout = parent(a, b)
+        # the parent against itself: every flow and mask matches, what is left is the Charbonnier epsilon
+        _, same = CompositeLoss({"parent_flow": 1.0})(pout, t, parent, a, b, None, None, (pout, parent))
+        assert same["parent_flow"] == pytest.approx(CHARBONNIER_EPS, rel=1e-4)
+        # a child at 1/8, 1/2, 1: its first block is held to the parent's 1/4 block, the others to their own
+        child = create_model(parent.cfg.replace(blocks=uniform_blocks([8, 2, 1], [8, 8, 8], 1)), seed=1)
+        cout = child(a, b)
+        _, terms = CompositeLoss({"parent_flow": 1.0})(cout, t, child, a, b, None, None, (pout, parent))
+        by_hand = sum(
+            float(charbonnier(cout.flows[i], pout.flows[i]) + F.l1_loss(cout.masks[i], pout.masks[i])) for i in range(3)
+        )
+    assert terms["parent_flow"] == pytest.approx(by_hand / 3, rel=1e-5)
+    with pytest.raises(ValueError, match="parent's output"):
+        CompositeLoss({"parent_flow": 1.0})(cout, t, child, a, b)
+
+
+def test_training_with_the_flow_term_runs_the_parent_it_is_given(release: Path) -> None:
+    cfg = _tiny_run(release, loss={"l1": 1.0, "parent_flow": 0.01})
+    assert cfg.needs_parent
+    result = train(create_model(CHILD, seed=0), cfg, device="cpu", parent=resolve_parent(cfg.parent))
+    assert result.status == "completed" and len(result.losses) == 2 and all(v > 0 for v in result.losses)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from experiments.stats import paired_difference
+from results.paired import paired_difference
 
 
 def test_interval_matches_a_hand_computed_case() -> None:

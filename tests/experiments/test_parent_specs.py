@@ -1,0 +1,119 @@
+"""Specs on a parent: bases written as children of its space, variants served or refused before any
+training, runs reproducible from (spec, variant, seed), a control shared by two specs trained once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from experiments.parent_child import changed, child_config
+from experiments.run import main
+from experiments.runner import check_served
+from experiments.spec import SPECS_DIR, AblationSpec, SpecError, resolve
+from rife_core.model.config import ConfigError
+from rife_core.model.parents import parent_config
+
+from ..rife_core.model.v3_reference import RefIFNetV3
+
+PARENT_SPECS = sorted((SPECS_DIR / "parent").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", PARENT_SPECS, ids=lambda p: p.stem)
+def test_every_parent_spec_is_served_and_changes_one_choice(path: Path) -> None:
+    spec = AblationSpec.read(path)
+    assert spec.on_parent_space and spec.start.kind == "sliced"
+    how = check_served(spec)  # raises for a variant the parent cannot serve
+    assert set(how) == {v.name for v in spec.variants}
+    control = spec.variant(spec.control)
+    assert control.arch.arch_id == "97663de0337b"  # the shared base: reference child of the table
+    for v in spec.variants:
+        if v.name == spec.control:
+            continue
+        dims = changed(control.arch, v.arch)
+        # an architecture variant changes one choice of the space; a recipe variant changes none
+        assert len(dims) == 1 or (not dims and (v.train, v.data) != (control.train, control.data)), (v.name, dims)
+    assert [e.name for e in spec.evals][:3] == ["lm", "val", "test"]  # the claims table reads these three
+    assert resolve(f"parent/{path.stem}") == path  # runnable by its shipped name
+
+
+def test_a_child_is_written_in_the_parent_spaces_dimensions() -> None:
+    pcfg = parent_config("rife_v3_hd")
+    child = child_config("rife_v3_hd", {"width": 32, "depth": [2, 3, 4], "upsample": "pixelshuffle"})
+    assert [b.scale for b in child.blocks] == [b.scale for b in pcfg.blocks]  # the parent's pyramid
+    assert [(b.width, b.depth) for b in child.blocks] == [(32, 2), (32, 3), (32, 4)]
+    assert child.upsample == "pixelshuffle" and child.both_orders == pcfg.both_orders
+    with pytest.raises(ConfigError, match="unknown child choices"):
+        child_config("rife_v3_hd", {"width": 32, "depth": 2, "widht": 3})
+    with pytest.raises(ConfigError, match="3 levels"):
+        child_config("rife_v3_hd", {"width": [32, 32], "depth": 2})
+
+
+def test_a_variant_the_parent_cannot_serve_is_refused_before_any_training(tmp_path: Path, capsys) -> None:
+    raw = yaml.safe_load((SPECS_DIR / "parent" / "trunk.yaml").read_text())
+    raw["variants"]["too_wide"] = {"arch": {"width": [96, 48, 24]}}
+    raw["variants"]["too_deep"] = {"arch": {"depth": [5, 3, 3]}}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SpecError, match=r"too_wide: blocks\[0\].width=96 is wider .*too_deep: blocks\[0\].depth=5"):
+        check_served(AblationSpec.read(path))
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        main([str(path), "--out", str(out)])
+    assert e.value.code == 2 and "cannot serve" in capsys.readouterr().err
+    assert not out.exists()  # refused before anything was trained or recorded
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Path:
+    """A release file of the rife_v3_hd structure with random weights (the real parent is tested elsewhere)."""
+    torch.manual_seed(0)
+    path = tmp_path / "flownet.pkl"
+    torch.save({f"module.{k}": v for k, v in RefIFNetV3().state_dict().items()}, path)
+    return path
+
+
+def tiny_parent_spec(tmp_path: Path, release: Path, name: str, variants: dict) -> Path:
+    spec = {
+        "name": name,
+        "parent": f"rife_v3_hd:{release}",
+        "base": {"scales": [4, 1], "width": [8, 8], "depth": [1, 1]},
+        "control": "base",
+        "variants": {"base": {}, **variants},
+        "train": {"steps": 2, "crop": 32, "batch": 2, "lr": 1e-3, "synthetic_ratio": 0.0, "collapse_margin_db": None},
+        "eval": [{"name": "lm", "data": "default", "crop": 64, "items": 2}],
+        "size": [64, 64],
+        "seeds": 1,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def rows(folder: Path) -> dict[str, dict]:
+    return {r["variant"]: r for r in map(json.loads, (folder / "runs.jsonl").read_text().splitlines())}
+
+
+def test_parent_runs_reproduce_and_a_shared_control_trains_once(tmp_path: Path, release: Path) -> None:
+    first = tiny_parent_spec(tmp_path, release, "tiny_kinds", {"learned_down": {"arch": {"downsample": "conv"}}})
+    second = tiny_parent_spec(tmp_path, release, "tiny_orders", {"one_order": {"arch": {"both_orders": False}}})
+    out, again = tmp_path / "out", tmp_path / "again"
+    for spec in (first, second):
+        assert main([str(spec), "--out", str(out), "--no-lpips"]) == 0
+    a, b = rows(out / "tiny_kinds"), rows(out / "tiny_orders")
+    assert b["base"]["reused_from"] == "tiny_kinds" and b["base"]["key"] == a["base"]["key"]
+    assert "reused_from" not in a["learned_down"] and "reused_from" not in b["one_order"]
+    assert a["learned_down"]["start_shares"]["rewritten"] > 0  # the learned downsampler is rewritten exactly
+    assert a["base"]["start_shares"] == {"copied": 1.0, "rewritten": 0.0, "fitted": 0.0}
+    latency = json.loads((out / "tiny_kinds" / "latency.json").read_text())
+    assert latency["ratio"]["base"] == 1.0 and latency["ratio"]["learned_down"] > 0
+    # the same (spec, variant, seed) in a fresh folder: the same row
+    assert main([str(first), "--out", str(again), "--no-lpips"]) == 0
+    c = rows(again / "tiny_kinds")
+    for v in ("base", "learned_down"):
+        assert c[v]["key"] == a[v]["key"]
+        assert c[v]["psnr@lm"] == pytest.approx(a[v]["psnr@lm"], abs=1e-6)
+        assert c[v]["history"] == a[v]["history"]
