@@ -215,11 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=Path, default=RUNS, help="folder of the specs' runs (experiments/shipped)")
     p.add_argument("--page", type=Path, default=PAGE, help="results page holding the table between markers")
     p.add_argument("--report", type=Path, default=Path("runs/claims"), help="offline page with the figure")
+    p.add_argument("--claims", type=Path, default=CLAIMS, help="the claims file (experiments/claims.yaml)")
+    p.add_argument("--specs", type=Path, default=SPECS, help="the specs it names (experiments/specs/parent)")
     p.add_argument("--check", action="store_true", help="only check that the page's table is current (exit 1)")
     args = p.parse_args(argv)
     try:
-        table = claims_table(args.runs)
-        evals = next(spec_meta(s)["evals"] for s in table["spec"])
+        table = claims_table(args.runs, args.claims, args.specs)
+        evals = next(spec_meta(s, args.specs)["evals"] for s in table["spec"])
         page = page_with_table(args.page.read_text(), claims_markdown(table, evals))
     except (ClaimsError, FileNotFoundError) as e:
         p.error(str(e))

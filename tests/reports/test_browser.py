@@ -63,3 +63,30 @@ def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> Non
         check=False,
     )
     assert shot.is_file() and shot.stat().st_size > 20_000  # a blank page is a few kB
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_the_claims_page_draws_its_figures(tmp_path: Path) -> None:
+    from reports.claims import END, START
+    from reports.claims import main as claims_main
+    from tests.reports.test_claims import write_fixture
+
+    specs, runs, claims = write_fixture(tmp_path)
+    page = tmp_path / "ablations.md"
+    page.write_text(f"# claims\n\n{START}\n{END}\n")
+    report = tmp_path / "report"
+    args = ["--runs", str(runs), "--claims", str(claims), "--specs", str(specs), "--page", str(page)]
+    assert claims_main([*args, "--report", str(report)]) == 0
+    assert "**supported**" in page.read_text() and (tmp_path / "ablations.csv").is_file()
+    index = report / "index.html"
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", index.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    figures = index.read_text().count('class="figure"')
+    drawn = sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
+    assert figures == 2 and drawn == figures, dom.stderr[-2000:]
+    assert claims_main([*args, "--check"]) == 0

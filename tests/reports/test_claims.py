@@ -101,7 +101,9 @@ def test_verdicts_of_undecided_intervals_name_the_seeds() -> None:
     assert verdict("gain", straddle, 0.3) == "no difference detected at 3 seeds"
     assert verdict("no_loss", straddle, 0.3) == "undecided at 3 seeds"
     assert verdict("no_gain", straddle, 0.3) == "supported"
-    assert verdict("gain", PairedDifference("psnr", 0.1, float("nan"), float("nan"), 1, True), 0.3).startswith("too few")
+    assert verdict("gain", PairedDifference("psnr", 0.1, float("nan"), float("nan"), 1, True), 0.3).startswith(
+        "too few"
+    )
 
 
 def test_the_table_is_built_without_torch(tmp_path: Path) -> None:
