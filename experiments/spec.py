@@ -194,14 +194,12 @@ class AblationSpec:
     eval_items: int = 48  # triplets per eval set (evenly spread; the embedded large-motion subset has 15)
     source: dict[str, Any] = field(default_factory=dict)  # the spec as read, logged with the runs
     start: StartSpec = field(default_factory=StartSpec)
+    # ``eval`` read: the first deciding the verdicts (and the trainings' validation); ``eval`` as written
+    # enters the run keys
+    evals: tuple[EvalEntry, ...] = ()
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
-
-    @property
-    def evals(self) -> tuple[EvalEntry, ...]:
-        """The eval sets, the first deciding the verdicts (and the trainings' validation)."""
-        return tuple(read_eval(e, self.eval_items, self.name) for e in self.eval)
 
     @property
     def on_parent_space(self) -> bool:
@@ -258,7 +256,8 @@ class AblationSpec:
         seeds = int(raw.get("seeds", 3))
         if seeds < 1:
             raise SpecError(f"{where}: seeds must be at least 1")
-        evals = [read_eval(e, int(raw.get("eval_items", 48)), where) for e in raw.get("eval", [])]
+        eval_raw = raw.get("eval", ["large_motion:default", "default"])
+        evals = tuple(read_eval(e, int(raw.get("eval_items", 48)), where) for e in eval_raw)
         if len({e.name for e in evals}) < len(evals):
             raise SpecError(f"{where}: eval sets need distinct names: {[e.name for e in evals]}")
         return cls(
@@ -266,12 +265,13 @@ class AblationSpec:
             idea=str(raw.get("idea", "")),
             control=str(raw["control"]),
             variants=tuple(variants),
-            eval=tuple(raw.get("eval", ["large_motion:default", "default"])),
+            eval=tuple(eval_raw),
             seeds=seeds,
             size=tuple(raw.get("size", (256, 256))),
             eval_items=int(raw.get("eval_items", 48)),
             source=copy.deepcopy(raw),
             start=start,
+            evals=evals,
         )
 
 

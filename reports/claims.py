@@ -105,12 +105,13 @@ def _pairs(runs: pd.DataFrame, variant: str, control: str, col: str) -> tuple[li
 def claims_table(runs_dir: Path = RUNS, claims_path: Path = CLAIMS, specs: Path = SPECS) -> pd.DataFrame:
     """One row per claim: differences with intervals, cost changes, verdict ("not run yet" without runs)."""
     claims, margin = read_claims(claims_path)
-    out = []
+    out, stored = [], {}
     for c in claims:
         meta = spec_meta(c.spec, specs)
         folder = runs_dir / meta["name"]
-        rows = read_jsonl(folder / "runs.jsonl")
-        runs = pd.DataFrame(rows)
+        if folder not in stored:  # several claims read one spec's runs
+            stored[folder] = pd.DataFrame(read_jsonl(folder / "runs.jsonl"))
+        runs = stored[folder]
         if runs.empty or c.variant not in set(runs["variant"]):
             out.append({"claim": c.claim, "spec": c.spec, "variant": c.variant, "verdict": "not run yet"})
             continue

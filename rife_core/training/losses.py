@@ -109,12 +109,12 @@ def distill_loss(
 
 def parent_flow_loss(out: IFNetOutput, model: IFNet, parent_out: IFNetOutput, parent: IFNet) -> torch.Tensor:
     """Mean over the child's blocks of the Charbonnier distance (pixels) from its flow to the flow of the
-    parent's block nearest in scale, plus the L1 distance between their fusion masks."""
+    parent's block nearest in scale, plus the L1 distance between their fusion masks (``parent_out``: the
+    parent's output, computed without gradients)."""
     terms = []
     for i, block in enumerate(model.cfg.blocks):
         j = nearest_block(parent.cfg, block.scale)
-        pf, pm = parent_out.flows[j].detach(), parent_out.masks[j].detach()
-        terms.append(charbonnier(out.flows[i], pf) + F.l1_loss(out.masks[i], pm))
+        terms.append(charbonnier(out.flows[i], parent_out.flows[j]) + F.l1_loss(out.masks[i], parent_out.masks[j]))
     return sum(terms) / len(terms)
 
 

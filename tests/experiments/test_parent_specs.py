@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 from experiments.parent_child import changed, child_config
@@ -16,8 +15,6 @@ from experiments.runner import check_served
 from experiments.spec import SPECS_DIR, AblationSpec, SpecError, resolve
 from rife_core.model.config import ConfigError
 from rife_core.model.parents import parent_config
-
-from ..rife_core.model.v3_reference import RefIFNetV3
 
 PARENT_SPECS = sorted((SPECS_DIR / "parent").glob("*.yaml"))
 
@@ -67,15 +64,6 @@ def test_a_variant_the_parent_cannot_serve_is_refused_before_any_training(tmp_pa
         main([str(path), "--out", str(out)])
     assert e.value.code == 2 and "cannot serve" in capsys.readouterr().err
     assert not out.exists()  # refused before anything was trained or recorded
-
-
-@pytest.fixture
-def release(tmp_path: Path) -> Path:
-    """A release file of the rife_v3_hd structure with random weights (the real parent is tested elsewhere)."""
-    torch.manual_seed(0)
-    path = tmp_path / "flownet.pkl"
-    torch.save({f"module.{k}": v for k, v in RefIFNetV3().state_dict().items()}, path)
-    return path
 
 
 def tiny_parent_spec(tmp_path: Path, release: Path, name: str, variants: dict) -> Path:

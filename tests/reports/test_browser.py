@@ -18,6 +18,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --allow-file-access-from-files --virtual-time-budget=15000".split()
 
 
+def dump_dom(index: Path, profile: Path) -> subprocess.CompletedProcess[str]:
+    """The page's DOM after its scripts ran, and Chromium's log (console messages) on stderr."""
+    args = [f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", index.as_uri()]
+    return subprocess.run([str(CHROMIUM), *FLAGS, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def figures_drawn(index: Path, dom: subprocess.CompletedProcess[str]) -> tuple[int, int]:
+    """How many figures the page holds, and how many of them drew an SVG."""
+    figures = index.read_text().count('class="figure"')
+    return figures, sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> None:
     import json
@@ -28,23 +40,8 @@ def test_report_draws_every_figure_without_console_errors(tmp_path: Path) -> Non
     (src / "baselines.json").write_text(json.dumps({"blend (baseline)": 30.29}))
     index = build(src)
     profile = tmp_path / "profile"
-    dom = subprocess.run(
-        [
-            CHROMIUM,
-            *FLAGS,
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            index.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    figures = index.read_text().count('class="figure"')
-    drawn = sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
+    dom = dump_dom(index, profile)
+    figures, drawn = figures_drawn(index, dom)
     assert figures == 7 and drawn == figures, dom.stderr[-2000:]
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "rror" in line]
     assert not console_errors
@@ -79,14 +76,7 @@ def test_the_claims_page_draws_its_figures(tmp_path: Path) -> None:
     assert claims_main([*args, "--report", str(report)]) == 0
     assert "**supported**" in page.read_text() and (tmp_path / "ablations.csv").is_file()
     index = report / "index.html"
-    dom = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", index.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    figures = index.read_text().count('class="figure"')
-    drawn = sum('class="main-svg"' in chunk for chunk in dom.stdout.split('<div class="figure">')[1:])
+    dom = dump_dom(index, tmp_path / "profile")
+    figures, drawn = figures_drawn(index, dom)
     assert figures == 2 and drawn == figures, dom.stderr[-2000:]
     assert claims_main([*args, "--check"]) == 0

@@ -17,18 +17,7 @@ from rife_core.training.config import Stage, TrainConfig
 from rife_core.training.losses import CompositeLoss
 from rife_core.training.trainer import train
 
-from ..model.v3_reference import RefIFNetV3
-
 CHILD = PRESETS["rife_v3_hd"].replace(blocks=uniform_blocks([4, 2, 1], [8, 8, 8], 1))
-
-
-@pytest.fixture
-def release(tmp_path: Path) -> Path:
-    """A release file of the rife_v3_hd structure with random weights (the real one is tested elsewhere)."""
-    torch.manual_seed(0)
-    path = tmp_path / "flownet.pkl"
-    torch.save({f"module.{k}": v for k, v in RefIFNetV3().state_dict().items()}, path)
-    return path
 
 
 def test_the_term_is_l1_to_the_parents_frame() -> None:
