@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from results.record import TrialRecord
 from results.study_table import counted, open_storage
 from search.tracking import EXPERIMENT
-from tests.search.test_run import PARENT_KINDS, TINY
+from tests.search.test_run import search_command
 
 pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
@@ -30,12 +29,7 @@ def _url(tmp_path: Path, kind: str) -> str:
 
 
 def _command(tmp_path: Path, out: str, trials: int, kind: str = "journal") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "search.run",
-        *TINY,
-        *PARENT_KINDS,
+    return search_command(
         "--budget",
         "150k",
         "--trials",
@@ -49,7 +43,7 @@ def _command(tmp_path: Path, out: str, trials: int, kind: str = "journal") -> li
         f"sqlite:///{tmp_path / 'mlflow.db'}",
         "--out",
         str(tmp_path / out),
-    ]
+    )
 
 
 def _study(tmp_path: Path, kind: str = "journal") -> optuna.Study:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,7 +21,7 @@ from results.study_table import open_storage
 from search.study import counted
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
-from tests.search.test_run import PARENT_KINDS, TINY
+from tests.search.test_run import search_command
 
 URL = os.environ.get("RIFE_NAS_TEST_POSTGRES")
 pytestmark = [
@@ -36,19 +35,14 @@ def test_two_workers_on_postgresql_share_one_study(tmp_path: Path) -> None:
     study_name = f"pg-{uuid.uuid4().hex[:8]}"  # the database outlives the test: a fresh study each run
     with mlflow_server(tmp_path) as (mlflow_uri, _):
         # The same command on every "machine"; only the local output folder differs.
-        cmd = [
-            sys.executable,
-            "-m",
-            "search.run",
-            *TINY,
-            *PARENT_KINDS,
+        cmd = search_command(
             *"--budget 150k --trials 4 --no-lpips --storage".split(),
             URL,
             "--study-name",
             study_name,
             "--mlflow-uri",
             mlflow_uri,
-        ]
+        )
         logs = [tmp_path / f"machine{k}.log" for k in range(2)]
         workers = []
         for k, log in enumerate(logs):

@@ -25,10 +25,16 @@ TINY = "--proxy-steps 6 --proxy-val-every 3 --val-items 2 --proxy-crop 48 --prox
 PARENT_KINDS = [a for f in ("conv_type=standard", "downsample=bilinear", "upsample=deconv2") for a in ("--fix", f)]
 
 
+def search_command(*args: str) -> list[str]:
+    """``search.run`` in a child process with the tiny proxy and the parent's kinds, then ``args``."""
+    return [sys.executable, "-m", "search.run", *TINY, *PARENT_KINDS, *args]
+
+
 def slow_search_command(out: Path) -> list[str]:
     """A two-trial search in a child process, slow enough to be stopped mid-trial."""
-    slow = "--proxy-steps 400 --proxy-val-every 100 --budget 0.5M --trials 2".split()
-    return [sys.executable, "-m", "search.run", "--out", str(out), *TINY, *PARENT_KINDS, *slow]
+    return search_command(
+        "--out", str(out), *"--proxy-steps 400 --proxy-val-every 100 --budget 0.5M --trials 2".split()
+    )
 
 
 def run(out: Path, *extra: str, kinds: bool = False) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from search.study import counted
 from search.sync import main as sync_main
 from search.tracking import EXPERIMENT
 from tests.search.mlflow_server import mlflow_server
-from tests.search.test_run import PARENT_KINDS, TINY
+from tests.search.test_run import search_command
 
 pytestmark = pytest.mark.slow  # processes killed, servers stopped: `python -m pytest -m slow`
 
@@ -34,17 +33,12 @@ def test_search_survives_a_dead_tracking_server_and_sync_backfills(tmp_path: Pat
     env = {**os.environ, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}  # give up on the dead server at once
     log = tmp_path / "search.log"
     with mlflow_server(store) as (uri, server), log.open("w") as fh:
-        cmd = [
-            sys.executable,
-            "-m",
-            "search.run",
-            *TINY,
-            *PARENT_KINDS,
+        cmd = search_command(
             *"--budget 150k --trials 3 --no-lpips --out".split(),
             str(out),
             "--mlflow-uri",
             uri,
-        ]
+        )
         search = subprocess.Popen(cmd, stdout=fh, stderr=fh, env=env)
         deadline = time.monotonic() + 300
         while not [r for r in _trial_runs(uri) if r.info.status != "RUNNING"]:  # the first trial is logged
