@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("spec", help="a spec YAML, or the name of a shipped spec (see experiments/specs/)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per variant (default: the spec's)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds of variants without their own (default: the spec's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a spec key; repeatable")
     p.add_argument("--budget-scale", type=float, default=1.0, help="multiply every training budget (default 1)")
     p.add_argument("--out", type=Path, default=Path("runs/ablations"), help="output folder (runs/ablations)")
@@ -102,13 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     settings = RunSettings(budget_scale=args.budget_scale, lpips=not args.no_lpips, device=args.device)
-    n = len(spec.variants) * spec.seeds
     log.info(
-        "ablation %s: %d variants x %d seeds = %d runs; control %s",
+        "ablation %s: %d variants, %s seeds = %d runs; control %s",
         spec.name,
         len(spec.variants),
-        spec.seeds,
-        n,
+        "/".join(str(v.seeds) for v in spec.variants),
+        len(spec.jobs()),
         spec.control,
     )
     try:

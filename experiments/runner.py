@@ -258,7 +258,7 @@ def run_ablation(
     done = cache.load()
     elsewhere = finished_elsewhere(out, spec.name)
     tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
-    jobs = [(v, s) for s in range(spec.seeds) for v in spec.variants]  # seed-major: early seeds give pairs
+    jobs = spec.jobs()
     rows, t0, trained = [], time.perf_counter(), 0
     fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items, **spec.start.key_fields()}
     todo = sum(v.key(s, fixed) not in done and v.key(s, fixed) not in elsewhere for v, s in jobs)

@@ -28,6 +28,10 @@ A spec on a parent may write its base as a child of the parent's space (``experi
     base: v3_child               # a shipped child (experiments/bases.yaml), or {scales: [4, 2, 1], width: [...], ...}
     variants:
       half_width: {arch: {width: [24, 16, 12]}}      # changes of the base's space choices
+      dsconv: {arch: {conv_type: dsconv}, seeds: 8}    # more seeds where an interval is too wide
+
+A variant's ``seeds`` overrides the spec's; the control runs at the most seeds of any variant, so every
+variant's runs have a paired control run.
 
 and name its eval sets with their split and crop (whole frames where ``crop`` is null)::
 
@@ -39,7 +43,7 @@ and name its eval sets with their split and crop (whole frames where ``crop`` is
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +75,7 @@ TRAIN_KEYS = {
     "ema_decay",
     "weight_decay",
 }
-VARIANT_KEYS = {"arch", "train", "data"}
+VARIANT_KEYS = {"arch", "train", "data", "seeds"}
 EVAL_CROP = 256  # centre crop of an eval set written as a plain data spec
 SPLITS = ("val", "test")
 
@@ -137,6 +141,7 @@ class Variant:
     arch: ArchConfig
     train: dict[str, Any]
     data: tuple[str, ...]
+    seeds: int = 3  # runs 0..seeds-1; not part of a run's key
 
     def train_config(
         self, seed: int, val_data: tuple[str, ...], scale: float = 1.0, parent: str | None = None
@@ -201,6 +206,10 @@ class AblationSpec:
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
 
+    def jobs(self) -> list[tuple[Variant, int]]:
+        """Every (variant, seed) run, seed-major: the early seeds give pairs first."""
+        return [(v, s) for s in range(max(v.seeds for v in self.variants)) for v in self.variants if s < v.seeds]
+
     @property
     def on_parent_space(self) -> bool:
         """Whether the base is written as a child of the parent's space (``experiments.parent_child``)."""
@@ -235,7 +244,9 @@ class AblationSpec:
         for name, over in dict(raw["variants"]).items():
             over = over or {}
             if unknown := set(over) - VARIANT_KEYS:
-                raise SpecError(f"{where}: variant {name!r} has unknown keys {sorted(unknown)}; use arch, train, data")
+                raise SpecError(
+                    f"{where}: variant {name!r} has unknown keys {sorted(unknown)}; use arch, train, data, seeds"
+                )
             try:
                 if child_of is not None:
                     arch = child_config(child_of, {**base_choices(raw["base"]), **over.get("arch", {})})
@@ -246,16 +257,17 @@ class AblationSpec:
             v_train = {**train, **over.get("train", {})}
             if unknown := set(v_train) - TRAIN_KEYS:
                 raise SpecError(f"{where}: variant {name!r}: unknown train keys {sorted(unknown)}")
-            variants.append(Variant(str(name), arch, v_train, tuple(over.get("data", data))))
+            v_seeds = read_seeds(over.get("seeds", raw.get("seeds", 3)), f"{where}: variant {name!r}")
+            variants.append(Variant(str(name), arch, v_train, tuple(over.get("data", data)), v_seeds))
         if raw["control"] not in {v.name for v in variants}:
             raise SpecError(
                 f"{where}: control {raw['control']!r} is not one of the variants {[v.name for v in variants]}"
             )
         if len(variants) < 2:
             raise SpecError(f"{where}: an ablation needs at least two variants")
-        seeds = int(raw.get("seeds", 3))
-        if seeds < 1:
-            raise SpecError(f"{where}: seeds must be at least 1")
+        seeds = read_seeds(raw.get("seeds", 3), where)
+        most = max(v.seeds for v in variants)  # the control pairs with every variant's every seed
+        variants = [replace(v, seeds=most) if v.name == raw["control"] else v for v in variants]
         eval_raw = raw.get("eval", ["large_motion:default", "default"])
         evals = tuple(read_eval(e, int(raw.get("eval_items", 48)), where) for e in eval_raw)
         if len({e.name for e in evals}) < len(evals):
@@ -273,6 +285,16 @@ class AblationSpec:
             start=start,
             evals=evals,
         )
+
+
+def read_seeds(value: Any, where: str) -> int:
+    try:
+        seeds = int(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}: seeds must be a whole number, not {value!r}") from None
+    if seeds < 1:
+        raise SpecError(f"{where}: seeds must be at least 1")
+    return seeds
 
 
 def read_start(raw: dict[str, Any], where: str) -> StartSpec:

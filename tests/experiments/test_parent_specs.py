@@ -107,3 +107,22 @@ def test_parent_runs_reproduce_and_a_shared_control_trains_once(tmp_path: Path, 
         assert c[v]["key"] == a[v]["key"]
         assert c[v]["psnr@lm"] == pytest.approx(a[v]["psnr@lm"], abs=1e-6)
         assert c[v]["history"] == a[v]["history"]
+
+
+def test_a_variant_with_more_seeds_is_paired_with_as_many_control_runs() -> None:
+    raw = yaml.safe_load((SPECS_DIR / "parent" / "kinds.yaml").read_text())
+    plain = AblationSpec.from_dict(raw)
+    raw["variants"]["dsconv"] = {**raw["variants"]["dsconv"], "seeds": 5}
+    more = AblationSpec.from_dict(raw)
+    seeds: dict[str, list[int]] = {}
+    for v, s in more.jobs():
+        seeds.setdefault(v.name, []).append(s)
+    assert seeds["dsconv"] == seeds["base"] == [0, 1, 2, 3, 4]
+    assert all(seeds[v.name] == [0, 1, 2] for v in plain.variants if v.name not in ("dsconv", "base"))
+    assert len(more.jobs()) == len(plain.jobs()) + 4  # two more runs each for the variant and the control
+    fixed = {"eval": list(more.eval)}
+    for v in plain.variants:  # a run's key holds no seed count: the rows already run are reused
+        assert more.variant(v.name).key(2, fixed) == v.key(2, fixed)
+    raw["variants"]["dsconv"]["seeds"] = "many"
+    with pytest.raises(SpecError, match="variant 'dsconv': seeds must be a whole number"):
+        AblationSpec.from_dict(raw)
