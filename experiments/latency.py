@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import statistics
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ def measure_ratios(
     return ``{"ms": {variant: median ms}, "ratio": {variant: median round ratio to the control}, ...}``.
     A stored measurement of the same architectures, size and threads is returned as it is."""
     from rife_core.cost.latency import round_ratios, side_by_side_ms  # torch: only where timing happens
+    from rife_core.machine import machine_info
     from rife_core.model.presets import create_model
 
     ident = _identity(spec, threads)
@@ -61,7 +61,7 @@ def measure_ratios(
         **ident,
         "rounds": rounds,
         "repeats": repeats,
-        "machine": platform.processor() or platform.machine(),
+        "machine": machine_info(),
         "ms": {v.name: statistics.median(times[v.arch.arch_id]) for v in spec.variants},
         "ratio": {v.name: statistics.median(round_ratios(times, v.arch.arch_id, control)) for v in spec.variants},
     }

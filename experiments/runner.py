@@ -23,6 +23,7 @@ from experiments.parent_child import served
 from experiments.spec import EVAL_CROP, AblationSpec, SpecError, Variant
 from results.files import JsonlCache, content_key
 from rife_core.data.spec import load
+from rife_core.machine import machine_info
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import resolve_parent
 from rife_core.training.start import SLICED, Start, make_start, weight_seed
@@ -286,6 +287,7 @@ def run_ablation(
             )
             continue
         row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages", start=start))
+        row["machine"] = machine_info(settings.device)  # scores reproduce on the same kernels
         cache.append(row)
         tracker.log_run(variant, seed, row)
         rows.append(row)

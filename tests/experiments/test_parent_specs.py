@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from experiments.parent_child import changed, child_config
@@ -98,6 +99,9 @@ def test_parent_runs_reproduce_and_a_shared_control_trains_once(tmp_path: Path, 
     assert "reused_from" not in a["learned_down"] and "reused_from" not in b["one_order"]
     assert a["learned_down"]["start_shares"]["rewritten"] > 0  # the learned downsampler is rewritten exactly
     assert a["base"]["start_shares"] == {"copied": 1.0, "rewritten": 0.0, "fitted": 0.0}
+    # each trained row says which kernels ran it (scores reproduce on the same ones)
+    assert a["base"]["machine"]["capability"] == torch.backends.cpu.get_cpu_capability()
+    assert a["base"]["machine"]["torch"] == torch.__version__ and a["base"]["machine"]["device"] == "cpu"
     latency = json.loads((out / "tiny_kinds" / "latency.json").read_text())
     assert latency["ratio"]["base"] == 1.0 and latency["ratio"]["learned_down"] > 0
     # the same (spec, variant, seed) in a fresh folder: the same row
