@@ -22,10 +22,12 @@ from typing import Any
 from experiments.parent_child import served
 from experiments.spec import EVAL_CROP, AblationSpec, SpecError, Variant
 from results.files import JsonlCache, content_key
+from results.paired import kernels
 from rife_core.data.spec import load
 from rife_core.machine import machine_info
 from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import resolve_parent
+from rife_core.training.checkpoint import resolve_device
 from rife_core.training.start import SLICED, Start, make_start, weight_seed
 from search.candidate import CandidateFailed, CostProbe, EvalSet, run_candidate
 from search.tracking import MlflowWriter
@@ -49,8 +51,41 @@ class RunSettings:
 
 
 def run_cache(path: Path) -> JsonlCache:
-    """``runs.jsonl``: one line per finished (variant, seed), by its key."""
-    return JsonlCache(path, lambda row: row["key"])
+    """``runs.jsonl``: one line per finished (variant, seed) and kernels, by (key, kernels)."""
+    return JsonlCache(path, lambda row: (row["key"], kernels(row)))
+
+
+def entry_tag(entry: tuple[str, str]) -> str:
+    """A stored run's (key, kernels) as one MLflow tag."""
+    return f"{entry[0]} on {entry[1]}"
+
+
+def here(device: str) -> dict[str, Any]:
+    """The ``machine`` record of runs trained by this process on ``device`` (``auto`` resolved)."""
+    return machine_info(str(resolve_device(device)))
+
+
+def plan_runs(
+    spec: AblationSpec, fixed: dict[str, Any], have: set[tuple[str, str]], local: str
+) -> list[tuple[Variant, int, list[str]]]:
+    """For each (variant, seed) of ``spec``, the kernels whose run of it the comparison uses.
+
+    A variant's run pairs with the control's run of the same seed on the same kernels: where such a pair is
+    in ``have`` ((key, kernels) of stored runs) it is used (the ``local`` kernels first), else both are
+    trained on ``local``. The control's job lists every kernels a variant's pair needs."""
+    ctl = spec.variant(spec.control)
+    need: dict[tuple[str, int], list[str]] = {}
+    for v, seed in spec.jobs():
+        if v.name == spec.control:
+            continue
+        vk, ck = v.key(seed, fixed), ctl.key(seed, fixed)
+        both = sorted({g for k, g in have if k == vk and (ck, g) in have}, key=lambda g: (g != local, g))
+        group = both[0] if both else local
+        need[(v.name, seed)] = [group]
+        groups = need.setdefault((ctl.name, seed), [])
+        if group not in groups:
+            groups.append(group)
+    return [(v, seed, need.get((v.name, seed)) or [local]) for v, seed in spec.jobs()]
 
 
 def eval_sets(spec: AblationSpec, lpips: bool = False) -> dict[str, EvalSet]:
@@ -207,6 +242,7 @@ class Tracker:
 
     def log_run(self, variant: Variant, seed: int, row: dict) -> None:
         tags = {"ablation": row["ablation"], "variant": variant.name, "seed": str(seed), "key": row["key"]}
+        tags.update(kernels=kernels(row), entry=entry_tag((row["key"], kernels(row))))
         rid = self.writer.start_nested(f"{variant.name} seed {seed}", tags)
         self.client.log_param(rid, "arch", variant.arch.to_json()[:6000])
         self.client.log_param(rid, "train", json.dumps(variant.train, default=str)[:6000])
@@ -216,10 +252,10 @@ class Tracker:
                 self.client.log_metric(rid, k.replace("@", "_at_").replace(":", "_"), float(v))
         self.client.set_terminated(rid, "FINISHED" if row["status"] == "completed" else "FAILED")
 
-    def sync(self, stored: dict[str, tuple[Variant, int, dict]]) -> int:
-        """Log the stored rows (by key) that have no finished MLflow run: killed between storing a row and
-        logging it, or while logging it (a RUNNING run, replaced). Returns how many were logged."""
-        return self.writer.sync({k: (lambda v=v: self.log_run(*v)) for k, v in stored.items()}, "key")
+    def sync(self, stored: dict[tuple[str, str], tuple[Variant, int, dict]]) -> int:
+        """Log the stored rows (by key and kernels) that have no finished MLflow run: killed between storing a
+        row and logging it, or while logging it (a RUNNING run, replaced). Returns how many were logged."""
+        return self.writer.sync({entry_tag(e): (lambda v=v: self.log_run(*v)) for e, v in stored.items()}, "entry")
 
     def finish(self, files: list[Path], report: Path | None = None) -> None:
         for f in files:
@@ -229,15 +265,15 @@ class Tracker:
         self.client.set_terminated(self.parent_run_id, "FINISHED")
 
 
-def finished_elsewhere(out: Path, name: str) -> dict[str, dict]:
-    """Completed runs of the other ablations in ``out``, by key (a copy is never a source itself)."""
-    found: dict[str, dict] = {}
+def finished_elsewhere(out: Path, name: str) -> dict[tuple[str, str], dict]:
+    """Completed runs of the other ablations in ``out``, by (key, kernels) (a copy is never a source)."""
+    found: dict[tuple[str, str], dict] = {}
     for path in sorted(out.glob("*/runs.jsonl")):
         if path.parent.name == name:
             continue
-        for key, row in run_cache(path).load().items():
+        for entry, row in run_cache(path).load().items():
             if row.get("status") == "completed" and "reused_from" not in row:
-                found.setdefault(key, row)
+                found.setdefault(entry, row)
     return found
 
 
@@ -259,51 +295,58 @@ def run_ablation(
     done = cache.load()
     elsewhere = finished_elsewhere(out, spec.name)
     tracker = Tracker(tracking_uri or f"sqlite:///{(out / 'mlflow.db').resolve()}", spec, out / "mlartifacts")
-    jobs = spec.jobs()
     rows, t0, trained = [], time.perf_counter(), 0
     fixed = {**settings.key_fields(), "eval": list(spec.eval), "eval_items": spec.eval_items, **spec.start.key_fields()}
-    todo = sum(v.key(s, fixed) not in done and v.key(s, fixed) not in elsewhere for v, s in jobs)
-    by_key = {v.key(s, fixed): (v, s) for v, s in jobs}
-    tracker.sync({k: (*by_key[k], row) for k, row in done.items() if k in by_key})  # what a kill left unlogged
-    for k, (variant, seed) in enumerate(jobs, 1):
+    machine = here(settings.device)
+    local = kernels({"machine": machine})
+    jobs = plan_runs(spec, fixed, set(done) | set(elsewhere), local)
+    todo = sum(
+        (v.key(s, fixed), g) not in done and (v.key(s, fixed), g) not in elsewhere for v, s, gs in jobs for g in gs
+    )
+    log.info("%d run(s) to train on %s", todo, local)
+    by_entry = {(v.key(s, fixed), g): (v, s) for v, s, gs in jobs for g in gs}
+    tracker.sync({e: (*by_entry[e], row) for e, row in done.items() if e in by_entry})  # what a kill left unlogged
+    for k, (variant, seed, groups) in enumerate(jobs, 1):
         key = variant.key(seed, fixed)
-        if key in done:
-            rows.append(done[key])
-            continue
-        row = {"ablation": spec.name, "variant": variant.name, "seed": seed, "key": key}
-        if key in elsewhere:
-            other = elsewhere[key]
-            row.update({k: v for k, v in other.items() if k not in row}, reused_from=other["ablation"])
+        for group in groups:
+            if (key, group) in done:
+                rows.append(done[(key, group)])
+                continue
+            row = {"ablation": spec.name, "variant": variant.name, "seed": seed, "key": key}
+            if (key, group) in elsewhere:
+                other = elsewhere[(key, group)]
+                row.update({k: v for k, v in other.items() if k not in row}, reused_from=other["ablation"])
+                cache.append(row)
+                tracker.log_run(variant, seed, row)
+                rows.append(row)
+                log.info(
+                    "run %d/%d  %s seed %d: the same run as in %s, reused",
+                    k,
+                    len(jobs),
+                    variant.name,
+                    seed,
+                    row["reused_from"],
+                )
+                continue
+            assert group == local, group  # plan_runs trains only here
+            row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages", start=start))
+            row["machine"] = machine  # scores reproduce on the same kernels (results.paired.kernels)
             cache.append(row)
             tracker.log_run(variant, seed, row)
             rows.append(row)
+            trained += 1
+            elapsed = time.perf_counter() - t0
             log.info(
-                "run %d/%d  %s seed %d: the same run as in %s, reused",
+                "run %d/%d  %s seed %d: %s  %s  elapsed %.0fs  ETA %.0fs",
                 k,
                 len(jobs),
                 variant.name,
                 seed,
-                other["ablation"],
+                row["status"],
+                f"{row.get(f'psnr@{spec.evals[0].name}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
+                elapsed,
+                elapsed / trained * (todo - trained),
             )
-            continue
-        row.update(run_one(spec, variant, seed, settings, stage_dir=out / "stages", start=start))
-        row["machine"] = machine_info(settings.device)  # scores reproduce on the same kernels
-        cache.append(row)
-        tracker.log_run(variant, seed, row)
-        rows.append(row)
-        trained += 1
-        elapsed = time.perf_counter() - t0
-        log.info(
-            "run %d/%d  %s seed %d: %s  %s  elapsed %.0fs  ETA %.0fs",
-            k,
-            len(jobs),
-            variant.name,
-            seed,
-            row["status"],
-            f"{row.get(f'psnr@{spec.evals[0].name}', float('nan')):.2f} dB" if row["status"] == "completed" else "",
-            elapsed,
-            elapsed / trained * (todo - trained),
-        )
-        if on_run is not None:
-            on_run(k, len(jobs), row)
+            if on_run is not None:
+                on_run(k, len(jobs), row)
     return rows

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.spec import AblationSpec
-from results.paired import PairedDifference, paired_difference
+from results.paired import PairedDifference, paired_difference, paired_runs
 from results.schema import ABOVE_BLEND_DB
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "lpips": False}
@@ -66,16 +66,12 @@ def summarize(
             entry["latency_ratio"] = f"{latency['ratio'][v.name]:.3f}"
         table.append(entry)
     diffs = []
-    control = ok[ok["variant"] == spec.control].set_index("seed")
     for v in spec.variants:
         if v.name == spec.control:
             continue
-        r = ok[ok["variant"] == v.name].set_index("seed")
-        seeds = sorted(set(r.index) & set(control.index))
         for c in cols:
-            d: PairedDifference = paired_difference(
-                r.loc[seeds, c].to_numpy(), control.loc[seeds, c].to_numpy(), c, HIGHER_IS_BETTER[c.split("@")[0]]
-            )
+            vals, ctl, _ = paired_runs(ok, v.name, spec.control, c)  # same seed, same kernels
+            d: PairedDifference = paired_difference(vals, ctl, c, HIGHER_IS_BETTER[c.split("@")[0]])
             diffs.append(
                 {
                     "variant": v.name,

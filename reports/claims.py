@@ -28,7 +28,7 @@ import yaml
 
 from reports.page import write_page
 from results.files import read_jsonl, write_csv, write_text
-from results.paired import PairedDifference, paired_difference
+from results.paired import PairedDifference, paired_difference, paired_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "experiments" / "specs" / "parent"
@@ -92,16 +92,6 @@ def spec_meta(name: str, specs: Path = SPECS) -> dict[str, Any]:
     return {"name": raw["name"], "control": raw["control"], "evals": evals}
 
 
-def _pairs(runs: pd.DataFrame, variant: str, control: str, col: str) -> tuple[list[float], list[float]]:
-    ok = runs[runs["status"] == "completed"]
-    v = ok[ok["variant"] == variant].set_index("seed")
-    c = ok[ok["variant"] == control].set_index("seed")
-    seeds = sorted(set(v.index) & set(c.index))
-    if col not in ok:
-        return [], []
-    return v.loc[seeds, col].tolist(), c.loc[seeds, col].tolist()
-
-
 def claims_table(runs_dir: Path = RUNS, claims_path: Path = CLAIMS, specs: Path = SPECS) -> pd.DataFrame:
     """One row per claim: differences with intervals, cost changes, verdict ("not run yet" without runs)."""
     claims, margin = read_claims(claims_path)
@@ -121,7 +111,7 @@ def claims_table(runs_dir: Path = RUNS, claims_path: Path = CLAIMS, specs: Path 
         first = None
         for e in meta["evals"]:
             for metric, higher in (("psnr", True), ("lpips", False)):
-                v, ctl = _pairs(runs, c.variant, meta["control"], f"{metric}@{e}")
+                v, ctl, _ = paired_runs(runs, c.variant, meta["control"], f"{metric}@{e}")
                 if not v:
                     continue
                 d = paired_difference(v, ctl, f"{metric}@{e}", higher)

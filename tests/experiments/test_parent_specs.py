@@ -12,7 +12,7 @@ import yaml
 
 from experiments.parent_child import changed, child_config
 from experiments.run import main
-from experiments.runner import check_served
+from experiments.runner import check_served, plan_runs
 from experiments.spec import SPECS_DIR, AblationSpec, SpecError, resolve
 from rife_core.model.config import ConfigError
 from rife_core.model.parents import parent_config
@@ -115,6 +115,8 @@ def test_parent_runs_reproduce_and_a_shared_control_trains_once(tmp_path: Path, 
 
 def test_a_variant_with_more_seeds_is_paired_with_as_many_control_runs() -> None:
     raw = yaml.safe_load((SPECS_DIR / "parent" / "kinds.yaml").read_text())
+    for over in raw["variants"].values():
+        (over or {}).pop("seeds", None)  # the spec's 3 for all
     plain = AblationSpec.from_dict(raw)
     raw["variants"]["dsconv"] = {**raw["variants"]["dsconv"], "seeds": 5}
     more = AblationSpec.from_dict(raw)
@@ -130,3 +132,23 @@ def test_a_variant_with_more_seeds_is_paired_with_as_many_control_runs() -> None
     raw["variants"]["dsconv"]["seeds"] = "many"
     with pytest.raises(SpecError, match="variant 'dsconv': seeds must be a whole number"):
         AblationSpec.from_dict(raw)
+
+
+def test_a_variant_trained_on_other_kernels_gets_its_own_control_runs() -> None:
+    raw = yaml.safe_load((SPECS_DIR / "parent" / "kinds.yaml").read_text())
+    raw["variants"] = {"base": {}, "learned_down": raw["variants"]["learned_down"], "one_order": None}
+    raw["variants"]["one_order"] = {"arch": {"both_orders": False}}
+    raw["seeds"] = 2
+    spec = AblationSpec.from_dict(raw)
+    fixed = {"eval": list(spec.eval)}
+    old, new = "cpu AVX2, torch 2.14.1", "cpu AVX512, torch 2.14.1"
+    # base and learned_down ran earlier on other kernels; one_order never ran
+    have = {(spec.variant(v).key(s, fixed), old) for v in ("base", "learned_down") for s in (0, 1)}
+    plan = {(v.name, s): groups for v, s, groups in plan_runs(spec, fixed, have, new)}
+    assert plan[("learned_down", 0)] == [old]  # its pair is stored: nothing to train
+    assert plan[("one_order", 0)] == [new]  # trained here, and so is a control run to pair it with
+    assert plan[("base", 0)] == [old, new] and plan[("base", 1)] == [old, new]
+    # once the pair on the new kernels is stored, the new kernels' runs are the ones used
+    have |= {(spec.variant(v).key(s, fixed), new) for v in ("base", "learned_down", "one_order") for s in (0, 1)}
+    plan = {(v.name, s): groups for v, s, groups in plan_runs(spec, fixed, have, new)}
+    assert plan[("learned_down", 1)] == [new] and plan[("base", 1)] == [new]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
-from results.paired import paired_difference
+from results.paired import UNRECORDED, kernels, paired_difference, paired_runs
 
 
 def test_interval_matches_a_hand_computed_case() -> None:
@@ -37,3 +38,23 @@ def test_one_seed_gives_no_interval_and_unpaired_lengths_are_refused() -> None:
     assert paired_difference([1.0], [0.5], "psnr").verdict == "too few seeds"
     with pytest.raises(ValueError, match="pair them by seed"):
         paired_difference([1.0, 2.0], [1.0], "psnr")
+
+
+def test_runs_pair_by_seed_on_the_same_kernels_only() -> None:
+    a = {"device": "cpu", "capability": "AVX2", "torch": "2.14.1"}
+    b = {"device": "cpu", "capability": "AVX512", "torch": "2.14.1"}
+    rows = [
+        {"variant": "base", "seed": 0, "status": "completed", "psnr": 33.02},  # before machines were recorded
+        {"variant": "base", "seed": 0, "status": "completed", "psnr": 33.16, "machine": b},
+        {"variant": "dsconv", "seed": 0, "status": "completed", "psnr": 32.30, "machine": b},
+        {"variant": "base", "seed": 1, "status": "completed", "psnr": 33.10, "machine": a},
+        {"variant": "dsconv", "seed": 1, "status": "completed", "psnr": 32.00, "machine": a},
+        {"variant": "dsconv", "seed": 2, "status": "completed", "psnr": 31.90, "machine": b},  # its control: on a
+        {"variant": "base", "seed": 2, "status": "completed", "psnr": 33.00, "machine": a},
+        {"variant": "dsconv", "seed": 3, "status": "collapsed", "psnr": 30.10, "machine": a},
+        {"variant": "base", "seed": 3, "status": "completed", "psnr": 33.00, "machine": a},
+    ]
+    v, c, seeds = paired_runs(pd.DataFrame(rows), "dsconv", "base", "psnr")
+    assert seeds == [0, 1] and v == [32.30, 32.00] and c == [33.16, 33.10]  # seed 0 pairs on b, not with 33.02
+    assert kernels(rows[0]) == UNRECORDED and kernels(rows[1]) == "cpu AVX512, torch 2.14.1"
+    assert paired_runs(pd.DataFrame(rows), "dsconv", "base", "lpips") == ([], [], [])
