@@ -3,10 +3,12 @@
 Every variant of the spec is trained with each seed under the same recipe, data and evaluation; the
 summary gives each variant's mean +- std (PSNR, SSIM, LPIPS on each eval set; parameters, MACs with the
 warp share, latency) and each variant's paired difference to the control with its 95% interval and a
-verdict. Re-running the command skips finished runs.
+verdict. Re-running the command skips finished runs. Several specs run one after another, every one of
+them checked before the first trains.
 
 Examples:
     python -m experiments.run upsample                      # a shipped spec (experiments/specs/upsample.yaml)
+    python -m experiments.run parent/trunk parent/warp --out experiments/shipped   # in turn
     python -m experiments.run my_spec.yaml --seeds 5 --set train.steps=2000
     python -m experiments.run warp --budget-scale 3 --device cuda
     python -m experiments.run my_spec.yaml --set parent=rife_v3_hd --set base=rife_v3_hd   # children of a parent
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m experiments.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("spec", help="a spec YAML, or the name of a shipped spec (see experiments/specs/)")
+    p.add_argument("spec", nargs="+", help="spec YAMLs or names of shipped specs (experiments/specs/), run in turn")
     p.add_argument("--seeds", type=int, default=None, help="seeds of variants without their own (default: the spec's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a spec key; repeatable")
     p.add_argument("--budget-scale", type=float, default=1.0, help="multiply every training budget (default 1)")
@@ -77,31 +79,47 @@ def main(argv: list[str] | None = None) -> int:
     if args.budget_scale <= 0:
         p.error("--budget-scale must be positive")
     overrides = list(args.set) + ([f"seeds={args.seeds}"] if args.seeds is not None else [])
-    try:
-        spec = AblationSpec.read(args.spec, overrides)
+    specs = [checked_spec(p, path, overrides) for path in args.spec]  # every spec checked before any trains
+    if not args.no_lpips:
+        require_backbones(p, {"alex"}, "pass --no-lpips")
+    for spec, served in specs:
+        require_backbones(
+            p,
+            {b for v in spec.variants for b in v.train_config(0, (), parent=spec.start.parent).backbones()},
+            f"change the loss of {spec.name}",
+        )
+        for name, how in served.items():
+            log.info("%s: variant %s: %s", spec.name, name, how)
+    if args.costs:
+        for spec, _ in specs:
+            print_costs(spec, args.threads)
+        return 0
+    settings = RunSettings(budget_scale=args.budget_scale, lpips=not args.no_lpips, device=args.device)
+    for k, (spec, _) in enumerate(specs, 1):
+        if len(specs) > 1:
+            log.info("spec %d/%d: %s", k, len(specs), spec.name)
+        code = run_spec(spec, args, settings)
+        if code:
+            return code
+    return 0
 
+
+def checked_spec(p: argparse.ArgumentParser, path: str, overrides: list[str]) -> tuple[AblationSpec, dict[str, str]]:
+    """The spec read, its data parsed and its variants served by its parent (or ``p.error``: exit 2)."""
+    try:
+        spec = AblationSpec.read(path, overrides)
         for v in spec.variants:
             for s in v.data:
                 parse_spec(s)
         for e in spec.evals:
             parse_spec(e.data)
-        served = check_served(spec)
+        return spec, check_served(spec)
     except (SpecError, DataError, ParentUnavailable) as e:
         p.error(str(e))
-    if not args.no_lpips:
-        require_backbones(p, {"alex"}, "pass --no-lpips")
-    require_backbones(
-        p,
-        {b for v in spec.variants for b in v.train_config(0, (), parent=spec.start.parent).backbones()},
-        "change the loss",
-    )
-    for name, how in served.items():
-        log.info("variant %s: %s", name, how)
-    if args.costs:
-        print_costs(spec, args.threads)
-        return 0
 
-    settings = RunSettings(budget_scale=args.budget_scale, lpips=not args.no_lpips, device=args.device)
+
+def run_spec(spec: AblationSpec, args: argparse.Namespace, settings: RunSettings) -> int:
+    """Train what ``args.out`` lacks of ``spec``, time it side by side, write its summary and report."""
     log.info(
         "ablation %s: %d variants, %s seeds = %d runs; control %s",
         spec.name,
@@ -111,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         spec.control,
     )
     try:
-        parent = load_spec_parent(spec)  # once per command
+        parent = load_spec_parent(spec)  # once per spec
         blend = baselines(spec)
         rows = run_ablation(spec, args.out, settings, tracking_uri=args.mlflow_uri, parent=parent)
     except (DataError, ParentUnavailable) as e:

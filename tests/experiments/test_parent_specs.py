@@ -14,8 +14,9 @@ from experiments.parent_child import changed, child_config
 from experiments.run import main
 from experiments.runner import check_served, plan_runs
 from experiments.spec import SPECS_DIR, AblationSpec, SpecError, resolve
-from rife_core.model.config import ConfigError
+from rife_core.model.config import ArchConfig, ConfigError
 from rife_core.model.parents import parent_config
+from rife_core.model.presets import create_model
 
 PARENT_SPECS = sorted((SPECS_DIR / "parent").glob("*.yaml"))
 
@@ -27,15 +28,44 @@ def test_every_parent_spec_is_served_and_changes_one_choice(path: Path) -> None:
     how = check_served(spec)  # raises for a variant the parent cannot serve
     assert set(how) == {v.name for v in spec.variants}
     control = spec.variant(spec.control)
-    assert control.arch.arch_id == "97663de0337b"  # the shared base: reference child of the table
+    # the shared base (reference child of the table) is the control, or a variant one choice from it
+    assert "97663de0337b" in {v.arch.arch_id for v in spec.variants}
     for v in spec.variants:
         if v.name == spec.control:
             continue
         dims = changed(control.arch, v.arch)
         # an architecture variant changes one choice of the space; a recipe variant changes none
         assert len(dims) == 1 or (not dims and (v.train, v.data) != (control.train, control.data)), (v.name, dims)
+        if dims:
+            assert_computes_otherwise(control.arch, v.arch, v.name)
     assert [e.name for e in spec.evals][:3] == ["lm", "val", "test"]  # the claims table reads these three
     assert resolve(f"parent/{path.stem}") == path  # runnable by its shipped name
+
+
+def assert_computes_otherwise(control: ArchConfig, variant: ArchConfig, name: str) -> None:
+    """A variant whose weights fit the control's must compute something else with them: a choice the
+    base makes moot (block-resolution warping where the only warp feeds the full-resolution block) is a
+    variant that tests nothing."""
+    a, b = create_model(control, seed=0), create_model(variant, seed=0)
+    shapes = {k: v.shape for k, v in a.state_dict().items()}
+    if shapes != {k: v.shape for k, v in b.state_dict().items()}:
+        return  # other layers: another function
+    b.load_state_dict(a.state_dict())
+    g = torch.Generator().manual_seed(0)
+    img0, img1 = torch.rand(1, 3, 64, 96, generator=g), torch.rand(1, 3, 64, 96, generator=g)
+    with torch.no_grad():
+        out_a, out_b = a(img0, img1, 0.5).frame, b(img0, img1, 0.5).frame
+    assert not torch.allclose(out_a, out_b, atol=1e-6), f"{name} computes what the control does"
+
+
+def test_a_moot_variant_is_caught() -> None:
+    base = child_config("rife_v3_hd", {"scales": [8, 2, 1], "width": [40, 48, 24], "depth": [4, 3, 3], "warp_every": 2})
+    moot = child_config(
+        "rife_v3_hd",
+        {"scales": [8, 2, 1], "width": [40, 48, 24], "depth": [4, 3, 3], "warp_every": 2, "warp_resolution": "block"},
+    )
+    with pytest.raises(AssertionError, match="computes what the control does"):
+        assert_computes_otherwise(base, moot, "block_resolution")
 
 
 def test_a_child_is_written_in_the_parent_spaces_dimensions() -> None:
@@ -61,8 +91,8 @@ def test_a_variant_the_parent_cannot_serve_is_refused_before_any_training(tmp_pa
     assert "too_wide: blocks[0].width=96 is wider" in str(refused.value)  # every refused variant, with its reason
     assert "too_deep: blocks[0].depth=5 is deeper" in str(refused.value)
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as e:
-        main([str(path), "--out", str(out)])
+    with pytest.raises(SystemExit) as e:  # a good spec first: every spec is checked before any trains
+        main(["parent/warp", str(path), "--out", str(out)])
     assert e.value.code == 2 and "cannot serve" in capsys.readouterr().err
     assert not out.exists()  # refused before anything was trained or recorded
 
@@ -92,8 +122,7 @@ def test_parent_runs_reproduce_and_a_shared_control_trains_once(tmp_path: Path, 
     first = tiny_parent_spec(tmp_path, release, "tiny_kinds", {"learned_down": {"arch": {"downsample": "conv"}}})
     second = tiny_parent_spec(tmp_path, release, "tiny_orders", {"one_order": {"arch": {"both_orders": False}}})
     out, again = tmp_path / "out", tmp_path / "again"
-    for spec in (first, second):
-        assert main([str(spec), "--out", str(out), "--no-lpips"]) == 0
+    assert main([str(first), str(second), "--out", str(out), "--no-lpips"]) == 0  # in turn, in one command
     a, b = rows(out / "tiny_kinds"), rows(out / "tiny_orders")
     assert b["base"]["reused_from"] == "tiny_kinds" and b["base"]["key"] == a["base"]["key"]
     assert "reused_from" not in a["learned_down"] and "reused_from" not in b["one_order"]
