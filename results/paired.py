@@ -6,9 +6,9 @@ noise. The interval is Student's t on the paired differences (with 2-5 seeds a b
 narrow to trust); a difference is only reported with its interval.
 
 A pair is two runs on the same kernels (``kernels``): on a CPU a run reproduces to the hundredth where the
-kernels agree, but another instruction set (AVX2 against AVX512) shifts every run of a 600-step fine-tune
-alike, by about 0.15 dB on the large-motion validation. So a variant trained on one machine is never
-paired with a control trained on another.
+kernels agree, but on another machine's kernels a 600-step fine-tune ends elsewhere (the base child's three
+seeds moved by +0.15, -0.27 and +0.01 dB on the large-motion validation). So a variant trained on one
+machine is never paired with a control trained on another.
 """
 
 from __future__ import annotations

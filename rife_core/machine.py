@@ -1,8 +1,8 @@
 """What ran a computation: CPU model, the instruction set torch's kernels use, torch's version and threads.
 
 Training on a CPU is reproducible to the hundredth on one machine, but not across machines whose kernels
-differ (AVX2 against AVX512 rounds differently, and 600 steps amplify it), so rows record this beside
-their scores.
+differ (another instruction set rounds differently, and 600 steps amplify it), so rows record this
+beside their scores.
 """
 
 from __future__ import annotations
