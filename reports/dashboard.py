@@ -8,6 +8,7 @@ import pandas as pd
 
 from reports.page import write_page
 from reports.pareto import front_figure, front_info
+from results.schema import label
 
 TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim", "pareto"]
 
@@ -21,9 +22,9 @@ def write_dashboard(
     baselines: dict[str, float] | None = None,
     title: str = "rife-nas search",
 ) -> Path:
-    """The study's Pareto front against ``x`` and against parameters, and the trial table."""
-    figs = [front_figure(df, x, y, baselines, title=f"Pareto front: {y} vs {x}")]
+    """``y`` against ``x`` and against parameters, each with the front of its axes, and the trial table."""
+    figs = [front_figure(df, x, y, baselines, title=f"Pareto front: {label(y)} vs {label(x)}")]
     if x != "params" and len(front_info(df, x, y).trials):
-        figs.append(front_figure(df, "params", y, baselines, title=f"Pareto front: {y} vs parameters"))
+        figs.append(front_figure(df, "params", y, baselines, title=f"Pareto front: {label(y)} vs {label('params')}"))
     cols = [c for c in TABLE_COLUMNS if c in df.columns]
     return write_page(path, title, figures=figs, tables={"Trials": df[cols].sort_values("trial")})

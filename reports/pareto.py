@@ -2,9 +2,10 @@
 
 Depends only on pandas and plotly: a dashboard can be rebuilt from a CSV without torch.
 
-The front shown is the study's own: when the table has a ``pareto`` column (the search writes Optuna's
-N-dimensional ``best_trials`` there), those rows are the front, also in 2-D views of a study with more
-objectives; only a table without it gets a front computed from the two plotted columns.
+Each chart draws the front of its own two axes, computed from the plotted columns: a line through the
+study's (PSNR, MACs) front drawn on (SSIM, latency) axes would zigzag and be no front. Where the table has a
+``pareto`` column (the search writes Optuna's N-dimensional ``best_trials`` there), the study's own front is
+marked as well, so a trial on it through an objective the chart does not plot is still seen.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def pareto_mask(df: pd.DataFrame, maximize: list[str], minimize: list[str]) -> n
 
 class FrontInfo(NamedTuple):
     trials: pd.DataFrame  # all finished trials
-    front: pd.DataFrame  # the non-dominated ones, sorted by cost
+    front: pd.DataFrame  # the non-dominated ones in (x, y), sorted by x
+    study_front: pd.DataFrame  # the study's own front (its ``pareto`` column); empty without one
     x: str
     y: str
 
@@ -40,20 +42,19 @@ def front_info(df: pd.DataFrame, x: str = "macs", y: str = "psnr") -> FrontInfo:
     """Finished trials with ``x`` and ``y`` known, and the front among them (see the module docstring)."""
     done = df[df["state"] == "COMPLETE"].dropna(subset=[x, y])
     if done.empty:
-        return FrontInfo(done, done, x, y)
-    if "pareto" in done.columns:
-        mask = done["pareto"].astype(bool).to_numpy()
-    else:
-        cols = [x, y]
-        mask = pareto_mask(done, [c for c in cols if higher_is_better(c)], [c for c in cols if not higher_is_better(c)])
-    return FrontInfo(done, done[mask].sort_values(x), x, y)
+        return FrontInfo(done, done, done, x, y)
+    cols = [x, y]
+    mask = pareto_mask(done, [c for c in cols if higher_is_better(c)], [c for c in cols if not higher_is_better(c)])
+    study = done[done["pareto"].astype(bool)] if "pareto" in done.columns else done.iloc[0:0]
+    return FrontInfo(done, done[mask].sort_values(x), study.sort_values(x), x, y)
 
 
 def front_figure(
     df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None, title: str = ""
 ) -> go.Figure:
-    """Every finished trial (dominated ones faded), the study's front (see the module docstring) as a line,
-    and for PSNR the baselines as dotted lines; hover names each trial's architecture."""
+    """Every finished trial (dominated ones faded), the front of (x, y) as a line, the study's own front
+    ringed (see the module docstring), and for PSNR the baselines as dotted lines; hover names each trial's
+    architecture."""
     info = front_info(df, x, y)
     t, f = info.trials, info.front
     dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
@@ -67,8 +68,15 @@ def front_figure(
     fig = go.Figure()
     dominated_style = {"mode": "markers", "marker": {"size": 8, "color": "#8fa8c8", "opacity": 0.35}}
     front_style = {"mode": "lines+markers", "marker": {"size": 11, "color": "#d1495b"}}
-    for rows, name, style in ((dominated, "dominated trials", dominated_style), (f, "Pareto front", front_style)):
-        fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
+    study_style = {"mode": "markers", "marker": {"size": 17, "symbol": "circle-open", "color": "#30343f"}}
+    traces = [
+        (dominated, f"dominated in ({label(y)}, {label(x)})", dominated_style),
+        (f, f"Pareto front of ({label(y)}, {label(x)})", front_style),
+        (info.study_front, "on the study's front (all its objectives)", study_style),
+    ]
+    for rows, name, style in traces:
+        if len(rows) or rows is f:
+            fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
     if y == "psnr":  # the baselines are PSNR values
         for name, value in (baselines or {}).items():
             fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")

@@ -21,7 +21,7 @@ from results.study_table import StorageError, counted, is_infeasible, open_stora
 from rife_core.model.ifnet import IFNet
 from search.objective import NATIVE_CONSTRAINTS, Objective, constraints
 from search.pruner import OPTUNA, pruning_mode
-from search.spec import SearchSpec, fingerprint, settings_diff
+from search.spec import SearchSpec, TrackingSettings, fingerprint, settings_diff
 from search.tracking import best_effort
 from space.space import SearchSpace
 
@@ -225,9 +225,15 @@ class TrackFront:
             x=x_axis(self.spec),
             y=y_axis(self.spec),
             baselines=self.baselines,
-            title=f"rife-nas search {self.spec.tracking.study_name}",
+            title=dashboard_title(self.spec.tracking.study_name),
         )
         return out / "pareto_front.csv", html
+
+
+def dashboard_title(study_name: str) -> str:
+    """The dashboard's heading: the study's name where it is not the default's (which would repeat it)."""
+    default = TrackingSettings().study_name
+    return "rife-nas search" if study_name == default else f"rife-nas search: study {study_name}"
 
 
 def x_axis(spec: SearchSpec) -> str:

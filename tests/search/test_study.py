@@ -8,11 +8,11 @@ import optuna
 import pytest
 
 from reports.dashboard import write_dashboard
-from reports.pareto import front_info, pareto_mask
+from reports.pareto import front_figure, front_info
 from search.proxy import ProxySettings
 from search.pruner import NONE, OPTUNA, PARETO, pruning_mode
-from search.spec import SearchSpec
-from search.study import make_study, results_table
+from search.spec import SearchSpec, TrackingSettings
+from search.study import dashboard_title, make_study, results_table
 
 # (psnr, macs, params): trial 2 is on the 3-D front only through its small parameter count; in the
 # (macs, psnr) plane trial 0 dominates it.
@@ -27,24 +27,31 @@ def three_objective_study() -> optuna.Study:
     return study
 
 
-def test_dashboard_front_is_the_study_front_for_three_objectives(tmp_path: Path) -> None:
+def test_each_view_draws_its_own_front_and_rings_the_study_front(tmp_path: Path) -> None:
     study = three_objective_study()
     df = results_table(study)
     best = {t.number for t in study.best_trials}
     assert best == {0, 1, 2}
     assert set(df.loc[df["pareto"], "trial"]) == best
-    # A 2-D front recomputed from the plotted columns would drop trial 2: the defect this guards against.
-    done = df[df["state"] == "COMPLETE"]
-    assert set(done.loc[pareto_mask(done, ["psnr"], ["macs"]), "trial"]) == {0, 1}
-    assert set(front_info(df, "macs", "psnr").front["trial"]) == best
-    assert set(front_info(df, "params", "psnr").front["trial"]) == best
-    page = write_dashboard(df, tmp_path / "d.html").read_text()
-    assert "Pareto front" in page
+    macs = front_info(df, "macs", "psnr")
+    assert set(macs.front["trial"]) == {0, 1}  # in the (macs, psnr) plane trial 0 dominates trial 2
+    assert set(macs.study_front["trial"]) == best  # ... which the ring still shows on the study's front
+    assert set(front_info(df, "params", "psnr").front["trial"]) == {0, 2}  # trial 2 dominates trial 1 here
+    traces = {
+        t.name: {int(h.split("<br>")[0].split()[1]) for h in t.text} for t in front_figure(df, "macs", "psnr").data
+    }
+    assert traces == {
+        "dominated in (validation PSNR (dB), MACs)": {2, 3},
+        "Pareto front of (validation PSNR (dB), MACs)": {0, 1},
+        "on the study's front (all its objectives)": best,
+    }
+    assert "Pareto front" in write_dashboard(df, tmp_path / "d.html").read_text()
 
 
-def test_front_is_computed_only_for_tables_without_a_pareto_column() -> None:
+def test_without_a_pareto_column_nothing_is_ringed() -> None:
     df = results_table(three_objective_study()).drop(columns=["pareto"])
-    assert set(front_info(df, "macs", "psnr").front["trial"]) == {0, 1}
+    info = front_info(df, "macs", "psnr")
+    assert set(info.front["trial"]) == {0, 1} and info.study_front.empty
 
 
 @pytest.mark.parametrize(
@@ -88,3 +95,8 @@ def test_the_sampler_seed_seeds_the_sampler_alone(tmp_path: Path) -> None:
     assert proposals(seed=0, sampler_seed=7) == proposals(seed=3, sampler_seed=7)
     assert proposals(seed=0, sampler_seed=7) != proposals(seed=0)
     assert proposals(seed=0) == proposals(seed=0, sampler_seed=0)
+
+
+def test_dashboard_title_names_the_study_once() -> None:
+    assert dashboard_title(TrackingSettings().study_name) == "rife-nas search"
+    assert dashboard_title("budget-0.3M") == "rife-nas search: study budget-0.3M"
