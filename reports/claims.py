@@ -156,7 +156,13 @@ def claims_markdown(table: pd.DataFrame, evals: list[str]) -> str:
         cells += [_number(r, "params_change", "{:+.0%}"), _number(r, "macs_change", "{:+.0%}")]
         cells += [_number(r, "latency_ratio", "x{:.2f}"), _number(r, "seeds", "{:.0f}")]
         by = r.get("decided_by")
-        cells.append(f"**{r['verdict']}**" + (f" ({by})" if isinstance(by, str) and not by.startswith("psnr@") else ""))
+        shown = {f"psnr@{e}" for e in evals}
+        if isinstance(by, str) and by not in shown:  # decided on a column the table does not show: its value
+            metric, e = by.split("@", 1)
+            fmt = "+.2f" if metric == "psnr" else "+.3f"
+            cells.append(f"**{r['verdict']}** ({by} {_interval(r, metric, e, fmt)})")
+        else:
+            cells.append(f"**{r['verdict']}**")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
