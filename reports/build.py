@@ -44,13 +44,15 @@ class ReportError(ValueError):
     """A source the builder cannot read; the message says what it expected."""
 
 
-def study_report(trials: pd.DataFrame, baselines: dict[str, float]) -> tuple[list[go.Figure], dict[str, pd.DataFrame]]:
+def study_report(
+    trials: pd.DataFrame, baselines: dict[str, float], baseline_latency: dict[str, dict[str, float]] | None = None
+) -> tuple[list[go.Figure], dict[str, pd.DataFrame]]:
     df = trials.copy()
     figs = []
-    for cost in ("macs", "latency_ms"):
+    for cost in ("macs", "latency_ms", "latency_dis"):
         for quality in figures.QUALITY:
             if {cost, quality} <= set(df.columns) and df[quality].notna().any() and df[cost].notna().any():
-                figs.append(front_figure(df, cost, quality, baselines))
+                figs.append(front_figure(df, cost, quality, baselines, baseline_latency=baseline_latency))
     done = df[df["state"] == "COMPLETE"].dropna(subset=["psnr", "macs"]).sort_values("trial")
     blend = next((v for k, v in baselines.items() if k.startswith("blend")), None)
     if len(done) and blend is not None:
@@ -150,9 +152,14 @@ def build(source: Path, out: Path | None = None) -> Path:
         return write_report(figs, tables, out or source / "report", title, notes)
     if source.is_dir() and (source / "trials.csv").is_file():
         trials = pd.read_csv(source / "trials.csv")
-        base_file = source / "baselines.json"
-        baselines = json.loads(base_file.read_text()) if base_file.is_file() else {}
-        figs, tables = study_report(trials, baselines)
+        baselines, timing = (_json(source / f) for f in ("baselines.json", "baseline_latency.json"))
+        figs, tables = study_report(trials, baselines, timing)
+        if (source / "retrain.csv").is_file() and (source / "retrain_baselines.csv").is_file():
+            members, retrain_base = (pd.read_csv(source / f) for f in ("retrain.csv", "retrain_baselines.csv"))
+            figs += [
+                figures.time_quality_figure(members, retrain_base, c) for c in members if c.startswith("test_psnr ")
+            ]
+            tables.update(retrained=members, retrain_baselines=retrain_base)
         return write_report(figs, tables, out or source / "report", f"rife-nas search: {source.name}")
     if source.is_file() and source.suffix == ".csv":
         trials = pd.read_csv(source)
@@ -184,7 +191,13 @@ def study_from_storage(url: str, name: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(results_table(study), folder / "trials.csv")
     write_text(folder / "baselines.json", json.dumps(study.user_attrs.get("baselines", {})))
+    write_text(folder / "baseline_latency.json", json.dumps(study.user_attrs.get("baseline_latency", {})))
     return folder
+
+
+def _json(path: Path) -> dict:
+    """The JSON object in ``path``; empty where there is none (a search from before it was written)."""
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def ablation_from_mlflow(uri: str, name: str, folder: Path) -> Path:

@@ -10,7 +10,7 @@ from reports.page import write_page
 from reports.pareto import front_figure, front_info
 from results.schema import label
 
-TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "psnr", "ssim", "pareto"]
+TABLE_COLUMNS = ["trial", "state", "arch_id", "params", "macs", "latency_ms", "latency_dis", "psnr", "ssim", "pareto"]
 
 
 def write_dashboard(
@@ -21,10 +21,15 @@ def write_dashboard(
     y: str = "psnr",
     baselines: dict[str, float] | None = None,
     title: str = "rife-nas search",
+    baseline_latency: dict[str, dict[str, float]] | None = None,
 ) -> Path:
-    """``y`` against ``x`` and against parameters, each with the front of its axes, and the trial table."""
-    figs = [front_figure(df, x, y, baselines, title=f"Pareto front: {label(y)} vs {label(x)}")]
-    if x != "params" and len(front_info(df, x, y).trials):
-        figs.append(front_figure(df, "params", y, baselines, title=f"Pareto front: {label(y)} vs {label('params')}"))
+    """``y`` against ``x``, against parameters and against the time over DIS-medium's (the baselines as
+    points there), each with the front of its axes, and the trial table."""
+    figs = []
+    for cost in dict.fromkeys((x, "params", "latency_dis")):
+        if cost in df.columns and (cost == x or len(front_info(df, cost, y).trials)):
+            figs.append(
+                front_figure(df, cost, y, baselines, f"Pareto front: {label(y)} vs {label(cost)}", baseline_latency)
+            )
     cols = [c for c in TABLE_COLUMNS if c in df.columns]
     return write_page(path, title, figures=figs, tables={"Trials": df[cols].sort_values("trial")})

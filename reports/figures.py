@@ -248,3 +248,52 @@ def ablation_curves_figure(runs: pd.DataFrame, control: str) -> go.Figure:
         template=TEMPLATE,
     )
     return fig
+
+
+def time_quality_figure(members: pd.DataFrame, baselines: pd.DataFrame, column: str) -> go.Figure:
+    """PSNR on one test set against time, from ``--retrain-top``'s tables: the retrained members
+    (``retrain.csv``), DIS at each preset joined by a line, the blend, the parent and any other method the
+    baselines (``retrain_baselines.csv``, indexed by ``data`` or with it as a column) score on that set;
+    every time comes from the same in-turn rounds. ``column``: a members' column such as
+    ``test_psnr default`` (its data name is the baselines' row)."""
+    base = baselines.set_index("data") if "data" in baselines.columns else baselines
+    timing = next(i for i in base.index if str(i).startswith("latency_ms "))
+    data = column.removeprefix("test_psnr ")
+    psnr, ms = base.loc[data], base.loc[timing]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=members[timing],
+            y=members[column],
+            mode="markers+text",
+            text=members["arch_id"],
+            textposition="top center",
+            name="found members",
+            marker={"size": 12, "color": "#d1495b"},
+        )
+    )
+    dis = sorted((m for m in base.columns if m == "dis" or m.startswith("dis-")), key=lambda m: ms[m])
+    fig.add_trace(
+        go.Scatter(
+            x=[ms[m] for m in dis],
+            y=[psnr[m] for m in dis],
+            mode="lines+markers+text",
+            text=[m.removeprefix("dis-") if m != "dis" else "medium" for m in dis],
+            textposition="bottom center",
+            name="DIS",
+            marker={"size": 9, "color": "#30343f"},
+        )
+    )
+    for m in base.columns:
+        if m not in dis and m in ms and pd.notna(ms[m]) and pd.notna(psnr.get(m)):
+            fig.add_trace(
+                go.Scatter(x=[ms[m]], y=[psnr[m]], mode="markers+text", text=[m], textposition="top center", name=m)
+            )
+    fig.update_layout(
+        title=f"PSNR on {data} (test split) against time at {timing.removeprefix('latency_ms ')}, timed in turn",
+        xaxis_title="ms per frame pair (log)",
+        yaxis_title="PSNR (dB)",
+        template=TEMPLATE,
+    )
+    fig.update_xaxes(type="log")
+    return fig

@@ -50,11 +50,17 @@ def front_info(df: pd.DataFrame, x: str = "macs", y: str = "psnr") -> FrontInfo:
 
 
 def front_figure(
-    df: pd.DataFrame, x: str, y: str, baselines: dict[str, float] | None = None, title: str = ""
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    baselines: dict[str, float] | None = None,
+    title: str = "",
+    baseline_latency: dict[str, dict[str, float]] | None = None,
 ) -> go.Figure:
     """Every finished trial (dominated ones faded), the front of (x, y) as a line, the study's own front
     ringed (see the module docstring), and for PSNR the baselines as dotted lines; hover names each trial's
-    architecture."""
+    architecture. On a latency axis each timed baseline (``baseline_latency``: name -> its ``latency_ms`` and
+    ``latency_dis``) is a labelled point where its PSNR is known, else a dotted vertical line."""
     info = front_info(df, x, y)
     t, f = info.trials, info.front
     dominated = t[~t["trial"].isin(f["trial"])] if len(t) else t
@@ -77,12 +83,31 @@ def front_figure(
     for rows, name, style in traces:
         if len(rows) or rows is f:
             fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
+    timed = {name: t[x] for name, t in (baseline_latency or {}).items() if x in t}
     if y == "psnr":  # the baselines are PSNR values
         for name, value in (baselines or {}).items():
-            fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
+            if name not in timed:
+                fig.add_hline(y=value, line_dash="dot", annotation_text=name, annotation_position="bottom right")
+    points = {name: cost for name, cost in timed.items() if y == "psnr" and name in (baselines or {})}
+    if points:
+        ys = [baselines[name] for name in points]  # type: ignore[index]
+        fig.add_trace(
+            go.Scatter(
+                x=list(points.values()),
+                y=ys,
+                mode="markers+text",
+                text=[n.removesuffix(" (baseline)") for n in points],
+                textposition="top center",
+                name="baselines, timed in turn",
+                marker={"size": 10, "symbol": "diamond", "color": "#30343f"},
+            )
+        )
+    for name, cost in timed.items():
+        if name not in points:
+            fig.add_vline(x=cost, line_dash="dot", annotation_text=name, annotation_position="top")
     fig.update_layout(
         title=title or f"{label(y)} vs {label(x)}", xaxis_title=label(x), yaxis_title=label(y), template="plotly_white"
     )
-    if x in ("macs", "params"):
+    if x in ("macs", "params", "latency_ms", "latency_dis"):
         fig.update_xaxes(type="log")
     return fig

@@ -33,6 +33,7 @@ class TrialRecord:
     macs: int | None = None
     macs_warp: int | None = None
     latency_ms: float | None = None
+    latency_dis: float | None = None  # latency_ms over DIS-medium's, timed in turn
     psnr: float | None = None
     ssim: float | None = None
     lpips: float | None = None
@@ -84,6 +85,7 @@ RESULT_FIELDS = (
     "macs",
     "macs_warp",
     "latency_ms",
+    "latency_dis",
     "psnr",
     "ssim",
     "lpips",

@@ -41,6 +41,9 @@ OBJECTIVES: dict[str, ObjectiveInfo] = {
         ObjectiveInfo("macs", "macs", MINIMIZE, False, False, "MACs", "MACs"),
         ObjectiveInfo("params", "params", MINIMIZE, False, False, "parameters", ""),
         ObjectiveInfo("latency", "latency_ms", MINIMIZE, False, False, "latency (ms)", "ms"),
+        # The candidate's time over DIS-medium's, timed in turn at the same size: drift on a shared CPU moves
+        # both alike, so ratios of one search (and of several machines) compare where their ms do not.
+        ObjectiveInfo("latency_dis", "latency_dis", MINIMIZE, False, False, "latency (x DIS-medium)", "x"),
     )
 }
 QUALITY = tuple(n for n, o in OBJECTIVES.items() if o.trained)
@@ -84,7 +87,10 @@ COLUMN_DOCS = {
     "lpips": "LPIPS (AlexNet, genuine weights) on the same triplets, lower is better; empty with --no-lpips",
     "macs": "multiply-accumulates of one forward pass at --size (fvcore; grid_sample counted at 4 per value)",
     "params": "trainable parameters (analytic count, equal to the built network's)",
-    "latency_ms": "median forward time in ms at --size, batch 1, on this machine's CPU (--latency-backend)",
+    "latency_ms": "median forward time in ms at --latency-size (default 480x640), batch 1, on this machine's CPU "
+    "(--latency-backend); the median of 3 rounds timed in turn with DIS-medium",
+    "latency_dis": "`latency_ms` over DIS-medium interpolation's time (OpenCV, the evaluation's DIS) at the same size, "
+    "the median of the rounds' ratios: below 1 is faster than DIS; `baselines.json` holds each DIS preset's",
     "macs_warp": "the part of `macs` spent in warping (grid_sample)",
     "ie": "interpolation error: mean absolute difference in grey levels (0-255), as Middlebury reports it",
     "pareto": "True when no other complete trial is at least as good in every objective and better in one "

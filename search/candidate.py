@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rife_core.cost.report import CostReport, measure_cost
-from rife_core.evaluation.baselines import blend_psnr
+from rife_core.evaluation.baselines import DISInterpolation, blend_psnr
 from rife_core.evaluation.evaluate import evaluate, model_predictor
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
@@ -42,13 +42,17 @@ class CandidateFailed(RuntimeError):
 # --- what is measured ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CostProbe:
-    """How the cost is measured: MACs and latency at ``size`` (H, W) on the CPU."""
+    """How the cost is measured: MACs at ``size`` (H, W), latency at ``latency_size`` on the CPU, in turn
+    with a reference method where one is named (its ms and the ratio of the rounds are recorded too)."""
 
     size: tuple[int, int] = (256, 256)
     repeats: int = 5  # per candidate: enough for a median at the search's resolution, cheap next to training
     warmup: int = 2
     backend: str = "torch"  # torch (eager) or onnxruntime (the ONNX export)
     threads: int | None = None  # None: torch's current setting
+    latency_size: tuple[int, int] | None = None  # None: ``size``
+    reference: str | None = None  # a DIS preset (ultrafast, fast, medium) timed in turn with the candidate
+    rounds: int = 3  # rounds of ``repeats`` passes each, with a reference
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ def run_candidate(
             warmup=cost.warmup,
             threads=cost.threads,
             backend=cost.backend,
+            latency_size=cost.latency_size,
+            reference=(f"DIS-{cost.reference}", DISInterpolation(cost.reference)) if cost.reference else None,
+            rounds=cost.rounds,
         )
     result = CandidateResult(
         model=model,

@@ -71,7 +71,9 @@ def search_options_markdown() -> str:
             "",
             *options_table(run.build_parser(), fingerprint_keys()),
             "`--latency-backend` enters the fingerprint when it is not `torch` (latencies of two backends do not "
-            "compare). The fidelity study's options: [fidelity options](fidelity-options.md).",
+            "compare), and `--latency-size` when it is not `--size` and latency is an objective or a limit (a study "
+            "recorded before it timed at `--size`: pass `--latency-size` equal to it to resume one that used "
+            "latency). The fidelity study's options: [fidelity options](fidelity-options.md).",
             "",
         ]
     )

@@ -66,6 +66,19 @@ def record_constraints(trial: optuna.Trial, record: TrialRecord, excess: list[fl
             trial.set_constraint(key, excess[CONSTRAINT_KEYS.index(key)])
 
 
+def latency_excess_ms(spec: SearchSpec, cost: CostReport) -> float:
+    """Milliseconds over the stricter latency limit (<= 0 within): ``max_latency_ms``, and ``max_latency_dis``
+    as ms over that many times DIS-medium's time in the same probe; 0 without limits."""
+    excess = []
+    if spec.max_latency_ms is not None:
+        excess.append(cost.latency_ms - spec.max_latency_ms)
+    if spec.max_latency_dis is not None:
+        if cost.latency_ratio is None or cost.reference_ms is None:
+            raise ValueError("--max-latency-dis needs the candidate timed in turn with DIS-medium (the search's probe)")
+        excess.append((cost.latency_ratio - spec.max_latency_dis) * cost.reference_ms)
+    return max(excess, default=0.0)
+
+
 def check_parent(space: SearchSpace, parent: IFNet | None) -> None:
     """Refuse a space that names a parent without the loaded parent: it is loaded once per process, by the
     command, and passed down."""
@@ -139,14 +152,17 @@ class Objective:
 
         def on_cost(cost: CostReport) -> None:
             rec.set(trial, macs=cost.macs, macs_warp=cost.macs_warp, latency_ms=cost.latency_ms)
+            rec.set(trial, latency_dis=cost.latency_ratio)
             rec.set(trial, overhead_s=time.perf_counter() - t0)  # building and cost probes
             if self.spec.max_macs is not None:
                 excess[1] = float(cost.macs - self.spec.max_macs)
-            if self.spec.max_latency_ms is not None:
-                excess[2] = cost.latency_ms - self.spec.max_latency_ms
+            excess[2] = latency_excess_ms(self.spec, cost)
             record_constraints(trial, rec, excess, ("macs", "latency"))
             if excess[1] > 0 or excess[2] > 0:
-                self._infeasible(trial, rec, f"MACs {cost.macs:.3g} / latency {cost.latency_ms:.1f} ms over the limit")
+                ratio = f" (x{cost.latency_ratio:.2f} DIS-medium)" if cost.latency_ratio is not None else ""
+                self._infeasible(
+                    trial, rec, f"MACs {cost.macs:.3g} / latency {cost.latency_ms:.1f} ms{ratio} over the limit"
+                )
 
         out_dir = trial_dir(self.spec.out, trial.number)
         try:

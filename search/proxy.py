@@ -9,7 +9,7 @@ from typing import Any
 
 from results.files import content_key
 from rife_core.cli.args import parse_loss, parse_size
-from rife_core.cost.latency import BACKENDS
+from rife_core.cost.latency import BACKENDS, DEPLOY_SIZE
 from rife_core.data.spec import load
 from rife_core.data.triplets import ConcatTriplets
 from rife_core.model.layer_starts import FIT_BUDGETS
@@ -52,7 +52,14 @@ class ProxySettings:
     val_crop: int = option(192, help="centre crop of the validation triplets (pixels)")
     lpips: bool = option(True, negate="--no-lpips", help="skip LPIPS (AlexNet) at the end of each candidate")
     size: tuple[int, int] = option(
-        (256, 256), flag="--size", parse=parse_size, help="HEIGHTxWIDTH at which MACs and latency are measured"
+        (256, 256), flag="--size", parse=parse_size, help="HEIGHTxWIDTH at which MACs are counted"
+    )
+    latency_size: tuple[int, int] = option(
+        DEPLOY_SIZE,
+        flag="--latency-size",
+        parse=parse_size,
+        fingerprint=False,  # enters the fingerprint where it is not --size (see SearchSpec.fingerprint_settings)
+        help="HEIGHTxWIDTH at which each candidate is timed, in turn with DIS-medium (the deployment size)",
     )
     latency_backend: str = option(
         "torch",
@@ -103,7 +110,7 @@ class ProxySettings:
     def result_settings(self) -> dict[str, Any]:
         """The settings that change a candidate's scores (device, loader workers and latency backend do not)."""
         d = asdict(self)
-        for k in ("device", "workers", "latency_backend"):
+        for k in ("device", "workers", "latency_backend", "latency_size"):
             d.pop(k)
         if d["fit"] == "full":  # the fits of every result recorded before the option: their keys stay valid
             d.pop("fit")
@@ -118,7 +125,9 @@ class ProxySettings:
         return EvalSet(self.val_set(), max_items=self.val_items, center=self.val_crop, lpips=self.lpips)
 
     def cost_probe(self) -> CostProbe:
-        return CostProbe(size=self.size, backend=self.latency_backend)
+        return CostProbe(
+            size=self.size, backend=self.latency_backend, latency_size=self.latency_size, reference="medium"
+        )
 
     def val_set(self) -> ConcatTriplets:
         """The validation triplets every candidate and every baseline is scored on (loaded once)."""

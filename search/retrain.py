@@ -4,10 +4,12 @@ must beat.
 Each member restarts as the search started it (sliced from the space's parent, or seeded) and trains
 ``--retrain-steps`` through the candidate pipeline. It is scored on the test split of the first training
 data (all of it and its large-motion subset) and on every ``--retrain-eval`` data, beside the 50/50 blend,
-DIS and the parent on the same triplets; once every member is trained, the members, the parent and the
-``rife_v4_25`` preset are timed at 480x640 in turn over several rounds (speedups are the median of the
-rounds' ratios), and each member is exported to ONNX. ``retrain.csv`` and ``retrain_baselines.csv`` in the
-search's folder hold the tables.
+DIS (each preset) and the parent on the same triplets; once every member is trained, the members, the
+parent, the ``rife_v4_25`` preset, the blend and DIS at each preset are timed at ``--latency-size``
+(480x640) in turn over several rounds (speedups and ``latency_dis``, the time over DIS-medium's, are the
+median of the rounds' ratios), and each member is exported to ONNX. ``retrain.csv`` and
+``retrain_baselines.csv`` in the search's folder hold the tables; ``reports.figures.time_quality_figure``
+draws them.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from results.files import write_csv
 from rife_core.cost.latency import side_by_side_ms, speedup
 from rife_core.cost.params import count_params
 from rife_core.data.spec import load
-from rife_core.evaluation.baselines import baseline_psnr
+from rife_core.evaluation.baselines import TIMED_METHODS, baseline_psnr
 from rife_core.export.exporters import export_onnx
 from rife_core.model.config import ArchConfig
 from rife_core.model.ifnet import IFNet
 from rife_core.model.presets import create_model
 from rife_core.training.start import Start, StartError, make_start
+from search.baselines import DIS_PRESETS_COMPARED
 from search.candidate import CandidateFailed, EvalSet, run_candidate
 from search.objective import check_parent
 from search.spec import SearchSpec
@@ -35,7 +38,6 @@ from space.space import SearchSpace
 
 log = logging.getLogger(__name__)
 
-DEPLOY_SIZE = (480, 640)  # the retrained models' latency is measured at this (H, W), as the parent's
 REFERENCE_PRESET = "rife_v4_25"  # the released v4 network the latency is also compared with
 
 
@@ -72,12 +74,14 @@ def retrain(
     sets = test_sets(spec)
     evals = {f"test_psnr {name}": EvalSet(ds) for name, ds in sets.items()}
     backend = spec.proxy.latency_backend
-    size = f"{DEPLOY_SIZE[0]}x{DEPLOY_SIZE[1]}"
+    deploy = spec.proxy.latency_size
+    size = f"{deploy[0]}x{deploy[1]}"
     # What a member is timed against, side by side once every member is trained: the parent it was sliced
-    # from and the released v4 network.
+    # from, the released v4 network, and the classical methods (DIS at each preset, the blend).
     compared: dict[str, torch.nn.Module] = {REFERENCE_PRESET: create_model(REFERENCE_PRESET)}
     if parent is not None:
         compared[f"parent {space.parent}"] = parent
+    classical = {name: make() for name, make in TIMED_METHODS.items()}
     rows, trained = [], {}
     for _, r in top.iterrows():
         cfg = ArchConfig.from_json(r["config_json"])
@@ -105,22 +109,27 @@ def retrain(
         row.update({name: m["psnr"] for name, m in res.scores.items()})
         trained[cfg.arch_id] = res.model.cpu().eval()
         row["checkpoint"] = str(res.checkpoint)
-        row["onnx"] = str(export_onnx(res.model, out / f"model_{size}.onnx", DEPLOY_SIZE))
+        row["onnx"] = str(export_onnx(res.model, out / f"model_{size}.onnx", deploy))
         rows.append(row)
-    timed = {**{k: m.cpu().eval() for k, m in compared.items()}, **trained}
-    times = side_by_side_ms(timed, DEPLOY_SIZE, backend=backend)
+    timed = {**{k: m.cpu().eval() for k, m in compared.items()}, **classical, **trained}
+    times = side_by_side_ms(timed, deploy, backend=backend)
     for row in rows:
         row[f"latency_ms {size} ({backend})"] = statistics.median(times[row["arch_id"]])
+        row["latency_dis"] = speedup(times, row["arch_id"], "dis")
         for name in compared:
             row[f"speedup vs {name}"] = speedup(times, name, row["arch_id"])
     members = pd.DataFrame(rows)
     if rows:  # the paths last
         members = members[[c for c in members.columns if c not in ("checkpoint", "onnx")] + ["checkpoint", "onnx"]]
     parents = {f"parent {space.parent}": parent} if parent is not None else {}
-    base_rows = [{"data": name, **baseline_psnr(ds, parents)} for name, ds in sets.items()]
+    base_rows = [
+        {"data": name, **baseline_psnr(ds, parents, dis_presets=DIS_PRESETS_COMPARED)} for name, ds in sets.items()
+    ]
     baselines = pd.DataFrame(base_rows)
-    latency_row = {"data": f"latency_ms {size} ({backend})", **{k: statistics.median(times[k]) for k in compared}}
-    baselines = pd.concat([baselines, pd.DataFrame([latency_row])], ignore_index=True)
+    methods = [*compared, *classical]
+    latency_row = {"data": f"latency_ms {size} ({backend})", **{k: statistics.median(times[k]) for k in methods}}
+    ratio_row = {"data": "latency_dis", **{k: speedup(times, k, "dis") for k in methods}}
+    baselines = pd.concat([baselines, pd.DataFrame([latency_row, ratio_row])], ignore_index=True)
     write_csv(members, spec.out / "retrain.csv")
     write_csv(baselines, spec.out / "retrain_baselines.csv")
     return members, baselines

@@ -30,10 +30,9 @@ from rife_core.cli.args import configure_output, quiet_third_party_loggers, requ
 from rife_core.cost.params import count_params
 from rife_core.data.frames import DataError
 from rife_core.data.spec import load, parse_spec
-from rife_core.evaluation.baselines import baseline_psnr
-from rife_core.model.ifnet import IFNet
 from rife_core.model.parents import PARENTS, ParentUnavailable, missing_parents, resolve_parent
 from rife_core.training.batches import check_triplets, real_training_triplets
+from search.baselines import baseline_latency, baseline_scores
 from search.objective import BadData
 from search.proxy import ProxySettings, large_motion
 from search.retrain import print_retrained, retrain
@@ -76,7 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--space", type=Path, default=None, help="a search-space YAML (default: the built-in space)")
     p.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="fix a dimension; repeatable")
     p.add_argument("--max-macs", default=None, help="also require MACs below this, e.g. 2G (at --size)")
-    p.add_argument("--max-latency-ms", type=float, default=None, help="also require latency below this (at --size)")
+    p.add_argument(
+        "--max-latency-ms", type=float, default=None, help="also require latency below this (at --latency-size)"
+    )
+    p.add_argument(
+        "--max-latency-dis",
+        type=float,
+        default=None,
+        metavar="RATIO",
+        help="also require latency below RATIO times DIS-medium's, timed in turn at --latency-size (1: DIS's time)",
+    )
     p.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
     p.add_argument("--n-jobs", type=int, default=1, help="parallel trials in this process")
     add_options(p.add_argument_group("proxy: how each trial's candidate is trained and scored"), ProxySettings, "proxy")
@@ -111,6 +119,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
             fixes=tuple(args.fix),
             max_macs=max_macs,
             max_latency_ms=args.max_latency_ms,
+            max_latency_dis=args.max_latency_dis,
             n_jobs=args.n_jobs,
             pruning=not args.no_pruning,
             proxy=from_options(ProxySettings, args, "proxy", data=data, val_data=val_data),
@@ -125,7 +134,7 @@ def spec_from_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         p.error("--retrain-init sliced needs a space with a parent (the default space has one)")
     if space.parent in PARENTS and missing_parents((space.parent,)):
         p.error(f"the space's parent {space.parent} is not on this machine: run `python -m rife_core.fetch_weights`")
-    if set(space.choices["flow_init"]) != {"none"} and "latency" not in spec.objectives:
+    if set(space.choices["flow_init"]) != {"none"} and not {"latency", "latency_dis"} & set(spec.objectives):
         log.warning(
             "the space has a flow prior (flow_init) and the objectives leave latency out: MACs do not count the "
             "prior's DIS, so prior members look cheaper than they run; --objectives psnr,latency compares them "
@@ -153,13 +162,6 @@ def check_data(spec: SearchSpec) -> None:
     for extra in spec.retrain.eval:  # found missing now, not after the search
         if len(load(extra, "test")) == 0:
             raise DataError(f"--retrain-eval {extra}: no test triplets")
-
-
-def baseline_scores(spec: SearchSpec, parent_ref: str | None, parent: IFNet | None) -> dict[str, float]:
-    """Blend, DIS and the space's parent (``parent``, loaded once) on the triplets the trials are scored on."""
-    parents = {f"parent {parent_ref}": parent} if parent is not None else {}
-    scores = baseline_psnr(spec.proxy.val_set(), parents, max_items=spec.proxy.val_items, center=spec.proxy.val_crop)
-    return {f"{name} (baseline)": psnr for name, psnr in scores.items()}
 
 
 def print_front(df: pd.DataFrame, spec: SearchSpec, baselines: dict[str, float]) -> None:
@@ -217,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         check_data(spec)
         parent = resolve_parent(space.parent) if space.parent is not None else None  # once per run
         baselines = baseline_scores(spec, space.parent, parent)
+        timing = baseline_latency(spec, space.parent, parent)
     except (DataError, ParentUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -238,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     tracker = best_effort("the study (experiment and parent run)", spec, MlflowTracker, spec)
     try:
         write_text(spec.out / "baselines.json", json.dumps(baselines, indent=1))
-        study = run_search(spec, space, tracker, baselines, study, parent)
+        write_text(spec.out / "baseline_latency.json", json.dumps(timing, indent=1))
+        study = run_search(spec, space, tracker, baselines, study, parent, timing)
     except SearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -259,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 130
     df = results_table(study)
-    csv, html = TrackFront(spec, tracker, baselines).write_outputs(df)
+    csv, html = TrackFront(spec, tracker, baselines, timing).write_outputs(df)
     rate = feasible_rate(study)
     print_front(df, spec, baselines)
     print(

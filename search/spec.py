@@ -101,6 +101,7 @@ class SearchSpec:
     fixes: tuple[str, ...] = ()
     max_macs: int | None = None
     max_latency_ms: float | None = None
+    max_latency_dis: float | None = None  # latency over DIS-medium's, timed in turn (1.0: no slower than DIS)
     n_jobs: int = 1
     pruning: bool = True
     prune_margin_db: float = 0.5
@@ -150,6 +151,12 @@ class SearchSpec:
         """The cost the Pareto pruner compares against: the first cost objective, else params."""
         return next((o for o in self.objectives if o in COST), "params")
 
+    @property
+    def uses_latency(self) -> bool:
+        """Whether latency decides anything here: an objective or a limit (else it is only reported)."""
+        limits = (self.max_latency_ms, self.max_latency_dis)
+        return bool({"latency", "latency_dis"} & set(self.objectives)) or any(v is not None for v in limits)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data, as written to ``search_spec.json`` and MLflow: URLs with their passwords masked."""
         d = asdict(self)
@@ -168,6 +175,8 @@ class SearchSpec:
             settings["proxy_fit"] = self.proxy.fit
         if self.proxy.latency_backend != "torch":  # latency values from another backend are not comparable
             settings["latency_backend"] = self.proxy.latency_backend
+        if self.uses_latency and tuple(self.proxy.latency_size) != tuple(self.proxy.size):  # nor other sizes
+            settings["latency_size"] = list(self.proxy.latency_size)
         settings["space"] = space_choices
         return json.loads(json.dumps(settings, default=list))  # tuples -> lists, as stored
 

@@ -197,10 +197,17 @@ class StopWhenDone:
 class TrackFront:
     """Callback: log the trial to MLflow, then refresh the front CSV, dashboard and parent run."""
 
-    def __init__(self, spec: SearchSpec, tracker, baselines: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        spec: SearchSpec,
+        tracker,
+        baselines: dict[str, float] | None = None,
+        baseline_latency: dict[str, dict[str, float]] | None = None,
+    ) -> None:
         self.spec = spec
         self.tracker = tracker
         self.baselines = baselines or {}
+        self.baseline_latency = baseline_latency or {}
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if is_infeasible(trial):
@@ -225,6 +232,7 @@ class TrackFront:
             x=x_axis(self.spec),
             y=y_axis(self.spec),
             baselines=self.baselines,
+            baseline_latency=self.baseline_latency,
             title=dashboard_title(self.spec.tracking.study_name),
         )
         return out / "pareto_front.csv", html
@@ -294,10 +302,12 @@ def run_search(
     baselines: dict[str, float] | None = None,
     study: optuna.Study | None = None,
     parent: IFNet | None = None,
+    baseline_latency: dict[str, dict[str, float]] | None = None,
 ) -> optuna.Study:
     """Run (or resume) the study until it holds ``spec.trials`` counted trials.
 
     ``parent``: the space's parent, loaded once by the command (required where the space names one).
+    ``baselines`` (PSNR) and ``baseline_latency`` (``search.baselines``) are stored with the study and drawn.
 
     ``study`` is one from ``make_study`` (opened and checked by the caller), or None to open it here.
     """
@@ -309,12 +319,14 @@ def run_search(
         log.info("resuming study %r: %d of %d trials already done", spec.tracking.study_name, already, spec.trials)
     if baselines:
         study.set_user_attr("baselines", baselines)  # a report built from the storage by name draws them
+    if baseline_latency:
+        study.set_user_attr("baseline_latency", baseline_latency)
     if spec.storage_url.startswith("journal://"):  # a second handle on the log: Optuna keeps the study's private
         fail_dead_workers_trials(study, make_storage(spec.storage_url))
     if tracker is not None and already:
         best_effort("the resume-time sync", spec, tracker.sync, study)  # trials a killed run stored, not logged
     progress = Progress(spec, already)
-    callbacks = [progress, TrackFront(spec, tracker, baselines), StopWhenDone(spec, progress)]
+    callbacks = [progress, TrackFront(spec, tracker, baselines, baseline_latency), StopWhenDone(spec, progress)]
     if already < spec.trials:
         study.optimize(
             Objective(spec, space, fp, parent),

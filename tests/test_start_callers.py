@@ -19,7 +19,9 @@ from rife_core.training import start as start_module
 from search.proxy import ProxySettings
 from tests.small_parent import small_parent
 
-TINY = ProxySettings(steps=2, crop=32, batch=2, val_every=2, val_items=1, val_crop=32, size=(32, 32), workers=0)
+TINY = ProxySettings(
+    steps=2, crop=32, batch=2, val_every=2, val_items=1, val_crop=32, size=(32, 32), latency_size=(32, 32), workers=0
+)
 
 
 class Spy:

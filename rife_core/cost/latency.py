@@ -52,6 +52,7 @@ class Latency:
 
 
 BACKENDS = ("torch", "onnxruntime")
+DEPLOY_SIZE = (480, 640)  # (H, W) a deployed model is timed at: the search's latency, the retrained members'
 
 
 @contextmanager
@@ -137,13 +138,15 @@ def measure_latency(
     """
     if backend not in BACKENDS:
         raise ValueError(f"latency backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    if backend == "onnxruntime":
+    if not getattr(model, "exportable", True):  # a classical method (DIS): its own code on every backend
+        backend = "opencv"
+    elif backend == "onnxruntime":
         return _onnxruntime_latency(model, size, repeats=repeats, warmup=warmup, threads=threads, timestep=timestep)
-    p = next(model.parameters())
-    device = p.device
+    p = next(model.parameters(), None)
+    device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
     h, w = size
     # Drawn from a private generator: the probe leaves torch's global RNG alone.
-    x0, x1 = (x.to(device, p.dtype) for x in example_inputs(None, size, timestep)[:2])
+    x0, x1 = (x.to(device, dtype) for x in example_inputs(None, size, timestep)[:2])
     was_training = model.training
     model.eval()
     with _num_threads(threads) as n_threads, torch.inference_mode():
@@ -164,7 +167,7 @@ def measure_latency(
             else:
                 peak = _cpu_peak_bytes(model, x0, x1, timestep)
     model.train(was_training)
-    return Latency.of(times, warmup, n_threads, str(device), (h, w), peak_mem_mb=peak / 2**20)
+    return Latency.of(times, warmup, n_threads, str(device), (h, w), peak_mem_mb=peak / 2**20, backend=backend)
 
 
 def side_by_side_ms(

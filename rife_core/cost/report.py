@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
-from rife_core.cost.latency import measure_latency, prior_latency_ms
+from rife_core.cost.latency import Latency, measure_latency, prior_latency_ms, side_by_side_ms, speedup
 from rife_core.cost.macs import UNIT, count_macs
 from rife_core.cost.params import count_params
 from rife_core.model.config import ArchConfig
@@ -33,6 +35,12 @@ class CostReport:
     # A classical flow prior (cfg.flow_init): not in the MACs; its time alone, also inside latency_ms.
     prior: str | None = None
     prior_ms: float | None = None
+    latency_size: tuple[int, int] | None = None  # (H, W) the latency was timed at (None: ``size``)
+    # A reference timed in turn with the network (``side_by_side_ms``), e.g. DIS-medium: its ms, and the
+    # network's time over it, the median of the rounds' ratios (a ratio holds where a drifting CPU's ms do not).
+    reference: str | None = None
+    reference_ms: float | None = None
+    latency_ratio: float | None = None
 
 
 def measure_cost(
@@ -46,26 +54,40 @@ def measure_cost(
     threads: int | None = None,
     device: str = "cpu",
     backend: str = "torch",
+    latency_size: tuple[int, int] | None = None,
+    reference: tuple[str, nn.Module] | None = None,
+    rounds: int = 3,
 ) -> CostReport:
     """Measure everything the search and the benchmarks report about ``cfg`` at ``size`` = (H, W).
 
     Args:
         model: the built network to probe (its weights do not change any figure); None builds one. The
             probes draw their inputs from private generators and leave torch's global RNG alone.
+        latency_size: (H, W) the latency is timed at (None: ``size``, where the MACs are counted).
+        reference: (name, module) timed in turn with the network over ``rounds`` rounds of ``repeats``
+            passes (e.g. ``DISInterpolation``); the latency is then the median of the rounds' medians and
+            ``latency_ratio`` the median of their ratios. Peak memory is not measured in that mode.
     """
     if model is None:
         model = create_model(cfg, seed=0)
     model = model.to(device)
+    timed_at = latency_size or size
     was_training = model.training
     model.eval()
     macs = count_macs(model, size)
-    lat = (
-        measure_latency(model, size, repeats=repeats, warmup=warmup, threads=threads, backend=backend)
-        if latency
-        else None
-    )
+    lat, ref_ms, ratio = None, None, None
+    if latency and reference is not None:
+        name, ref = reference
+        times = side_by_side_ms(
+            {"network": model, name: ref}, timed_at, rounds=rounds, repeats=repeats, threads=threads, backend=backend
+        )
+        n_threads = threads or torch.get_num_threads()
+        lat = Latency.of(times["network"], 0, n_threads, device, timed_at, peak_mem_mb=None, backend=backend)
+        ref_ms, ratio = statistics.median(times[name]), speedup(times, "network", name)
+    elif latency:
+        lat = measure_latency(model, timed_at, repeats=repeats, warmup=warmup, threads=threads, backend=backend)
     model.train(was_training)
-    prior_ms = prior_latency_ms(cfg, size, repeats, threads) if latency and cfg.has_prior else None
+    prior_ms = prior_latency_ms(cfg, timed_at, repeats, threads) if latency and cfg.has_prior else None
     padded = cfg.padded_size(*size)
     return CostReport(
         arch_id=cfg.arch_id,
@@ -84,6 +106,10 @@ def measure_cost(
         backend=backend,
         prior=describe_prior(cfg),
         prior_ms=prior_ms,
+        latency_size=timed_at if latency else None,
+        reference=reference[0] if latency and reference is not None else None,
+        reference_ms=ref_ms,
+        latency_ratio=ratio,
     )
 
 
@@ -105,7 +131,15 @@ def format_report(name: str, r: CostReport) -> str:
         "               fvcore, one multiply-add = 1 MAC; warp = grid_sample at 4 MACs per output value",
     ]
     if r.latency_ms is not None:
-        lines.append(f"latency        {r.latency_ms:.2f} ms median in {r.backend} on {r.device}, {r.threads} thread(s)")
+        at = f" at {r.latency_size[0]}x{r.latency_size[1]}" if r.latency_size and r.latency_size != r.size else ""
+        lines.append(
+            f"latency        {r.latency_ms:.2f} ms median{at} in {r.backend} on {r.device}, {r.threads} thread(s)"
+        )
+        if r.reference is not None:
+            lines.append(
+                f"               x{r.latency_ratio:.2f} {r.reference} ({r.reference_ms:.2f} ms), timed in turn, "
+                "median of the rounds' ratios"
+            )
         if r.peak_mem_mb is not None:
             lines.append(f"peak memory    {r.peak_mem_mb:.1f} MB of tensors held by the forward")
     if r.prior is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
+from torch import nn
 
-from rife_core.data.flow import backward_warp, dis_flows_at, to_u8
+from rife_core.data.flow import DIS_PRESETS, backward_warp, dis_flows_at, to_u8
 from rife_core.evaluation.evaluate import Predictor, evaluate, model_predictor
 
 
@@ -15,15 +18,18 @@ def blend(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tens
     return (1 - t) * img0 + t * img1
 
 
-def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, preset: str = "medium") -> torch.Tensor:
     """DIS optical flow both ways; each frame is warped part of the way to time t, then blended.
 
-    Frame0 is sampled at p + t * F(1->0)(p) and frame1 at p + (1 - t) * F(0->1)(p) (``dis_flows_at``).
+    Frame0 is sampled at p + t * F(1->0)(p) and frame1 at p + (1 - t) * F(0->1)(p) (``dis_flows_at``);
+    ``preset`` is OpenCV's (ultrafast, fast, medium: the evaluation's).
     """
+    if preset not in DIS_PRESETS:
+        raise ValueError(f"DIS preset {preset!r}: choose one of {', '.join(DIS_PRESETS)}")
     out = []
     for a, b, tt in zip(img0, img1, t.view(-1).tolist(), strict=True):
         a8, b8 = to_u8(a), to_u8(b)
-        to0, to1 = dis_flows_at(a8, b8, tt)
+        to0, to1 = dis_flows_at(a8, b8, tt, DIS_PRESETS[preset])
         w0 = backward_warp(a8, to0).astype(np.float32)
         w1 = backward_warp(b8, to1).astype(np.float32)
         mix = (1 - tt) * w0 + tt * w1
@@ -31,8 +37,41 @@ def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> 
     return torch.stack(out).to(img0.device, img0.dtype)
 
 
+class DISInterpolation(nn.Module):
+    """``dis_interpolate`` at one preset as a module, so that it is timed as networks are
+    (``rife_core.cost.latency``): the whole of it runs in OpenCV and NumPy on the CPU, outside any graph."""
+
+    exportable = False  # no ONNX graph: every latency backend times this same OpenCV code
+
+    def __init__(self, preset: str = "medium") -> None:
+        super().__init__()
+        if preset not in DIS_PRESETS:
+            raise ValueError(f"DIS preset {preset!r}: choose one of {', '.join(DIS_PRESETS)}")
+        self.preset = preset
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
+        t = torch.as_tensor(timestep, dtype=img0.dtype).expand(img0.shape[0])
+        return dis_interpolate(img0, img1, t, self.preset)
+
+
+class BlendInterpolation(nn.Module):
+    """``blend`` as a module, timed beside the networks and DIS."""
+
+    exportable = False  # timed as itself on every latency backend (it costs next to nothing)
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
+        return blend(img0, img1, torch.as_tensor(timestep, dtype=img0.dtype).expand(img0.shape[0]))
+
+
 METHODS = {"blend": blend, "dis": dis_interpolate}
 BASELINES = tuple(METHODS)  # every evaluation table includes these
+# Every classical method at each DIS preset, as named in a search's baselines ("dis" is DIS-medium)
+TIMED_METHODS = {
+    "blend": BlendInterpolation,
+    "dis-ultrafast": lambda: DISInterpolation("ultrafast"),
+    "dis-fast": lambda: DISInterpolation("fast"),
+    "dis": lambda: DISInterpolation("medium"),
+}
 
 
 def blend_psnr(
@@ -48,7 +87,11 @@ def baseline_psnr(
     *,
     max_items: int | None = None,
     center: int | None = None,
+    dis_presets: tuple[str, ...] = (),
 ) -> dict[str, float]:
-    """PSNR of the blend, DIS and each of ``parents`` (name -> loaded network) on the same triplets."""
-    methods: dict[str, Predictor] = {**METHODS, **{name: model_predictor(net) for name, net in (parents or {}).items()}}
+    """PSNR of the blend, DIS and each of ``parents`` (name -> loaded network) on the same triplets; DIS also
+    at each of ``dis_presets`` (named ``dis-<preset>``)."""
+    presets: dict[str, Predictor] = {f"dis-{p}": partial(dis_interpolate, preset=p) for p in dis_presets}
+    parents_: dict[str, Predictor] = {name: model_predictor(net) for name, net in (parents or {}).items()}
+    methods: dict[str, Predictor] = {**METHODS, **presets, **parents_}
     return {name: evaluate(fn, dataset, max_items=max_items, center=center)["psnr"] for name, fn in methods.items()}

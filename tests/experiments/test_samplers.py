@@ -9,7 +9,7 @@ import pytest
 
 from experiments.samplers import main
 
-TINY_SEARCH = "-- --proxy-steps 4 --proxy-val-every 2 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64 --fix scales=4,1 --fix depth=1".split()
+TINY_SEARCH = "-- --proxy-steps 4 --proxy-val-every 2 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64 --latency-size 64x64 --fix scales=4,1 --fix depth=1".split()
 
 
 @pytest.mark.slow  # over a minute on 2 cores

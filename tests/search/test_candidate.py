@@ -14,7 +14,9 @@ from search.proxy import ProxySettings
 
 A = ArchConfig(blocks=uniform_blocks([4, 1], [16, 16], 1), encoder_width=0, passed_feat_ch=0)
 B = ArchConfig(blocks=uniform_blocks([8, 2, 1], [16, 24, 16], 1), encoder_width=8, encoder_ch=4, passed_feat_ch=4)
-TINY = ProxySettings(steps=6, crop=48, batch=2, val_every=3, val_items=2, val_crop=64, size=(64, 64), workers=0)
+TINY = ProxySettings(
+    steps=6, crop=48, batch=2, val_every=3, val_items=2, val_crop=64, size=(64, 64), latency_size=(64, 64), workers=0
+)
 
 
 def psnr_of(cfg: ArchConfig) -> float:

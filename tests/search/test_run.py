@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from reports.build import study_report
+from reports.figures import time_quality_figure
+from results.schema import label
 from results.study_table import open_storage
 from search.proxy import ProxySettings
 from search.run import main
@@ -19,7 +22,7 @@ from search.spec import SearchSpec, TrackingSettings, fingerprint
 from search.study import counted
 from search.tracking import EXPERIMENT
 
-TINY = "--proxy-steps 6 --proxy-val-every 3 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64".split()
+TINY = "--proxy-steps 6 --proxy-val-every 3 --val-items 2 --proxy-crop 48 --proxy-batch 2 --size 64x64 --latency-size 64x64".split()
 # The parent's layer kinds: trials start copied, not fitted (a fit costs tens of seconds per candidate);
 # test_search_end_to_end_and_resume searches the whole default space, fitted starts included.
 PARENT_KINDS = [a for f in ("conv_type=standard", "downsample=bilinear", "upsample=deconv2") for a in ("--fix", f)]
@@ -126,6 +129,57 @@ def test_search_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFixt
     figs, _ = study_report(pd.read_csv(out / "trials.csv"), baselines)
     lines = {a.text: a.y for fig in figs for a in fig.layout.annotations if a.text and "baseline" in a.text}
     assert lines["parent rife_v3_hd (baseline)"] == pytest.approx(parent)
+    # Each candidate is timed at --latency-size in turn with DIS-medium; DIS at each preset, the blend and the
+    # parent were timed the same way before the first trial, and are points on the latency charts.
+    rows = pd.read_csv(out / "trials.csv")
+    timed = rows[rows["state"] == "COMPLETE"]
+    assert len(timed) and (timed["latency_ms"] > 0).all() and (timed["latency_dis"] > 0).all()
+    timing = json.loads((out / "baseline_latency.json").read_text())
+    methods = ("blend", "dis-ultrafast", "dis-fast", "dis", "parent rife_v3_hd")
+    assert set(timing) == {f"{m} (baseline)" for m in methods} and timing["dis (baseline)"]["latency_dis"] == 1.0
+    assert {"dis-fast (baseline)", "dis-ultrafast (baseline)"} <= set(baselines)
+    assert load_study(out).user_attrs["baseline_latency"] == timing
+    figs, _ = study_report(rows, baselines, timing)
+    (points,) = [
+        t
+        for f in figs
+        if f.layout.xaxis.title.text == label("latency_dis") and f.layout.yaxis.title.text == label("psnr")
+        for t in f.data
+        if t.name == "baselines, timed in turn"
+    ]
+    drawn = dict(zip(points.text, zip(points.x, points.y, strict=True), strict=True))
+    assert drawn["dis"] == (1.0, pytest.approx(baselines["dis (baseline)"]))
+    assert drawn["parent rife_v3_hd"][0] == pytest.approx(timing["parent rife_v3_hd (baseline)"]["latency_dis"])
+
+
+def test_latency_limits_in_ms_and_in_times_dis(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from search.objective import latency_excess_ms
+
+    cost = SimpleNamespace(latency_ms=120.0, latency_ratio=4.0, reference_ms=30.0)  # DIS took 30 ms beside it
+    assert latency_excess_ms(SearchSpec(budget=1, out=tmp_path), cost) == 0.0
+    assert latency_excess_ms(SearchSpec(budget=1, out=tmp_path, max_latency_ms=200.0), cost) == -80.0
+    assert latency_excess_ms(SearchSpec(budget=1, out=tmp_path, max_latency_dis=1.0), cost) == 90.0  # (4 - 1) * 30
+    both = SearchSpec(budget=1, out=tmp_path, max_latency_ms=100.0, max_latency_dis=5.0)
+    assert latency_excess_ms(both, cost) == 20.0  # the stricter limit: 120 - 100 ms (5x DIS would be 150 ms)
+    with pytest.raises(ValueError, match="timed in turn with DIS-medium"):
+        latency_excess_ms(
+            SearchSpec(budget=1, out=tmp_path, max_latency_dis=1.0),
+            SimpleNamespace(latency_ms=1.0, latency_ratio=None, reference_ms=None),
+        )
+
+
+def test_the_latency_size_enters_the_fingerprint_only_where_latency_decides(tmp_path: Path) -> None:
+    space = {"width": [16]}
+    deploy = SearchSpec(budget=500_000, out=tmp_path, objectives=("psnr", "latency"))
+    same = replace(deploy, proxy=ProxySettings(latency_size=(256, 256)))
+    assert deploy.fingerprint_settings(space)["latency_size"] == [480, 640]
+    assert "latency_size" not in same.fingerprint_settings(space)  # studies made before it resume with it
+    limited = SearchSpec(budget=500_000, out=tmp_path, max_latency_dis=1.0)
+    assert "latency_size" in limited.fingerprint_settings(space)
+    assert "latency_size" not in SearchSpec(budget=500_000, out=tmp_path).fingerprint_settings(space)  # reported
+    assert deploy.proxy.key() == same.proxy.key()  # a time is not a score: cached results stay valid
 
 
 def test_repeated_architecture_is_not_trained_twice(tmp_path: Path) -> None:
@@ -329,6 +383,8 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
             "corr_radius=0",
             "--fix",
             "flow_resolution=full",
+            "--latency-size",
+            "480x640",
         )
         == 0  # the architecture this test was written with: 4 steps train it sanely
     )
@@ -348,6 +404,16 @@ def test_retrain_top_reports_retrained_and_test_scores_beside_the_search_score(t
     latency = members["latency_ms 480x640 (torch)"][0]
     # timed side by side with the networks it is compared with: faster than the 2.3M-parameter parent
     assert 0 < latency < lat["parent rife_v3_hd"] and members["speedup vs parent rife_v3_hd"][0] > 1
+    # DIS at each preset and the blend, timed in the same rounds and scored on the same triplets
+    assert {"dis-ultrafast", "dis-fast"} <= set(base.columns) and base.loc["latency_dis", "dis"] == 1.0
+    assert lat["dis-ultrafast"] < lat["dis"] and base.loc["latency_dis", "dis-ultrafast"] < 1  # ~5x apart
+    assert members["latency_dis"][0] > 0 and base.loc["default", "dis-ultrafast"] > base.loc["default", "blend"]
+    fig = time_quality_figure(members, base, "test_psnr default")
+    drawn = {t.name: t for t in fig.data}
+    assert drawn["DIS"].x[-1] == pytest.approx(lat["dis"]) and drawn["DIS"].y[-1] == pytest.approx(
+        base.loc["default", "dis"]
+    )
+    assert list(drawn["found members"].x) == pytest.approx([latency])
 
 
 def test_the_latency_backend_enters_the_fingerprint_only_when_it_is_not_torch(tmp_path: Path) -> None:

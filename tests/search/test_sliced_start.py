@@ -13,7 +13,9 @@ from search.candidate import run_candidate
 from search.proxy import ProxySettings
 from tests.small_parent import CHILD, PARENT_CFG, small_parent
 
-TINY = ProxySettings(steps=4, crop=48, batch=2, val_every=2, val_items=2, val_crop=64, size=(64, 64), workers=0)
+TINY = ProxySettings(
+    steps=4, crop=48, batch=2, val_every=2, val_items=2, val_crop=64, size=(64, 64), latency_size=(64, 64), workers=0
+)
 
 
 def test_a_sliced_candidate_is_a_function_of_config_seed_and_settings() -> None:

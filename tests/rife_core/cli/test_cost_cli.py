@@ -28,12 +28,23 @@ def test_config_file_and_text_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "padded internally to 64x64" in out and "latency" in out
 
 
+def test_vs_dis_reports_the_ratio_to_dis_timed_in_turn(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--preset", "lite_s", "--size", "32x32", "--repeats", "2", "--rounds", "2", "--vs-dis", "ultrafast"]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reference"] == "DIS-ultrafast" and report["reference_ms"] > 0 and report["latency_ratio"] > 0
+    assert main(argv) == 0
+    assert "DIS-ultrafast" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--preset", "lite_s", "--size", "72x"], "HEIGHTxWIDTH"),
         (["--config", "/no/such/arch.json"], "no such file"),
         (["--preset", "nope"], "invalid choice"),
+        (["--preset", "lite_s", "--vs-dis", "medium", "--no-latency"], "--vs-dis times the network beside OpenCV"),
+        (["--preset", "lite_s", "--vs-dis", "slow"], "invalid choice"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

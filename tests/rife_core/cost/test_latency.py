@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 from torch import nn
 
@@ -96,3 +97,48 @@ def test_speedup_is_the_median_of_the_rounds_ratios_not_the_ratio_of_medians() -
 
     times = {"slow": [10.0, 20.0, 30.0], "fast": [5.0, 5.0, 30.0]}  # ratios 2, 4, 1; medians 20 / 5 = 4
     assert speedup(times, "slow", "fast") == 2.0
+
+
+class Sleeper(nn.Module):
+    """A forward that takes ``ms`` of wall time and computes nothing: a known latency."""
+
+    exportable = False
+
+    def __init__(self, ms: float) -> None:
+        super().__init__()
+        self.ms = ms
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: float) -> torch.Tensor:
+        import time
+
+        time.sleep(self.ms / 1e3)
+        return img0
+
+
+def test_a_reference_timed_in_turn_gives_the_ratio_of_known_times() -> None:
+    from rife_core.cost.report import measure_cost
+    from rife_core.model.presets import PRESETS
+
+    cfg = PRESETS["lite_s"]
+    # the network's own forward is replaced by a 30 ms sleep, the reference sleeps 15 ms: ratio 2
+    model = create_model(cfg, seed=0)
+    sleeper = Sleeper(30.0)
+    model.forward = lambda *a: SimpleNamespace(frame=sleeper(*a))  # type: ignore[method-assign]
+    r = measure_cost(cfg, (32, 32), model=model, latency_size=(48, 64), reference=("half", Sleeper(15.0)), repeats=2)
+    assert r.latency_size == (48, 64) and r.size == (32, 32) and r.reference == "half"
+    assert r.latency_ms >= 30.0 and r.reference_ms >= 15.0  # sleep never returns early
+    assert 1.7 < r.latency_ratio < 2.1  # the few tenths of a ms of scheduling on top of each sleep
+
+
+def test_dis_is_timed_as_opencv_on_every_backend_and_matches_the_evaluated_dis() -> None:
+    from rife_core.evaluation.baselines import DISInterpolation, dis_interpolate
+
+    lat = measure_latency(DISInterpolation("ultrafast"), (32, 48), repeats=1, warmup=0, backend="onnxruntime")
+    assert lat.backend == "opencv" and lat.median_ms > 0
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 3, 32, 48, generator=g), torch.rand(1, 3, 32, 48, generator=g)
+    t = torch.full((1,), 0.5)
+    assert torch.equal(DISInterpolation("medium")(a, b, 0.5), dis_interpolate(a, b, t))
+    assert torch.equal(DISInterpolation("fast")(a, b, 0.5), dis_interpolate(a, b, t, "fast"))
+    with pytest.raises(ValueError, match="choose one of ultrafast, fast, medium"):
+        DISInterpolation("slow")
