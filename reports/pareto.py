@@ -81,7 +81,7 @@ def front_figure(
         (info.study_front, "on the study's front (all its objectives)", study_style),
     ]
     for rows, name, style in traces:
-        if len(rows) or rows is f:
+        if len(rows) or name.startswith("Pareto front"):  # the front's legend entry even when empty
             fig.add_trace(go.Scatter(x=rows[x], y=rows[y], name=name, text=hover(rows), hoverinfo="text", **style))
     timed = {name: t[x] for name, t in (baseline_latency or {}).items() if x in t}
     if y == "psnr":  # the baselines are PSNR values

@@ -18,18 +18,24 @@ def blend(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor) -> torch.Tens
     return (1 - t) * img0 + t * img1
 
 
+def dis_preset(name: str) -> int:
+    """OpenCV's DIS preset called ``name`` (ultrafast, fast, medium); another name is a ValueError."""
+    if name not in DIS_PRESETS:
+        raise ValueError(f"DIS preset {name!r}: choose one of {', '.join(DIS_PRESETS)}")
+    return DIS_PRESETS[name]
+
+
 def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, preset: str = "medium") -> torch.Tensor:
     """DIS optical flow both ways; each frame is warped part of the way to time t, then blended.
 
     Frame0 is sampled at p + t * F(1->0)(p) and frame1 at p + (1 - t) * F(0->1)(p) (``dis_flows_at``);
     ``preset`` is OpenCV's (ultrafast, fast, medium: the evaluation's).
     """
-    if preset not in DIS_PRESETS:
-        raise ValueError(f"DIS preset {preset!r}: choose one of {', '.join(DIS_PRESETS)}")
+    code = dis_preset(preset)
     out = []
     for a, b, tt in zip(img0, img1, t.view(-1).tolist(), strict=True):
         a8, b8 = to_u8(a), to_u8(b)
-        to0, to1 = dis_flows_at(a8, b8, tt, DIS_PRESETS[preset])
+        to0, to1 = dis_flows_at(a8, b8, tt, code)
         w0 = backward_warp(a8, to0).astype(np.float32)
         w1 = backward_warp(b8, to1).astype(np.float32)
         mix = (1 - tt) * w0 + tt * w1
@@ -37,30 +43,34 @@ def dis_interpolate(img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, pre
     return torch.stack(out).to(img0.device, img0.dtype)
 
 
-class DISInterpolation(nn.Module):
-    """``dis_interpolate`` at one preset as a module, so that it is timed as networks are
-    (``rife_core.cost.latency``): the whole of it runs in OpenCV and NumPy on the CPU, outside any graph."""
+class TimedMethod(nn.Module):
+    """A classical method (a ``Predictor``) as a module, so that it is timed as networks are
+    (``rife_core.cost.latency``): it runs as itself, outside any graph, on every latency backend."""
 
-    exportable = False  # no ONNX graph: every latency backend times this same OpenCV code
+    exportable = False
+
+    def __init__(self, predict: Predictor) -> None:
+        super().__init__()
+        self.predict = predict
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
+        return self.predict(img0, img1, torch.as_tensor(timestep, dtype=img0.dtype).expand(img0.shape[0]))
+
+
+class DISInterpolation(TimedMethod):
+    """``dis_interpolate`` at one preset: OpenCV and NumPy on the CPU."""
 
     def __init__(self, preset: str = "medium") -> None:
-        super().__init__()
-        if preset not in DIS_PRESETS:
-            raise ValueError(f"DIS preset {preset!r}: choose one of {', '.join(DIS_PRESETS)}")
+        dis_preset(preset)  # refused here, not at the first frame
+        super().__init__(partial(dis_interpolate, preset=preset))
         self.preset = preset
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
-        t = torch.as_tensor(timestep, dtype=img0.dtype).expand(img0.shape[0])
-        return dis_interpolate(img0, img1, t, self.preset)
 
+class BlendInterpolation(TimedMethod):
+    """``blend``, timed beside the networks and DIS (it costs next to nothing)."""
 
-class BlendInterpolation(nn.Module):
-    """``blend`` as a module, timed beside the networks and DIS."""
-
-    exportable = False  # timed as itself on every latency backend (it costs next to nothing)
-
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
-        return blend(img0, img1, torch.as_tensor(timestep, dtype=img0.dtype).expand(img0.shape[0]))
+    def __init__(self) -> None:
+        super().__init__(blend)
 
 
 METHODS = {"blend": blend, "dis": dis_interpolate}
